@@ -1,0 +1,8 @@
+//! maestro-guest's library: the environment contract shared with the host.
+//!
+//! The contract is the only place that knows the names of the variables the
+//! orchestrator injects into a container. The host writes through it, the
+//! guest reads through it; it is std-only so the host can depend on it
+//! without pulling in the guest's runtime.
+
+pub mod contract;

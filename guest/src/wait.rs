@@ -1,0 +1,10 @@
+//! Waits for dependencies (placeholder; see the entrypoint issue).
+
+use std::process::ExitCode;
+
+use crate::cli::WaitArgs;
+
+pub fn run(_args: WaitArgs) -> ExitCode {
+    eprintln!("error: not implemented yet");
+    ExitCode::from(crate::cli::exit::FAILURE)
+}
