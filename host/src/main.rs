@@ -1,4 +1,6 @@
-//! maestro: the orchestrator CLI (placeholder until the host configuration issue lands).
+//! maestro: orchestrates Docker containers across many hosts from a `maestro.yaml`.
+
+mod config;
 
 fn main() {
     eprintln!("maestro: not implemented yet");
