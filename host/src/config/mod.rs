@@ -5,3 +5,20 @@
 //! a file position and a key path.
 
 pub mod model;
+pub mod build;
+pub mod env;
+pub mod error;
+mod instance;
+pub mod load;
+pub mod pyvalue;
+pub mod yaml;
+
+pub use build::{Loaded, Options};
+pub use error::{ConfigError, Diagnostic};
+pub use load::Source;
+
+/// Loads a description: read, render, parse, build.
+pub fn load(source: &Source, options: Options) -> Result<Loaded, ConfigError> {
+    let parsed = load::read(source, &load::process_vars())?;
+    build::build(&parsed, options)
+}

@@ -1,0 +1,200 @@
+//! Reading a description: file or stdin → Jinja rendering → YAML nodes.
+//!
+//! MaestroNG renders the file with Jinja2 before parsing it, with the
+//! process environment as `env` (`{{ env.HOME }}`), lenient about undefined
+//! names, and with `{% include %}` resolving next to the file. minijinja is
+//! close enough to Jinja2 for that use.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Component, Path, PathBuf};
+
+use minijinja::value::{Value as JValue, ValueKind};
+use minijinja::{AutoEscape, Environment as Jinja, Error as JError, ErrorKind, UndefinedBehavior};
+
+use super::error::{ConfigError, Diagnostic};
+use super::yaml::{self, Mark, Node};
+
+/// Where a description comes from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A file path.
+    File(PathBuf),
+    /// Standard input (`-f -`).
+    Stdin,
+    /// Text already in memory (tests); `base_dir` resolves envfiles.
+    Text {
+        /// The text.
+        text: String,
+        /// Name used in messages.
+        name: String,
+        /// Directory relative paths resolve against.
+        base_dir: PathBuf,
+    },
+}
+
+impl Source {
+    /// `-` means stdin, as in MaestroNG.
+    pub fn from_arg(arg: &str) -> Source {
+        if arg == "-" {
+            Source::Stdin
+        } else {
+            Source::File(PathBuf::from(arg))
+        }
+    }
+
+    /// The name used in messages.
+    pub fn display_name(&self) -> String {
+        match self {
+            Source::File(p) => p.display().to_string(),
+            Source::Stdin => "-".into(),
+            Source::Text { name, .. } => name.clone(),
+        }
+    }
+}
+
+/// A rendered and parsed description, before the model is built.
+#[derive(Debug)]
+pub struct Parsed {
+    /// The name for messages.
+    pub file: String,
+    /// The YAML root (`None` for an empty document).
+    pub root: Option<Node>,
+    /// Base directory for relative paths.
+    pub base_dir: PathBuf,
+}
+
+/// Reads, renders and parses `source` with `vars` as the template's `env`.
+pub fn read(source: &Source, vars: &BTreeMap<String, String>) -> Result<Parsed, ConfigError> {
+    let file = source.display_name();
+    let (text, base_dir) = match source {
+        Source::File(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+                file: file.clone(),
+                source: e,
+            })?;
+            let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            (text, base)
+        }
+        Source::Stdin => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| ConfigError::Read {
+                    file: file.clone(),
+                    source: e,
+                })?;
+            let cwd = std::env::current_dir().unwrap_or_default();
+            (text, cwd)
+        }
+        Source::Text { text, base_dir, .. } => (text.clone(), base_dir.clone()),
+    };
+    let rendered = render(&text, &file, &base_dir, vars)?;
+    let root = yaml::parse(&rendered).map_err(|e| {
+        ConfigError::Yaml(Diagnostic {
+            file: file.clone(),
+            mark: Some(e.mark),
+            path: String::new(),
+            message: e.message,
+        })
+    })?;
+    Ok(Parsed {
+        file,
+        root,
+        base_dir,
+    })
+}
+
+/// Renders the description as a Jinja template.
+pub fn render(
+    text: &str,
+    file: &str,
+    base_dir: &Path,
+    vars: &BTreeMap<String, String>,
+) -> Result<String, ConfigError> {
+    let mut env = Jinja::new();
+    env.set_undefined_behavior(UndefinedBehavior::Lenient);
+    env.set_auto_escape_callback(|_| AutoEscape::None);
+    let base = base_dir.to_path_buf();
+    env.set_loader(move |name: &str| {
+        // Like Jinja2's FileSystemLoader: no `..`, no absolute paths.
+        let relative = Path::new(name);
+        if relative
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+        {
+            return Ok(None);
+        }
+        match std::fs::read_to_string(base.join(relative)) {
+            Ok(text) => Ok(Some(text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(JError::new(ErrorKind::InvalidOperation, format!("cannot read {name}: {e}"))),
+        }
+    });
+    // Python dicts have `.get(key, default)`; templates use it on `env`.
+    env.set_unknown_method_callback(|_state, value, method, args| {
+        if value.kind() == ValueKind::Map && method == "get" && !args.is_empty() && args.len() <= 2 {
+            let item = value.get_item(&args[0])?;
+            if item.is_undefined() {
+                return Ok(args.get(1).cloned().unwrap_or(JValue::from(())));
+            }
+            return Ok(item);
+        }
+        Err(JError::new(
+            ErrorKind::UnknownMethod,
+            format!("{} has no method named {method}", value.kind()),
+        ))
+    });
+    let ctx = minijinja::context! { env => JValue::from(vars.clone()) };
+    let diag = |e: JError| {
+        let mut message = e.kind().to_string();
+        if let Some(detail) = e.detail() {
+            message = format!("{message}: {detail}");
+        }
+        ConfigError::Template(Diagnostic {
+            file: file.to_owned(),
+            mark: e.line().map(|line| Mark { line, col: 1 }),
+            path: String::new(),
+            message: format!("template error: {message}"),
+        })
+    };
+    let template = env.template_from_named_str(file, text).map_err(diag)?;
+    template.render(ctx).map_err(diag)
+}
+
+/// The process environment as the template's `env`.
+pub fn process_vars() -> BTreeMap<String, String> {
+    std::env::vars_os()
+        .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(text: &str, vars: &[(&str, &str)]) -> Result<String, ConfigError> {
+        let vars = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        render(text, "t.yaml", Path::new("."), &vars)
+    }
+
+    #[test]
+    fn env_is_in_the_context_and_undefined_is_lenient() {
+        assert_eq!(r("a: {{ env.HOME }}\n", &[("HOME", "/h")]).unwrap(), "a: /h");
+        assert_eq!(r("a: {{ env['X'] }}", &[("X", "1")]).unwrap(), "a: 1");
+        assert_eq!(r("a: {{ env.get('Y', 'd') }}", &[]).unwrap(), "a: d");
+        assert_eq!(r("a: {{ env.MISSING }}|{{ nothing }}", &[]).unwrap(), "a: |");
+    }
+
+    #[test]
+    fn template_errors_name_the_line() {
+        let err = r("a: 1\nb: {{ env.X.y.z }}\n", &[]).unwrap_err();
+        let d = err.diagnostic().unwrap();
+        assert_eq!(d.mark.map(|m| m.line), Some(2), "{d}");
+        let err = r("a: {% if %}\n", &[]).unwrap_err();
+        assert!(err.to_string().starts_with("t.yaml:1:1: template error: syntax error"), "{err}");
+    }
+}
