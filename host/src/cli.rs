@@ -1,0 +1,351 @@
+//! Command-line arguments (clap derive): MaestroNG 0.8.3's commands and
+//! flags, plus `env`, `plan` and `completions`. No logic here.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Exit statuses, shown in `--help`.
+pub const EXIT_CODES_HELP: &str = "\
+Exit status:
+  0  success
+  1  failure (an orchestration step failed, or the command is not available)
+  2  configuration or usage error";
+
+/// maestro: orchestrates Docker containers across many hosts, as MaestroNG does.
+#[derive(Debug, Parser)]
+#[command(
+    name = "maestro",
+    version,
+    about = "Docker container orchestrator for multi-host environments (MaestroNG-compatible)",
+    disable_version_flag = true,
+    after_help = EXIT_CODES_HELP,
+)]
+pub struct Cli {
+    /// Read the environment description from FILE (`-` for stdin).
+    #[arg(short = 'f', long = "file", value_name = "FILE", default_value = "maestro.yaml", global = true)]
+    pub file: String,
+
+    /// Treat unknown keys in the environment description as errors.
+    #[arg(long, global = true)]
+    pub strict: bool,
+
+    /// Print the version and exit.
+    #[arg(short = 'v', long = "version", action = clap::ArgAction::Version)]
+    pub version: Option<bool>,
+
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Display container status.
+    Status(StatusArgs),
+    /// Print the resolved environment description as JSON (secrets redacted).
+    Dump(DumpArgs),
+    /// Pull images from their registries.
+    Pull(PullArgs),
+    /// Start services and containers.
+    Start(StartArgs),
+    /// Stop services and containers.
+    Stop(StopArgs),
+    /// Kill services and containers.
+    Kill(StopArgs),
+    /// Restart services and containers.
+    Restart(RestartArgs),
+    /// Remove stopped containers.
+    Clean(PullArgs),
+    /// Show the logs of a container.
+    Logs(LogsArgs),
+    /// Show the dependency tree.
+    Deptree(DeptreeArgs),
+    /// Show the exact environment a container gets.
+    Env(EnvArgs),
+    /// Show the steps a command would take, without contacting any daemon.
+    Plan(PlanArgs),
+    /// Shell auto-completion helper: complete the words of a command line.
+    Complete(CompleteArgs),
+    /// Print a completion script for a shell.
+    Completions(CompletionsArgs),
+}
+
+/// Output formats of `env`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EnvFormat {
+    /// `KEY=VALUE` lines in injection order.
+    Text,
+    /// A JSON object (null for a variable without value).
+    Json,
+}
+
+/// Output formats of `plan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// A table.
+    Text,
+    /// JSON.
+    Json,
+}
+
+/// Output formats of `deptree`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TreeFormat {
+    /// MaestroNG's tree.
+    Text,
+    /// A Graphviz digraph.
+    Dot,
+    /// A Mermaid flowchart.
+    Mermaid,
+}
+
+/// `-c`, `-d`, `-i`.
+#[derive(Debug, Clone, Args)]
+pub struct Concurrent {
+    /// Act on at most LIMIT containers at the same time (0: no limit).
+    #[arg(short = 'c', long = "concurrency", value_name = "LIMIT")]
+    pub concurrency: Option<usize>,
+    /// Include the dependencies (dependents when stopping) of the things.
+    #[arg(short = 'd', long = "with-dependencies")]
+    pub with_dependencies: bool,
+    /// Ignore dependency order: act on all containers at once.
+    #[arg(short = 'i', long = "ignore-dependencies")]
+    pub ignore_dependencies: bool,
+}
+
+/// `-C`, `-S`.
+#[derive(Debug, Clone, Args)]
+pub struct Filters {
+    /// Only containers whose name matches PAT (shell pattern).
+    #[arg(short = 'C', long = "container-filter", value_name = "PAT")]
+    pub container_filter: Option<String>,
+    /// Only containers on ships whose name matches PAT (shell pattern).
+    #[arg(short = 'S', long = "ship-filter", value_name = "PAT")]
+    pub ship_filter: Option<String>,
+}
+
+/// `-s`, `-a`.
+#[derive(Debug, Clone, Args)]
+pub struct Expandable {
+    /// Service names stand for all their containers.
+    #[arg(short = 's', long = "expand-services")]
+    pub expand_services: bool,
+    /// Act on every service (implies --expand-services).
+    #[arg(short = 'a', long = "all")]
+    pub all: bool,
+}
+
+/// `-r` | `--reuse`.
+#[derive(Debug, Clone, Args)]
+pub struct Refresh {
+    /// Pull images even if present.
+    #[arg(short = 'r', long = "refresh-images", conflicts_with = "reuse")]
+    pub refresh_images: bool,
+    /// Start existing stopped containers as they are instead of re-creating them.
+    #[arg(long)]
+    pub reuse: bool,
+}
+
+/// `status` arguments.
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    /// Container or service names.
+    #[arg(value_name = "THING")]
+    pub things: Vec<String>,
+    #[command(flatten)]
+    pub concurrent: Concurrent,
+    #[command(flatten)]
+    pub filters: Filters,
+    /// Show full status with port state.
+    #[arg(short = 'F', long)]
+    pub full: bool,
+    /// Show ship addresses instead of names.
+    #[arg(short = 'H', long = "show-hosts")]
+    pub show_hosts: bool,
+}
+
+/// `dump` arguments.
+#[derive(Debug, Clone, Args)]
+pub struct DumpArgs {
+    /// Container or service names (accepted for compatibility; the whole model is dumped).
+    #[arg(value_name = "THING")]
+    pub things: Vec<String>,
+    /// Accepted for compatibility with MaestroNG (the dump always includes the configuration).
+    #[arg(short = 'c', long)]
+    pub config: bool,
+}
+
+/// `pull` and `clean` arguments.
+#[derive(Debug, Clone, Args)]
+pub struct PullArgs {
+    /// Container or service names.
+    #[arg(value_name = "THING")]
+    pub things: Vec<String>,
+    #[command(flatten)]
+    pub concurrent: Concurrent,
+    #[command(flatten)]
+    pub filters: Filters,
+}
+
+/// `start` arguments.
+#[derive(Debug, Clone, Args)]
+pub struct StartArgs {
+    /// Container or service names.
+    #[arg(value_name = "THING")]
+    pub things: Vec<String>,
+    #[command(flatten)]
+    pub concurrent: Concurrent,
+    #[command(flatten)]
+    pub refresh: Refresh,
+    #[command(flatten)]
+    pub filters: Filters,
+}
+
+/// `stop` and `kill` arguments.
+#[derive(Debug, Clone, Args)]
+pub struct StopArgs {
+    /// Container or service names.
+    #[arg(value_name = "THING")]
+    pub things: Vec<String>,
+    #[command(flatten)]
+    pub concurrent: Concurrent,
+    #[command(flatten)]
+    pub expand: Expandable,
+    #[command(flatten)]
+    pub filters: Filters,
+}
+
+/// `restart` arguments.
+#[derive(Debug, Clone, Args)]
+pub struct RestartArgs {
+    /// Container or service names.
+    #[arg(value_name = "THING")]
+    pub things: Vec<String>,
+    #[command(flatten)]
+    pub concurrent: Concurrent,
+    #[command(flatten)]
+    pub expand: Expandable,
+    #[command(flatten)]
+    pub refresh: Refresh,
+    #[command(flatten)]
+    pub filters: Filters,
+    /// Seconds to wait between restarting two containers.
+    #[arg(long = "step-delay", value_name = "N", default_value_t = 0)]
+    pub step_delay: u64,
+    /// Seconds to wait between stopping and starting a container.
+    #[arg(long = "stop-start-delay", value_name = "N", default_value_t = 0)]
+    pub stop_start_delay: u64,
+    /// Only restart containers whose image changed.
+    #[arg(long = "only-if-changed")]
+    pub only_if_changed: bool,
+}
+
+/// `logs` arguments.
+#[derive(Debug, Clone, Args)]
+pub struct LogsArgs {
+    /// The container (or a one-instance service).
+    #[arg(value_name = "THING")]
+    pub things: Vec<String>,
+    /// Follow the log output.
+    #[arg(short = 'F', long)]
+    pub follow: bool,
+    /// Show only the last LINES lines.
+    #[arg(short = 'n', value_name = "LINES")]
+    pub lines: Option<usize>,
+}
+
+/// `deptree` arguments.
+#[derive(Debug, Clone, Args)]
+pub struct DeptreeArgs {
+    /// Container or service names (default: every service not omitted).
+    #[arg(value_name = "THING")]
+    pub things: Vec<String>,
+    /// Show dependencies again wherever they appear.
+    #[arg(short = 'r', long)]
+    pub recursive: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TreeFormat::Text)]
+    pub format: TreeFormat,
+}
+
+/// `env` arguments.
+#[derive(Debug, Clone, Args)]
+pub struct EnvArgs {
+    /// The container.
+    #[arg(value_name = "CONTAINER")]
+    pub container: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = EnvFormat::Text)]
+    pub format: EnvFormat,
+}
+
+/// The commands `plan` can plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanAction {
+    /// Start (dependencies first).
+    Start,
+    /// Stop (dependents first).
+    Stop,
+    /// Restart (dependents first).
+    Restart,
+    /// Kill (dependents first).
+    Kill,
+}
+
+/// `plan` arguments.
+#[derive(Debug, Clone, Args)]
+pub struct PlanArgs {
+    /// The command to plan.
+    #[arg(value_enum)]
+    pub action: PlanAction,
+    /// Container or service names.
+    #[arg(value_name = "THING")]
+    pub things: Vec<String>,
+    #[command(flatten)]
+    pub concurrent: Concurrent,
+    #[command(flatten)]
+    pub expand: Expandable,
+    #[command(flatten)]
+    pub filters: Filters,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+}
+
+/// `complete` arguments.
+#[derive(Debug, Clone, Args)]
+pub struct CompleteArgs {
+    /// The command line typed so far.
+    #[arg(value_name = "TOKENS", allow_hyphen_values = true)]
+    pub tokens: Vec<String>,
+}
+
+/// Shells `completions` supports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    /// Bash.
+    Bash,
+    /// Zsh.
+    Zsh,
+    /// Fish.
+    Fish,
+}
+
+/// `completions` arguments.
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+/// Where the description is read from, as given.
+pub fn source_of(cli: &Cli) -> crate::config::Source {
+    if cli.file == "-" {
+        crate::config::Source::Stdin
+    } else {
+        crate::config::Source::File(PathBuf::from(&cli.file))
+    }
+}
