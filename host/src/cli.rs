@@ -23,7 +23,13 @@ Exit status:
 )]
 pub struct Cli {
     /// Read the environment description from FILE (`-` for stdin).
-    #[arg(short = 'f', long = "file", value_name = "FILE", default_value = "maestro.yaml", global = true)]
+    #[arg(
+        short = 'f',
+        long = "file",
+        value_name = "FILE",
+        default_value = "maestro.yaml",
+        global = true
+    )]
     pub file: String,
 
     /// Treat unknown keys in the environment description as errors.

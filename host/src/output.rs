@@ -62,7 +62,9 @@ pub fn env_json(vars: &[EnvVar]) -> String {
         .map(|v| {
             (
                 v.name.clone(),
-                v.value.clone().map_or(serde_json::Value::Null, serde_json::Value::String),
+                v.value
+                    .clone()
+                    .map_or(serde_json::Value::Null, serde_json::Value::String),
             )
         })
         .collect();
@@ -76,7 +78,8 @@ fn json<T: serde::Serialize>(value: &T) -> String {
 
 /// The plan as a table in MaestroNG's list order; waves are numbered from 1.
 pub fn plan_text(plan: &Plan) -> String {
-    let ships: std::collections::BTreeSet<&str> = plan.steps.iter().map(|s| s.ship.as_str()).collect();
+    let ships: std::collections::BTreeSet<&str> =
+        plan.steps.iter().map(|s| s.ship.as_str()).collect();
     let mut out = format!(
         "{}: {} container{} on {} ship{}, {} wave{}, concurrency {}{}\n",
         plan.action.as_str(),
@@ -86,8 +89,13 @@ pub fn plan_text(plan: &Plan) -> String {
         plural(ships.len()),
         plan.waves(),
         plural(plan.waves()),
-        plan.concurrency.map_or("unlimited".to_owned(), |c| c.to_string()),
-        if plan.ignore_dependencies { ", dependencies ignored" } else { "" },
+        plan.concurrency
+            .map_or("unlimited".to_owned(), |c| c.to_string()),
+        if plan.ignore_dependencies {
+            ", dependencies ignored"
+        } else {
+            ""
+        },
     );
     if plan.steps.is_empty() {
         return out;
@@ -102,7 +110,11 @@ pub fn plan_text(plan: &Plan) -> String {
                 s.container.clone(),
                 s.service.clone(),
                 s.ship.clone(),
-                if s.waits_for.is_empty() { "-".into() } else { s.waits_for.join(",") },
+                if s.waits_for.is_empty() {
+                    "-".into()
+                } else {
+                    s.waits_for.join(",")
+                },
             ]
         })
         .collect();
@@ -167,7 +179,12 @@ pub fn deptree_dot(env: &Environment, roots: &[String]) -> String {
 /// The dependency graph as a Mermaid flowchart.
 pub fn deptree_mermaid(env: &Environment, roots: &[String]) -> String {
     let (nodes, edges) = deptree::graph(env, roots);
-    let id = |name: &str| nodes.iter().position(|n| n == name).map_or("n".into(), |i| format!("n{i}"));
+    let id = |name: &str| {
+        nodes
+            .iter()
+            .position(|n| n == name)
+            .map_or("n".into(), |i| format!("n{i}"))
+    };
     let mut out = String::from("flowchart TD\n");
     for (i, n) in nodes.iter().enumerate() {
         out.push_str(&format!("  n{i}[\"{}\"]\n", n.replace('"', "#quot;")));
@@ -204,14 +221,23 @@ mod tests {
     #[test]
     fn messages_are_coloured_only_when_asked() {
         assert_eq!(format_message(Level::Error, "x", false), "error: x\n");
-        assert_eq!(format_message(Level::Warning, "y", true), "\x1b[1;33mwarning\x1b[0m: y\n");
+        assert_eq!(
+            format_message(Level::Warning, "y", true),
+            "\x1b[1;33mwarning\x1b[0m: y\n"
+        );
     }
 
     #[test]
     fn env_text_uses_bare_names_for_null() {
         let vars = [
-            EnvVar { name: "A".into(), value: Some("1".into()) },
-            EnvVar { name: "B".into(), value: None },
+            EnvVar {
+                name: "A".into(),
+                value: Some("1".into()),
+            },
+            EnvVar {
+                name: "B".into(),
+                value: None,
+            },
         ];
         assert_eq!(env_text(&vars), "A=1\nB\n");
         assert_eq!(env_json(&vars), "{\n  \"A\": \"1\",\n  \"B\": null\n}\n");

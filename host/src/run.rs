@@ -20,7 +20,18 @@ pub const EXIT_USAGE: u8 = 2;
 /// MaestroNG's command list for `complete` (its `AVAILABLE_MAESTRO_COMMANDS`
 /// plus the commands it has but does not list, and ours).
 const COMMANDS: &[&str] = &[
-    "status", "start", "stop", "restart", "pull", "clean", "logs", "deptree", "kill", "dump", "env", "plan",
+    "status",
+    "start",
+    "stop",
+    "restart",
+    "pull",
+    "clean",
+    "logs",
+    "deptree",
+    "kill",
+    "dump",
+    "env",
+    "plan",
     "completions",
 ];
 
@@ -56,7 +67,8 @@ fn emit(text: &str) -> Result<u8, Failure> {
 }
 
 fn load(cli: &Cli) -> Result<Environment, Failure> {
-    let loaded = config::load(&cli::source_of(cli), Options { strict: cli.strict }).map_err(|e| usage(e.to_string()))?;
+    let loaded = config::load(&cli::source_of(cli), Options { strict: cli.strict })
+        .map_err(|e| usage(e.to_string()))?;
     for warning in &loaded.warnings {
         output::report(Level::Warning, &warning.to_string());
     }
@@ -67,11 +79,18 @@ fn not_implemented(cli: &Cli, name: &str) -> Result<u8, Failure> {
     load(cli)?;
     Err(Failure {
         code: EXIT_FAILURE,
-        message: format!("{name}: not implemented yet (needs the Docker executor); `maestro plan` shows what it would do"),
+        message: format!(
+            "{name}: not implemented yet (needs the Docker executor); `maestro plan` shows what it would do"
+        ),
     })
 }
 
-fn request(things: &[String], c: &cli::Concurrent, e: Option<&cli::Expandable>, f: &cli::Filters) -> Request {
+fn request(
+    things: &[String],
+    c: &cli::Concurrent,
+    e: Option<&cli::Expandable>,
+    f: &cli::Filters,
+) -> Request {
     Request {
         things: things.to_vec(),
         with_dependencies: c.with_dependencies,
@@ -107,7 +126,8 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
         }
         Command::Deptree(args) => {
             let env = load(cli)?;
-            let roots = plan::deptree::roots(&env, &args.things).map_err(|e| usage(e.to_string()))?;
+            let roots =
+                plan::deptree::roots(&env, &args.things).map_err(|e| usage(e.to_string()))?;
             emit(&match args.format {
                 TreeFormat::Text => plan::deptree::text(&env, &roots, args.recursive),
                 TreeFormat::Dot => output::deptree_dot(&env, &roots),
@@ -165,7 +185,11 @@ fn complete(cli: &Cli, tokens: &[String]) -> Result<u8, Failure> {
             .chain(env.instances.iter().map(|i| i.name.clone()))
             .collect::<Vec<_>>();
         let mut seen = std::collections::HashSet::new();
-        names.iter().map(String::as_str).filter(|n| seen.insert(*n)).collect()
+        names
+            .iter()
+            .map(String::as_str)
+            .filter(|n| seen.insert(*n))
+            .collect()
     };
     let mut prefix = "";
     if args.len() == 2 {
@@ -177,6 +201,9 @@ fn complete(cli: &Cli, tokens: &[String]) -> Result<u8, Failure> {
     if args.len() > 2 {
         prefix = args.pop().unwrap_or("");
     }
-    let matching: Vec<&str> = choices.into_iter().filter(|c| c.starts_with(prefix)).collect();
+    let matching: Vec<&str> = choices
+        .into_iter()
+        .filter(|c| c.starts_with(prefix))
+        .collect();
     emit(&format!("{}\n", matching.join(" ")))
 }

@@ -54,13 +54,18 @@ fn oracle_python() -> PathBuf {
 }
 
 /// Variables both sides see through Jinja's `env`.
-const TEMPLATE_VARS: &[(&str, &str)] = &[("MAESTRO_DIFF_NAME", "diff-env"), ("MAESTRO_DIFF_HOME", "/home/diff")];
+const TEMPLATE_VARS: &[(&str, &str)] = &[
+    ("MAESTRO_DIFF_NAME", "diff-env"),
+    ("MAESTRO_DIFF_HOME", "/home/diff"),
+];
 
 fn run(mut cmd: Command, what: &str) -> Value {
     for (k, v) in TEMPLATE_VARS {
         cmd.env(k, v);
     }
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
     assert!(
         out.status.success(),
         "{what} failed ({}):\n{}",
@@ -72,7 +77,8 @@ fn run(mut cmd: Command, what: &str) -> Value {
 
 fn oracle(python: &Path, file: &Path) -> BTreeMap<String, Env> {
     let mut cmd = Command::new(python);
-    cmd.arg(repo().join("tests/differential/maestro_env_oracle.py")).arg(file);
+    cmd.arg(repo().join("tests/differential/maestro_env_oracle.py"))
+        .arg(file);
     let value = run(cmd, &format!("the MaestroNG oracle on {}", file.display()));
     let mut out = BTreeMap::new();
     for (container, vars) in value.as_object().expect("oracle prints an object") {
@@ -121,7 +127,11 @@ fn every_container_environment_matches_maestro_ng() {
         .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
         .collect();
     files.sort();
-    assert!(files.len() >= 6, "expected the differential environment files in {}", dir.display());
+    assert!(
+        files.len() >= 6,
+        "expected the differential environment files in {}",
+        dir.display()
+    );
 
     let mut compared = 0;
     let mut failures = Vec::new();
@@ -146,7 +156,9 @@ fn every_container_environment_matches_maestro_ng() {
                 if want.get(key) != got.get(key) {
                     failures.push(format!(
                         "{}: {container}: {key}: MaestroNG {:?}, maestro {:?}",
-                        file.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
+                        file.file_name()
+                            .map(|n| n.to_string_lossy())
+                            .unwrap_or_default(),
                         want.get(key),
                         got.get(key)
                     ));
@@ -158,6 +170,11 @@ fn every_container_environment_matches_maestro_ng() {
         "compared {compared} container environments from {} files against MaestroNG 0.8.3",
         files.len()
     );
-    assert!(failures.is_empty(), "{} differences:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} differences:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     assert!(compared >= 20, "only {compared} containers compared");
 }

@@ -98,7 +98,6 @@ const INSTANCE_KEYS: &[&str] = &[
     "labels",
     "lifecycle",
 ];
-const LOG_DRIVERS: &[&str] = &["json-file", "syslog", "journald", "gelf", "fluentd", "none"];
 
 /// Joins a key onto a dotted path.
 pub(super) fn join(path: &str, key: &str) -> String {
@@ -124,7 +123,12 @@ impl Ctx<'_> {
     }
 
     /// An error at a position.
-    pub fn err_at(&self, mark: Option<Mark>, path: &str, message: impl Into<String>) -> ConfigError {
+    pub fn err_at(
+        &self,
+        mark: Option<Mark>,
+        path: &str,
+        message: impl Into<String>,
+    ) -> ConfigError {
         ConfigError::Invalid(Diagnostic {
             file: self.file.to_owned(),
             mark,
@@ -148,12 +152,22 @@ impl Ctx<'_> {
         match &node.value {
             Value::Map(entries) => Ok(entries),
             _ if node.is_null() => Ok(&[]),
-            _ => Err(self.err(Some(node), path, format!("expected a mapping, found {}", node.type_name()))),
+            _ => Err(self.err(
+                Some(node),
+                path,
+                format!("expected a mapping, found {}", node.type_name()),
+            )),
         }
     }
 
     /// Warns about (or, strict, rejects) keys outside `known`.
-    pub fn check_keys(&mut self, entries: &Entries, known: &[&str], path: &str, what: &str) -> Result<(), ConfigError> {
+    pub fn check_keys(
+        &mut self,
+        entries: &Entries,
+        known: &[&str],
+        path: &str,
+        what: &str,
+    ) -> Result<(), ConfigError> {
         for (key, _) in entries {
             let name = node_str(key);
             if known.contains(&name.as_str()) {
@@ -173,12 +187,20 @@ impl Ctx<'_> {
     pub fn string(&self, node: &Node, path: &str) -> Result<String, ConfigError> {
         match &node.value {
             Value::Scalar(s) if s.value != PyScalar::None => Ok(s.value.py_str()),
-            _ => Err(self.err(Some(node), path, format!("expected a string, found {}", node.type_name()))),
+            _ => Err(self.err(
+                Some(node),
+                path,
+                format!("expected a string, found {}", node.type_name()),
+            )),
         }
     }
 
     /// An optional scalar as `str()`; null means absent.
-    pub fn opt_string(&self, node: Option<&Node>, path: &str) -> Result<Option<String>, ConfigError> {
+    pub fn opt_string(
+        &self,
+        node: Option<&Node>,
+        path: &str,
+    ) -> Result<Option<String>, ConfigError> {
         match node {
             None => Ok(None),
             Some(n) if n.is_null() => Ok(None),
@@ -188,7 +210,9 @@ impl Ctx<'_> {
 
     /// A string or a list of strings (`dns`, `cap_add`, `container_volumes`).
     pub fn string_list(&self, node: Option<&Node>, path: &str) -> Result<Vec<String>, ConfigError> {
-        let Some(node) = node else { return Ok(Vec::new()) };
+        let Some(node) = node else {
+            return Ok(Vec::new());
+        };
         match &node.value {
             _ if node.is_null() => Ok(Vec::new()),
             Value::Seq(items) => items
@@ -197,7 +221,11 @@ impl Ctx<'_> {
                 .map(|(i, item)| self.string(item, &format!("{path}[{i}]")))
                 .collect(),
             Value::Scalar(_) => Ok(vec![self.string(node, path)?]),
-            Value::Map(_) => Err(self.err(Some(node), path, "expected a string or a list of strings, found dict")),
+            Value::Map(_) => Err(self.err(
+                Some(node),
+                path,
+                "expected a string or a list of strings, found dict",
+            )),
         }
     }
 
@@ -205,25 +233,45 @@ impl Ctx<'_> {
     pub fn int(&self, node: &Node, path: &str) -> Result<i64, ConfigError> {
         match &node.value {
             Value::Scalar(s) => match &s.value {
-                PyScalar::Int(_) => s
-                    .value
-                    .as_i64()
-                    .ok_or_else(|| self.err(Some(node), path, format!("integer {} is out of range", s.raw))),
+                PyScalar::Int(_) => s.value.as_i64().ok_or_else(|| {
+                    self.err(
+                        Some(node),
+                        path,
+                        format!("integer {} is out of range", s.raw),
+                    )
+                }),
                 // MaestroNG calls int() on these; a numeric string works.
-                PyScalar::Str(text) => text
-                    .trim()
-                    .parse()
-                    .map_err(|_| self.err(Some(node), path, format!("expected an integer, found {text:?}"))),
-                _ => Err(self.err(Some(node), path, format!("expected an integer, found {}", s.value.type_name()))),
+                PyScalar::Str(text) => text.trim().parse().map_err(|_| {
+                    self.err(
+                        Some(node),
+                        path,
+                        format!("expected an integer, found {text:?}"),
+                    )
+                }),
+                _ => Err(self.err(
+                    Some(node),
+                    path,
+                    format!("expected an integer, found {}", s.value.type_name()),
+                )),
             },
-            _ => Err(self.err(Some(node), path, format!("expected an integer, found {}", node.type_name()))),
+            _ => Err(self.err(
+                Some(node),
+                path,
+                format!("expected an integer, found {}", node.type_name()),
+            )),
         }
     }
 
     /// A non-negative integer that fits `u64`.
     pub fn uint(&self, node: &Node, path: &str) -> Result<u64, ConfigError> {
         let n = self.int(node, path)?;
-        u64::try_from(n).map_err(|_| self.err(Some(node), path, format!("expected a non-negative integer, found {n}")))
+        u64::try_from(n).map_err(|_| {
+            self.err(
+                Some(node),
+                path,
+                format!("expected a non-negative integer, found {n}"),
+            )
+        })
     }
 
     /// A number (int or float), for timeouts and sleeps.
@@ -248,7 +296,15 @@ impl Ctx<'_> {
                         PyScalar::Str(t) => !t.is_empty(),
                         _ => true,
                     };
-                    self.warn(node, path, format!("expected true or false, read {:?} as {}", s.raw, if truthy { "true" } else { "false" }));
+                    self.warn(
+                        node,
+                        path,
+                        format!(
+                            "expected true or false, read {:?} as {}",
+                            s.raw,
+                            if truthy { "true" } else { "false" }
+                        ),
+                    );
                     truthy
                 }
             },
@@ -283,7 +339,14 @@ pub fn build(parsed: &Parsed, options: Options) -> Result<Loaded, ConfigError> {
         return Err(ctx.err_at(None, "", "the environment description is empty"));
     };
     let Value::Map(top) = &root.value else {
-        return Err(ctx.err(Some(root), "", format!("the environment description must be a mapping, found {}", root.type_name())));
+        return Err(ctx.err(
+            Some(root),
+            "",
+            format!(
+                "the environment description must be a mapping, found {}",
+                root.type_name()
+            ),
+        ));
     };
     // Keys starting with `_` hold YAML anchors (`_globals`) and are ignored.
     let relevant: Vec<(Node, Node)> = top
@@ -306,7 +369,11 @@ pub fn build(parsed: &Parsed, options: Options) -> Result<Loaded, ConfigError> {
                 Some(n) => {
                     let v = ctx.int(n, "__maestro.schema")?;
                     if v != 1 && v != 2 {
-                        return Err(ctx.err(Some(n), "__maestro.schema", format!("unsupported schema version {v}; use 1 or 2")));
+                        return Err(ctx.err(
+                            Some(n),
+                            "__maestro.schema",
+                            format!("unsupported schema version {v}; use 1 or 2"),
+                        ));
                     }
                     v as u32
                 }
@@ -321,7 +388,11 @@ pub fn build(parsed: &Parsed, options: Options) -> Result<Loaded, ConfigError> {
     if let Some(provider) = get_set(top, "ship_provider") {
         let p = ctx.string(provider, "ship_provider")?;
         if p != "static" {
-            return Err(ctx.err(Some(provider), "ship_provider", format!("unknown ship provider {p:?}; only \"static\" is supported")));
+            return Err(ctx.err(
+                Some(provider),
+                "ship_provider",
+                format!("unknown ship provider {p:?}; only \"static\" is supported"),
+            ));
         }
     }
 
@@ -349,7 +420,15 @@ pub fn build(parsed: &Parsed, options: Options) -> Result<Loaded, ConfigError> {
     for (key, node) in service_entries {
         let sname = node_str(key);
         let path = join("services", &sname);
-        raw_services.push(build_service(&mut ctx, &mut environment, &sname, key, node, &path, name_node)?);
+        raw_services.push(build_service(
+            &mut ctx,
+            &mut environment,
+            &sname,
+            key,
+            node,
+            &path,
+            name_node,
+        )?);
     }
     resolve_dependencies(&ctx, &raw_services)?;
     env::inject_links(&mut environment, &mut raw_services);
@@ -386,7 +465,9 @@ pub(super) fn to_json(node: &Node) -> serde_json::Value {
 }
 
 fn build_registries(ctx: &mut Ctx, node: Option<&Node>) -> Result<Vec<Registry>, ConfigError> {
-    let Some(node) = node else { return Ok(Vec::new()) };
+    let Some(node) = node else {
+        return Ok(Vec::new());
+    };
     let mut out = Vec::new();
     for (key, value) in ctx.map(node, "registries")? {
         let name = node_str(key);
@@ -395,7 +476,13 @@ fn build_registries(ctx: &mut Ctx, node: Option<&Node>) -> Result<Vec<Registry>,
         ctx.check_keys(entries, REGISTRY_KEYS, &path, "registry")?;
         let registry = match get_set(entries, "registry") {
             Some(n) => ctx.string(n, &join(&path, "registry"))?,
-            None => return Err(ctx.err(Some(value), &join(&path, "registry"), "the registry URL is missing")),
+            None => {
+                return Err(ctx.err(
+                    Some(value),
+                    &join(&path, "registry"),
+                    "the registry URL is missing",
+                ));
+            }
         };
         let mut retry = RetryPolicy::default();
         if let Some(r) = get_set(entries, "retry") {
@@ -403,7 +490,8 @@ fn build_registries(ctx: &mut Ctx, node: Option<&Node>) -> Result<Vec<Registry>,
             let re = ctx.map(r, &rpath)?;
             ctx.check_keys(re, &["attempts", "when"], &rpath, "retry")?;
             if let Some(a) = get_set(re, "attempts") {
-                retry.attempts = u32::try_from(ctx.uint(a, &join(&rpath, "attempts"))?).unwrap_or(u32::MAX);
+                retry.attempts =
+                    u32::try_from(ctx.uint(a, &join(&rpath, "attempts"))?).unwrap_or(u32::MAX);
             }
             if let Some(w) = get_set(re, "when") {
                 let wpath = join(&rpath, "when");
@@ -413,7 +501,9 @@ fn build_registries(ctx: &mut Ctx, node: Option<&Node>) -> Result<Vec<Registry>,
                 for (i, item) in items.iter().enumerate() {
                     let p = format!("{wpath}[{i}]");
                     let code = ctx.uint(item, &p)?;
-                    retry.when.push(u16::try_from(code).map_err(|_| ctx.err(Some(item), &p, format!("invalid HTTP status {code}")))?);
+                    retry.when.push(u16::try_from(code).map_err(|_| {
+                        ctx.err(Some(item), &p, format!("invalid HTTP status {code}"))
+                    })?);
                 }
             }
         }
@@ -429,12 +519,21 @@ fn build_registries(ctx: &mut Ctx, node: Option<&Node>) -> Result<Vec<Registry>,
     Ok(out)
 }
 
-fn build_ships(ctx: &mut Ctx, root: &Node, node: Option<&Node>, defaults: Option<&Node>) -> Result<Vec<Ship>, ConfigError> {
+fn build_ships(
+    ctx: &mut Ctx,
+    root: &Node,
+    node: Option<&Node>,
+    defaults: Option<&Node>,
+) -> Result<Vec<Ship>, ConfigError> {
     let defaults: &Entries = match defaults {
         Some(d) => ctx.map(d, "ship_defaults")?,
         None => &[],
     };
-    let default_keys: Vec<&str> = SHIP_KEYS.iter().copied().filter(|k| !matches!(*k, "ip" | "endpoint")).collect();
+    let default_keys: Vec<&str> = SHIP_KEYS
+        .iter()
+        .copied()
+        .filter(|k| !matches!(*k, "ip" | "endpoint"))
+        .collect();
     ctx.check_keys(defaults, &default_keys, "ship_defaults", "ship_defaults")?;
     let Some(node) = node else {
         return Err(ctx.err(Some(root), "ships", "the ships section is missing"));
@@ -455,9 +554,13 @@ fn build_ships(ctx: &mut Ctx, root: &Node, node: Option<&Node>, defaults: Option
         let set = |k: &str| pick(k).filter(|(n, _)| !n.is_null());
         let ip = match get_set(entries, "ip") {
             Some(n) => ctx.string(n, &join(&path, "ip"))?,
-            None => return Err(ctx.err(Some(value), &join(&path, "ip"), "the ship's ip is missing")),
+            None => {
+                return Err(ctx.err(Some(value), &join(&path, "ip"), "the ship's ip is missing"));
+            }
         };
-        let endpoint = ctx.opt_string(get(entries, "endpoint"), &join(&path, "endpoint"))?.unwrap_or_else(|| ip.clone());
+        let endpoint = ctx
+            .opt_string(get(entries, "endpoint"), &join(&path, "endpoint"))?
+            .unwrap_or_else(|| ip.clone());
         let tls_on = match set("tls") {
             Some((n, p)) => ctx.flag(Some(n), &p),
             None => false,
@@ -469,7 +572,10 @@ fn build_ships(ctx: &mut Ctx, root: &Node, node: Option<&Node>, defaults: Option
         let docker_port = match set("docker_port") {
             Some((n, p)) => {
                 let v = ctx.int(n, &p)?;
-                u16::try_from(v).ok().filter(|v| *v > 0).ok_or_else(|| ctx.err(Some(n), &p, format!("invalid port {v}")))?
+                u16::try_from(v)
+                    .ok()
+                    .filter(|v| *v > 0)
+                    .ok_or_else(|| ctx.err(Some(n), &p, format!("invalid port {v}")))?
             }
             None if tls_on => 2376,
             None => 2375,
@@ -491,16 +597,30 @@ fn build_ships(ctx: &mut Ctx, root: &Node, node: Option<&Node>, defaults: Option
                 ctx.check_keys(te, &["user", "key", "port"], &p, "ssh_tunnel")?;
                 let user = match get_set(te, "user") {
                     Some(u) => ctx.string(u, &join(&p, "user"))?,
-                    None => return Err(ctx.err(Some(n), &p, format!("missing SSH user for ship {name} tunnel configuration"))),
+                    None => {
+                        return Err(ctx.err(
+                            Some(n),
+                            &p,
+                            format!("missing SSH user for ship {name} tunnel configuration"),
+                        ));
+                    }
                 };
                 let key = match get_set(te, "key") {
                     Some(k) => PathBuf::from(ctx.string(k, &join(&p, "key"))?),
-                    None => return Err(ctx.err(Some(n), &p, format!("missing SSH key for ship {name} tunnel configuration"))),
+                    None => {
+                        return Err(ctx.err(
+                            Some(n),
+                            &p,
+                            format!("missing SSH key for ship {name} tunnel configuration"),
+                        ));
+                    }
                 };
                 let port = match get_set(te, "port") {
                     Some(pn) => {
                         let v = ctx.int(pn, &join(&p, "port"))?;
-                        u16::try_from(v).map_err(|_| ctx.err(Some(pn), &join(&p, "port"), format!("invalid port {v}")))?
+                        u16::try_from(v).map_err(|_| {
+                            ctx.err(Some(pn), &join(&p, "port"), format!("invalid port {v}"))
+                        })?
                     }
                     None => 22,
                 };
@@ -511,7 +631,9 @@ fn build_ships(ctx: &mut Ctx, root: &Node, node: Option<&Node>, defaults: Option
         let api_version = match set("api_version") {
             None => ApiVersion::Default,
             Some((n, p)) => {
-                let s = n.scalar().ok_or_else(|| ctx.err(Some(n), &p, "expected a version such as \"1.41\""))?;
+                let s = n
+                    .scalar()
+                    .ok_or_else(|| ctx.err(Some(n), &p, "expected a version such as \"1.41\""))?;
                 if s.raw == "auto" {
                     ApiVersion::Auto
                 } else {
@@ -580,8 +702,14 @@ pub(super) struct RawInstance<'n> {
     pub env: EnvBuilder,
 }
 
-fn dependency_list<'n>(ctx: &mut Ctx, node: Option<&'n Node>, path: &str) -> Result<Vec<(String, &'n Node, String)>, ConfigError> {
-    let Some(node) = node else { return Ok(Vec::new()) };
+fn dependency_list<'n>(
+    ctx: &mut Ctx,
+    node: Option<&'n Node>,
+    path: &str,
+) -> Result<Vec<(String, &'n Node, String)>, ConfigError> {
+    let Some(node) = node else {
+        return Ok(Vec::new());
+    };
     match &node.value {
         _ if node.is_null() => Ok(Vec::new()),
         Value::Seq(items) => items
@@ -615,7 +743,13 @@ fn build_service<'n>(
     ctx.check_keys(entries, SERVICE_KEYS, path, "service")?;
     let image = match get_set(entries, "image") {
         Some(n) => ctx.string(n, &join(path, "image"))?,
-        None => return Err(ctx.err(Some(node), &join(path, "image"), "the service's image is missing")),
+        None => {
+            return Err(ctx.err(
+                Some(node),
+                &join(path, "image"),
+                "the service's image is missing",
+            ));
+        }
     };
     let omit = ctx.flag(get(entries, "omit"), &join(path, "omit"));
     let requires = dependency_list(ctx, get(entries, "requires"), &join(path, "requires"))?;
@@ -623,7 +757,13 @@ fn build_service<'n>(
 
     // The service environment: envfile, env, then the identity variables.
     let mut service_env = EnvBuilder::default();
-    service_env.apply_sources(ctx, &[(get(entries, "envfile"), join(path, "envfile")), (get(entries, "env"), join(path, "env"))])?;
+    service_env.apply_sources(
+        ctx,
+        &[
+            (get(entries, "envfile"), join(path, "envfile")),
+            (get(entries, "env"), join(path, "env")),
+        ],
+    )?;
     service_env.set_identity_service(env_name, name);
 
     let service_ports = get_set(entries, "ports");
@@ -631,7 +771,11 @@ fn build_service<'n>(
     let service_lifecycle = get_set(entries, "lifecycle");
 
     let Some(instances_node) = get(entries, "instances") else {
-        return Err(ctx.err(Some(node), &join(path, "instances"), "the service's instances are missing"));
+        return Err(ctx.err(
+            Some(node),
+            &join(path, "instances"),
+            "the service's instances are missing",
+        ));
     };
     let ipath = join(path, "instances");
     let mut raw_instances = Vec::new();
@@ -640,7 +784,14 @@ fn build_service<'n>(
         let iname = node_str(ikey);
         let ip = join(&ipath, &iname);
         if let Some(existing) = environment.instance(&iname) {
-            return Err(ctx.err(Some(ikey), &ip, format!("container name {iname:?} is already defined by service {:?}", existing.service)));
+            return Err(ctx.err(
+                Some(ikey),
+                &ip,
+                format!(
+                    "container name {iname:?} is already defined by service {:?}",
+                    existing.service
+                ),
+            ));
         }
         let ie = ctx.map(inode, &ip)?;
         ctx.check_keys(ie, INSTANCE_KEYS, &ip, "instance")?;
@@ -703,11 +854,17 @@ fn resolve_dependencies(ctx: &Ctx, raw: &[RawService]) -> Result<(), ConfigError
     Ok(())
 }
 
-fn check_volumes_from(ctx: &Ctx, environment: &mut Environment, raw: &[RawService]) -> Result<(), ConfigError> {
+fn check_volumes_from(
+    ctx: &Ctx,
+    environment: &mut Environment,
+    raw: &[RawService],
+) -> Result<(), ConfigError> {
     let mut extra: HashMap<String, Vec<String>> = HashMap::new();
     for service in raw {
         for inst in &service.instances {
-            let Some(node) = inst.volumes_from else { continue };
+            let Some(node) = inst.volumes_from else {
+                continue;
+            };
             let path = join(&inst.path, "volumes_from");
             let names = ctx.string_list(Some(node), &path)?;
             let me = environment.instance(&inst.name).cloned();
@@ -718,16 +875,32 @@ fn check_volumes_from(ctx: &Ctx, environment: &mut Environment, raw: &[RawServic
                     continue;
                 }
                 let Some(other) = environment.instance(&other_name) else {
-                    return Err(ctx.err(Some(node), &path, format!("unknown container {other_name:?}")));
+                    return Err(ctx.err(
+                        Some(node),
+                        &path,
+                        format!("unknown container {other_name:?}"),
+                    ));
                 };
                 if other.ship != me.ship {
                     return Err(ctx.err(Some(node), &path, format!("{other_name} and {} must be on the same ship for volumes_from (ships {} and {})", me.name, other.ship, me.ship)));
                 }
                 let mine: HashSet<&str> = me.volume_targets().into_iter().collect();
-                let mut conflicts: Vec<&str> = other.volume_targets().into_iter().filter(|t| mine.contains(t)).collect();
+                let mut conflicts: Vec<&str> = other
+                    .volume_targets()
+                    .into_iter()
+                    .filter(|t| mine.contains(t))
+                    .collect();
                 conflicts.sort_unstable();
                 if !conflicts.is_empty() {
-                    return Err(ctx.err(Some(node), &path, format!("volume conflicts between {} and {other_name}: {}", me.name, conflicts.join(", "))));
+                    return Err(ctx.err(
+                        Some(node),
+                        &path,
+                        format!(
+                            "volume conflicts between {} and {other_name}: {}",
+                            me.name,
+                            conflicts.join(", ")
+                        ),
+                    ));
                 }
                 let other_service = other.service.clone();
                 // A container of the same service: no ordering edge (instances
@@ -739,7 +912,11 @@ fn check_volumes_from(ctx: &Ctx, environment: &mut Environment, raw: &[RawServic
                     }
                 }
             }
-            if let Some(i) = environment.instances.iter_mut().find(|i| i.name == inst.name) {
+            if let Some(i) = environment
+                .instances
+                .iter_mut()
+                .find(|i| i.name == inst.name)
+            {
                 i.volumes_from = seen_in_order(ctx.string_list(Some(node), &path)?);
             }
         }
@@ -754,11 +931,18 @@ fn check_volumes_from(ctx: &Ctx, environment: &mut Environment, raw: &[RawServic
 
 fn seen_in_order(names: Vec<String>) -> Vec<String> {
     let mut seen = HashSet::new();
-    names.into_iter().filter(|n| seen.insert(n.clone())).collect()
+    names
+        .into_iter()
+        .filter(|n| seen.insert(n.clone()))
+        .collect()
 }
 
 /// Rejects dependency cycles (`requires` and `volumes_from`), naming one.
-fn check_cycles(ctx: &Ctx, environment: &Environment, raw: &[RawService]) -> Result<(), ConfigError> {
+fn check_cycles(
+    ctx: &Ctx,
+    environment: &Environment,
+    raw: &[RawService],
+) -> Result<(), ConfigError> {
     let edges = |s: &Service| -> Vec<String> {
         let mut e: Vec<String> = s.requires.clone();
         for v in &s.volumes_from_services {
@@ -781,7 +965,8 @@ fn check_cycles(ctx: &Ctx, environment: &Environment, raw: &[RawService]) -> Res
             Some(2) => return None,
             Some(1) => {
                 let start = stack.iter().position(|s| *s == name).unwrap_or(0);
-                let mut cycle: Vec<String> = stack[start..].iter().map(|s| (*s).to_owned()).collect();
+                let mut cycle: Vec<String> =
+                    stack[start..].iter().map(|s| (*s).to_owned()).collect();
                 cycle.push(name.to_owned());
                 return Some(cycle);
             }
@@ -808,12 +993,20 @@ fn check_cycles(ctx: &Ctx, environment: &Environment, raw: &[RawService]) -> Res
             let (mark, path) = match node {
                 Some(r) => {
                     let entries = ctx.map(r.node, &r.path)?;
-                    let field = if get(entries, "requires").is_some() { "requires" } else { "instances" };
+                    let field = if get(entries, "requires").is_some() {
+                        "requires"
+                    } else {
+                        "instances"
+                    };
                     (get(entries, field).map(|n| n.mark), join(&r.path, field))
                 }
                 None => (None, String::new()),
             };
-            return Err(ctx.err_at(mark, &path, format!("dependency cycle: {}", cycle.join(" -> "))));
+            return Err(ctx.err_at(
+                mark,
+                &path,
+                format!("dependency cycle: {}", cycle.join(" -> ")),
+            ));
         }
     }
     Ok(())

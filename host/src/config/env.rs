@@ -60,7 +60,11 @@ impl EnvBuilder {
     }
 
     /// Applies `env`/`envfile` sources in order (`environment.build`).
-    pub(super) fn apply_sources(&mut self, ctx: &mut Ctx, sources: &[(Option<&Node>, String)]) -> Result<(), ConfigError> {
+    pub(super) fn apply_sources(
+        &mut self,
+        ctx: &mut Ctx,
+        sources: &[(Option<&Node>, String)],
+    ) -> Result<(), ConfigError> {
         for (node, path) in sources {
             if let Some(node) = node {
                 self.apply(ctx, node, path)?;
@@ -103,10 +107,21 @@ impl EnvBuilder {
         }
     }
 
-    fn apply_envfile(&mut self, ctx: &mut Ctx, node: &Node, path: &str, file: &str) -> Result<(), ConfigError> {
+    fn apply_envfile(
+        &mut self,
+        ctx: &mut Ctx,
+        node: &Node,
+        path: &str,
+        file: &str,
+    ) -> Result<(), ConfigError> {
         let full = ctx.base_dir.join(file);
-        let text = std::fs::read_to_string(&full)
-            .map_err(|e| ctx.err(Some(node), path, format!("cannot read envfile {}: {e}", full.display())))?;
+        let text = std::fs::read_to_string(&full).map_err(|e| {
+            ctx.err(
+                Some(node),
+                path,
+                format!("cannot read envfile {}: {e}", full.display()),
+            )
+        })?;
         let vars = parse_envfile(&text, &full).map_err(ConfigError::Invalid)?;
         for (k, v) in vars {
             self.set_str(&k, Some(v));
@@ -160,7 +175,11 @@ fn env_value(ctx: &mut Ctx, node: &Node, path: &str) -> Option<String> {
         }
         Value::Seq(items) => Some(flatten(ctx, items, path)),
         Value::Map(_) => {
-            ctx.warn(node, path, "a mapping is passed as its Python representation".to_owned());
+            ctx.warn(
+                node,
+                path,
+                "a mapping is passed as its Python representation".to_owned(),
+            );
             Some(node_repr(node))
         }
     }
@@ -205,9 +224,14 @@ pub fn parse_envfile(text: &str, file: &Path) -> Result<Vec<(String, String)>, D
             None => {
                 return Err(Diagnostic {
                     file: file.display().to_string(),
-                    mark: Some(super::yaml::Mark { line: n + 1, col: 1 }),
+                    mark: Some(super::yaml::Mark {
+                        line: n + 1,
+                        col: 1,
+                    }),
                     path: String::new(),
-                    message: format!("invalid line in environment file (expected KEY=VALUE): {line:?}"),
+                    message: format!(
+                        "invalid line in environment file (expected KEY=VALUE): {line:?}"
+                    ),
                 });
             }
         }
@@ -247,7 +271,10 @@ pub fn service_links(environment: &Environment, service: &str) -> ServiceLinks {
         .instances_of(service)
         .map(|i| InstanceLinks {
             name: i.name.clone(),
-            host: environment.ship(&i.ship).map(|s| s.ip.clone()).unwrap_or_default(),
+            host: environment
+                .ship(&i.ship)
+                .map(|s| s.ip.clone())
+                .unwrap_or_default(),
             ports: i
                 .ports
                 .iter()
@@ -277,7 +304,11 @@ pub(super) fn inject_links(environment: &mut Environment, raw: &mut [RawService]
             for (k, v) in &vars {
                 inst.env.set_str(k, Some(v.clone()));
             }
-            if let Some(model) = environment.instances.iter_mut().find(|i| i.name == inst.name) {
+            if let Some(model) = environment
+                .instances
+                .iter_mut()
+                .find(|i| i.name == inst.name)
+            {
                 model.env = inst.env.vars();
             }
         }
@@ -290,12 +321,20 @@ mod tests {
 
     #[test]
     fn envfile_lines_parse_like_docker_py() {
-        let vars = parse_envfile("# c\nA=1\nB = x=y \n\n  # indented\nC=\n", Path::new("f")).unwrap();
+        let vars =
+            parse_envfile("# c\nA=1\nB = x=y \n\n  # indented\nC=\n", Path::new("f")).unwrap();
         assert_eq!(
             vars,
-            [("A".into(), "1".into()), ("B ".into(), " x=y".into()), ("C".into(), String::new())]
+            [
+                ("A".into(), "1".into()),
+                ("B ".into(), " x=y".into()),
+                ("C".into(), String::new())
+            ]
         );
         let err = parse_envfile("A=1\nnope\n", Path::new("f.env")).unwrap_err();
-        assert_eq!(err.to_string(), "f.env:2:1: invalid line in environment file (expected KEY=VALUE): \"nope\"");
+        assert_eq!(
+            err.to_string(),
+            "f.env:2:1: invalid line in environment file (expected KEY=VALUE): \"nope\""
+        );
     }
 }

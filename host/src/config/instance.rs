@@ -57,7 +57,11 @@ pub(super) fn build_instance(
         None => return Err(ctx.err(Some(node), &p("ship"), "the instance's ship is missing")),
     };
     let Some(ship) = environment.ship(&ship_name) else {
-        return Err(ctx.err(set(entries, "ship"), &p("ship"), format!("unknown ship {ship_name:?}")));
+        return Err(ctx.err(
+            set(entries, "ship"),
+            &p("ship"),
+            format!("unknown ship {ship_name:?}"),
+        ));
     };
     let image = match set(entries, "image") {
         Some(n) => ctx.string(n, &p("image"))?,
@@ -75,7 +79,10 @@ pub(super) fn build_instance(
 
     // Ports: the service's, then the instance's merged over them by name.
     let mut port_nodes: Vec<(String, &Node, String)> = Vec::new();
-    for (source, base) in [(service_ports, join(service_path, "ports")), (set(entries, "ports"), p("ports"))] {
+    for (source, base) in [
+        (service_ports, join(service_path, "ports")),
+        (set(entries, "ports"), p("ports")),
+    ] {
         let Some(source) = source else { continue };
         for (k, v) in ctx.map(source, &base)? {
             let pname = node_str(k);
@@ -92,10 +99,21 @@ pub(super) fn build_instance(
     }
 
     let mut env = service_env.clone();
-    env.apply_sources(ctx, &[(get(entries, "envfile"), p("envfile")), (get(entries, "env"), p("env"))])?;
+    env.apply_sources(
+        ctx,
+        &[
+            (get(entries, "envfile"), p("envfile")),
+            (get(entries, "env"), p("env")),
+        ],
+    )?;
     env.set_identity_container(name, &ship.ip, &image);
 
-    let volumes = volumes(ctx, environment.schema, set(entries, "volumes"), &p("volumes"))?;
+    let volumes = volumes(
+        ctx,
+        environment.schema,
+        set(entries, "volumes"),
+        &p("volumes"),
+    )?;
     let mut container_volumes: Vec<String> = Vec::new();
     for v in ctx.string_list(get(entries, "container_volumes"), &p("container_volumes"))? {
         if !container_volumes.contains(&v) {
@@ -107,7 +125,10 @@ pub(super) fn build_instance(
             return Err(ctx.err(
                 get(entries, "container_volumes"),
                 &p("container_volumes"),
-                format!("conflict between bind-mounted volume and container-only volume on {}", v.container),
+                format!(
+                    "conflict between bind-mounted volume and container-only volume on {}",
+                    v.container
+                ),
             ));
         }
     }
@@ -133,16 +154,35 @@ pub(super) fn build_instance(
                 Value::Map(e) => {
                     let sname = match set(e, "ship") {
                         Some(s) => ctx.string(s, &join(&hpath, "ship"))?,
-                        None => return Err(ctx.err(Some(v), &hpath, "expected an address or {ship: NAME}")),
+                        None => {
+                            return Err(ctx.err(
+                                Some(v),
+                                &hpath,
+                                "expected an address or {ship: NAME}",
+                            ));
+                        }
                     };
                     match environment.ship(&sname) {
                         Some(s) => s.ip.clone(),
-                        None => return Err(ctx.err(Some(v), &join(&hpath, "ship"), format!("unknown ship {sname:?}"))),
+                        None => {
+                            return Err(ctx.err(
+                                Some(v),
+                                &join(&hpath, "ship"),
+                                format!("unknown ship {sname:?}"),
+                            ));
+                        }
                     }
                 }
                 Value::Scalar(s) if matches!(s.value, PyScalar::Str(_)) => s.value.py_str(),
                 _ => {
-                    ctx.warn(v, &hpath, format!("expected an address or {{ship: NAME}}, found {}; entry ignored", v.type_name()));
+                    ctx.warn(
+                        v,
+                        &hpath,
+                        format!(
+                            "expected an address or {{ship: NAME}}, found {}; entry ignored",
+                            v.type_name()
+                        ),
+                    );
                     continue;
                 }
             };
@@ -160,13 +200,23 @@ pub(super) fn build_instance(
         Some(n) => ctx.uint(n, &p("stop_timeout"))?,
         None => 10,
     };
-    let limits = limits(ctx, service_limits, set(entries, "limits"), service_path, path)?;
+    let limits = limits(
+        ctx,
+        service_limits,
+        set(entries, "limits"),
+        service_path,
+        path,
+    )?;
 
     let log = match set(entries, "log_driver") {
         Some(n) => {
             let driver = ctx.string(n, &p("log_driver"))?;
             if !LOG_DRIVERS.contains(&driver.as_str()) {
-                return Err(ctx.err(Some(n), &p("log_driver"), format!("log_driver must be one of ({})", LOG_DRIVERS.join(", "))));
+                return Err(ctx.err(
+                    Some(n),
+                    &p("log_driver"),
+                    format!("log_driver must be one of ({})", LOG_DRIVERS.join(", ")),
+                ));
             }
             let mut options = Vec::new();
             if let Some(o) = set(entries, "log_opt") {
@@ -212,10 +262,20 @@ pub(super) fn build_instance(
                         match node_str(lk).as_str() {
                             "soft" => soft = Some(ctx.int(lv, &join(&upath, "soft"))?),
                             "hard" => hard = Some(ctx.int(lv, &join(&upath, "hard"))?),
-                            other => return Err(ctx.err(Some(lk), &join(&upath, other), "unknown ulimit key (expected soft and hard)")),
+                            other => {
+                                return Err(ctx.err(
+                                    Some(lk),
+                                    &join(&upath, other),
+                                    "unknown ulimit key (expected soft and hard)",
+                                ));
+                            }
                         }
                     }
-                    ulimits.push(Ulimit { name: uname, soft, hard });
+                    ulimits.push(Ulimit {
+                        name: uname,
+                        soft,
+                        hard,
+                    });
                 }
                 Value::Scalar(s) if matches!(s.value, PyScalar::Int(_)) => {
                     let value = ctx.int(v, &upath)?;
@@ -225,7 +285,14 @@ pub(super) fn build_instance(
                         hard: Some(value),
                     });
                 }
-                _ => ctx.warn(v, &upath, format!("expected a number or {{soft, hard}}, found {}; ulimit ignored", v.type_name())),
+                _ => ctx.warn(
+                    v,
+                    &upath,
+                    format!(
+                        "expected a number or {{soft, hard}}, found {}; ulimit ignored",
+                        v.type_name()
+                    ),
+                ),
             }
         }
     }
@@ -236,16 +303,33 @@ pub(super) fn build_instance(
             Value::Seq(items) => {
                 let mut out = Vec::new();
                 for (i, item) in items.iter().enumerate() {
-                    out.push((ctx.string(item, &format!("{}[{i}]", p("labels")))?, String::new()));
+                    out.push((
+                        ctx.string(item, &format!("{}[{i}]", p("labels")))?,
+                        String::new(),
+                    ));
                 }
                 out
             }
             Value::Map(e) => e.iter().map(|(k, v)| (node_str(k), node_str(v))).collect(),
-            Value::Scalar(_) => return Err(ctx.err(Some(n), &p("labels"), "invalid labels configuration; must be a list or mapping")),
+            Value::Scalar(_) => {
+                return Err(ctx.err(
+                    Some(n),
+                    &p("labels"),
+                    "invalid labels configuration; must be a list or mapping",
+                ));
+            }
         },
     };
 
-    let lifecycle = lifecycle(ctx, &ports, name, service_lifecycle, set(entries, "lifecycle"), service_path, path)?;
+    let lifecycle = lifecycle(
+        ctx,
+        &ports,
+        name,
+        service_lifecycle,
+        set(entries, "lifecycle"),
+        service_path,
+        path,
+    )?;
     let privileged = ctx.flag(get(entries, "privileged"), &p("privileged"));
 
     let instance = Instance {
@@ -324,7 +408,11 @@ fn port_part(text: &str) -> Option<(PortRange, Option<Protocol>)> {
 fn check_range(ctx: &Ctx, node: &Node, path: &str, range: PortRange) -> Result<(), ConfigError> {
     for n in [Some(range.start), range.end].into_iter().flatten() {
         if n > 65535 {
-            return Err(ctx.err(Some(node), path, format!("port {n} is out of range (0-65535)")));
+            return Err(ctx.err(
+                Some(node),
+                path,
+                format!("port {n} is out of range (0-65535)"),
+            ));
         }
     }
     if let Some(end) = range.end {
@@ -336,19 +424,35 @@ fn check_range(ctx: &Ctx, node: &Node, path: &str, range: PortRange) -> Result<(
 }
 
 /// A single side of a spec: an int or a `N[-M][/proto]` string.
-fn port_side(ctx: &Ctx, node: &Node, path: &str) -> Result<(PortRange, Option<Protocol>), ConfigError> {
+fn port_side(
+    ctx: &Ctx,
+    node: &Node,
+    path: &str,
+) -> Result<(PortRange, Option<Protocol>), ConfigError> {
     let text = match node.scalar().map(|s| &s.value) {
         Some(PyScalar::Int(d)) => d.clone(),
         Some(PyScalar::Str(s)) => s.clone(),
-        _ => return Err(ctx.err(Some(node), path, format!("invalid port spec {}", node_str(node)))),
+        _ => {
+            return Err(ctx.err(
+                Some(node),
+                path,
+                format!("invalid port spec {}", node_str(node)),
+            ));
+        }
     };
-    let (range, proto) = port_part(&text).ok_or_else(|| ctx.err(Some(node), path, format!("invalid port spec {text:?}")))?;
+    let (range, proto) = port_part(&text)
+        .ok_or_else(|| ctx.err(Some(node), path, format!("invalid port spec {text:?}")))?;
     check_range(ctx, node, path, range)?;
     Ok((range, proto))
 }
 
 /// Parses one named port in any of §2.5's forms.
-pub(super) fn parse_port(ctx: &mut Ctx, name: &str, node: &Node, path: &str) -> Result<Port, ConfigError> {
+pub(super) fn parse_port(
+    ctx: &mut Ctx,
+    name: &str,
+    node: &Node,
+    path: &str,
+) -> Result<Port, ConfigError> {
     let default_ip = "0.0.0.0".to_owned();
     match &node.value {
         Value::Scalar(s) => {
@@ -361,7 +465,13 @@ pub(super) fn parse_port(ctx: &mut Ctx, name: &str, node: &Node, path: &str) -> 
                 }
                 PyScalar::Int(d) => d.clone(),
                 PyScalar::Str(t) => t.clone(),
-                _ => return Err(ctx.err(Some(node), path, format!("invalid port spec {}", s.value.py_str()))),
+                _ => {
+                    return Err(ctx.err(
+                        Some(node),
+                        path,
+                        format!("invalid port spec {}", s.value.py_str()),
+                    ));
+                }
             };
             let parts: Vec<&str> = text.split(':').collect();
             if parts.len() > 2 {
@@ -369,7 +479,9 @@ pub(super) fn parse_port(ctx: &mut Ctx, name: &str, node: &Node, path: &str) -> 
             }
             let mut sides = Vec::new();
             for part in &parts {
-                let (range, proto) = port_part(part).ok_or_else(|| ctx.err(Some(node), path, format!("invalid port spec {text:?}")))?;
+                let (range, proto) = port_part(part).ok_or_else(|| {
+                    ctx.err(Some(node), path, format!("invalid port spec {text:?}"))
+                })?;
                 check_range(ctx, node, path, range)?;
                 sides.push((range, proto.unwrap_or(Protocol::Tcp)));
             }
@@ -379,7 +491,11 @@ pub(super) fn parse_port(ctx: &mut Ctx, name: &str, node: &Node, path: &str) -> 
                 return Err(ctx.err(
                     Some(node),
                     path,
-                    format!("mismatched protocols between {exposed}/{} and {external}/{}", eproto.as_str(), xproto.as_str()),
+                    format!(
+                        "mismatched protocols between {exposed}/{} and {external}/{}",
+                        eproto.as_str(),
+                        xproto.as_str()
+                    ),
                 ));
             }
             Ok(Port {
@@ -391,21 +507,39 @@ pub(super) fn parse_port(ctx: &mut Ctx, name: &str, node: &Node, path: &str) -> 
             })
         }
         Value::Map(entries) => {
-            let (Some(exposed_node), Some(external_node)) = (get(entries, "exposed"), get(entries, "external")) else {
-                return Err(ctx.err(Some(node), path, "a port mapping needs both exposed and external"));
+            let (Some(exposed_node), Some(external_node)) =
+                (get(entries, "exposed"), get(entries, "external"))
+            else {
+                return Err(ctx.err(
+                    Some(node),
+                    path,
+                    "a port mapping needs both exposed and external",
+                ));
             };
             for (k, _) in entries {
                 let key = node_str(k);
                 if key != "exposed" && key != "external" {
-                    ctx.warn(k, &join(path, &key), format!("unknown port key {key:?} (ignored)"));
+                    ctx.warn(
+                        k,
+                        &join(path, &key),
+                        format!("unknown port key {key:?} (ignored)"),
+                    );
                 }
             }
             let (exposed, proto) = port_side(ctx, exposed_node, &join(path, "exposed"))?;
             let protocol = proto.unwrap_or(Protocol::Tcp);
             let epath = join(path, "external");
             let (host_ip, ext_node) = match &external_node.value {
-                Value::Seq(items) if items.len() >= 2 => (ctx.string(&items[0], &format!("{epath}[0]"))?, &items[1]),
-                Value::Seq(_) => return Err(ctx.err(Some(external_node), &epath, "expected [host address, port]")),
+                Value::Seq(items) if items.len() >= 2 => {
+                    (ctx.string(&items[0], &format!("{epath}[0]"))?, &items[1])
+                }
+                Value::Seq(_) => {
+                    return Err(ctx.err(
+                        Some(external_node),
+                        &epath,
+                        "expected [host address, port]",
+                    ));
+                }
                 _ => (default_ip, external_node),
             };
             let (external, xproto) = port_side(ctx, ext_node, &epath)?;
@@ -422,12 +556,23 @@ pub(super) fn parse_port(ctx: &mut Ctx, name: &str, node: &Node, path: &str) -> 
                 host_ip,
             })
         }
-        Value::Seq(_) => Err(ctx.err(Some(node), path, "invalid port spec: expected a number, a string or {exposed, external}")),
+        Value::Seq(_) => Err(ctx.err(
+            Some(node),
+            path,
+            "invalid port spec: expected a number, a string or {exposed, external}",
+        )),
     }
 }
 
-fn volumes(ctx: &mut Ctx, schema: u32, node: Option<&Node>, path: &str) -> Result<Vec<Volume>, ConfigError> {
-    let Some(node) = node else { return Ok(Vec::new()) };
+fn volumes(
+    ctx: &mut Ctx,
+    schema: u32,
+    node: Option<&Node>,
+    path: &str,
+) -> Result<Vec<Volume>, ConfigError> {
+    let Some(node) = node else {
+        return Ok(Vec::new());
+    };
     let mut out = Vec::new();
     for (k, v) in ctx.map(node, path)? {
         let key = node_str(k);
@@ -435,7 +580,13 @@ fn volumes(ctx: &mut Ctx, schema: u32, node: Option<&Node>, path: &str) -> Resul
         if schema == 1 {
             // Schema 1: `container: host`.
             out.push(Volume {
-                host: ctx.string(v, &vpath).map_err(|_| ctx.err(Some(v), &vpath, "schema 1 volumes are `container path: host path`"))?,
+                host: ctx.string(v, &vpath).map_err(|_| {
+                    ctx.err(
+                        Some(v),
+                        &vpath,
+                        "schema 1 volumes are `container path: host path`",
+                    )
+                })?,
                 container: key,
                 mode: "rw".into(),
             });
@@ -472,21 +623,35 @@ fn volumes(ctx: &mut Ctx, schema: u32, node: Option<&Node>, path: &str) -> Resul
 }
 
 fn restart(ctx: &mut Ctx, node: Option<&Node>, path: &str) -> Result<RestartPolicy, ConfigError> {
-    let Some(node) = node else { return Ok(RestartPolicy::default()) };
-    let make = |ctx: &Ctx, name: &str, retries: Option<(&str, &Node)>| -> Result<RestartPolicy, ConfigError> {
+    let Some(node) = node else {
+        return Ok(RestartPolicy::default());
+    };
+    let make = |ctx: &Ctx,
+                name: &str,
+                retries: Option<(&str, &Node)>|
+     -> Result<RestartPolicy, ConfigError> {
         let name = match name {
             "no" => RestartName::No,
             "always" => RestartName::Always,
             "on-failure" => RestartName::OnFailure,
             "unless-stopped" => RestartName::UnlessStopped,
-            other => return Err(ctx.err(Some(node), path, format!("invalid restart policy {other:?}; choose one of {RESTART_NAMES}"))),
+            other => {
+                return Err(ctx.err(
+                    Some(node),
+                    path,
+                    format!("invalid restart policy {other:?}; choose one of {RESTART_NAMES}"),
+                ));
+            }
         };
         let max_retries = match retries {
             None => 0,
-            Some((text, n)) => text
-                .trim()
-                .parse::<u32>()
-                .map_err(|_| ctx.err(Some(n), path, format!("invalid restart policy format {:?}", node_str(node))))?,
+            Some((text, n)) => text.trim().parse::<u32>().map_err(|_| {
+                ctx.err(
+                    Some(n),
+                    path,
+                    format!("invalid restart policy format {:?}", node_str(node)),
+                )
+            })?,
         };
         Ok(RestartPolicy { name, max_retries })
     };
@@ -520,7 +685,11 @@ fn restart(ctx: &mut Ctx, node: Option<&Node>, path: &str) -> Result<RestartPoli
 
 fn bytes(ctx: &Ctx, node: &Node, path: &str, container: &str) -> Result<Option<i64>, ConfigError> {
     let Some(s) = node.scalar() else {
-        return Err(ctx.err(Some(node), path, format!("expected a size, found {}", node.type_name())));
+        return Err(ctx.err(
+            Some(node),
+            path,
+            format!("expected a size, found {}", node.type_name()),
+        ));
     };
     match &s.value {
         PyScalar::None | PyScalar::Bool(false) => Ok(None),
@@ -537,9 +706,17 @@ fn bytes(ctx: &Ctx, node: &Node, path: &str, container: &str) -> Result<Option<i
                 'g' => 1024 * 1024 * 1024,
                 _ => {
                     if !text.bytes().all(|b| b.is_ascii_digit()) {
-                        return Err(ctx.err(Some(node), path, format!("unknown unit suffix {last} in {text} for container {container}")));
+                        return Err(ctx.err(
+                            Some(node),
+                            path,
+                            format!(
+                                "unknown unit suffix {last} in {text} for container {container}"
+                            ),
+                        ));
                     }
-                    return text.parse().map(Some).map_err(|_| ctx.err(Some(node), path, format!("size {text} is too large")));
+                    return text.parse().map(Some).map_err(|_| {
+                        ctx.err(Some(node), path, format!("size {text} is too large"))
+                    });
                 }
             };
             let number = &text[..text.len() - 1];
@@ -552,13 +729,26 @@ fn bytes(ctx: &Ctx, node: &Node, path: &str, container: &str) -> Result<Option<i
                 .map(Some)
                 .ok_or_else(|| ctx.err(Some(node), path, format!("size {text} is too large")))
         }
-        other => Err(ctx.err(Some(node), path, format!("expected a size such as 512m, found {}", other.type_name()))),
+        other => Err(ctx.err(
+            Some(node),
+            path,
+            format!("expected a size such as 512m, found {}", other.type_name()),
+        )),
     }
 }
 
-fn limits(ctx: &mut Ctx, service: Option<&Node>, instance: Option<&Node>, service_path: &str, path: &str) -> Result<Limits, ConfigError> {
+fn limits(
+    ctx: &mut Ctx,
+    service: Option<&Node>,
+    instance: Option<&Node>,
+    service_path: &str,
+    path: &str,
+) -> Result<Limits, ConfigError> {
     let mut merged: Vec<(String, &Node, String)> = Vec::new();
-    for (source, base) in [(service, join(service_path, "limits")), (instance, join(path, "limits"))] {
+    for (source, base) in [
+        (service, join(service_path, "limits")),
+        (instance, join(path, "limits")),
+    ] {
         let Some(source) = source else { continue };
         for (k, v) in ctx.map(source, &base)? {
             let key = node_str(k);
@@ -580,7 +770,13 @@ fn limits(ctx: &mut Ctx, service: Option<&Node>, instance: Option<&Node>, servic
     let mut limits = Limits::default();
     for (key, node, kpath) in merged {
         match key.as_str() {
-            "cpu" => limits.cpu_shares = if node.is_null() { None } else { Some(ctx.int(node, &kpath)?) },
+            "cpu" => {
+                limits.cpu_shares = if node.is_null() {
+                    None
+                } else {
+                    Some(ctx.int(node, &kpath)?)
+                }
+            }
             "memory" => limits.memory = bytes(ctx, node, &kpath, &container)?,
             _ => limits.swap = bytes(ctx, node, &kpath, &container)?,
         }
@@ -599,7 +795,10 @@ fn lifecycle(
     path: &str,
 ) -> Result<Lifecycle, ConfigError> {
     let mut out = Lifecycle::default();
-    for (source, base) in [(service, join(service_path, "lifecycle")), (instance, join(path, "lifecycle"))] {
+    for (source, base) in [
+        (service, join(service_path, "lifecycle")),
+        (instance, join(path, "lifecycle")),
+    ] {
         let Some(source) = source else { continue };
         for (k, v) in ctx.map(source, &base)? {
             let state = node_str(k);
@@ -621,22 +820,48 @@ fn lifecycle(
                 return Err(ctx.err(Some(v), &spath, format!("invalid {state} lifecycle checks configuration; expected a list of checks, found {}", v.type_name())));
             };
             for (i, item) in items.iter().enumerate() {
-                target.push(check(ctx, ports, container, item, &format!("{spath}[{i}]"))?);
+                target.push(check(
+                    ctx,
+                    ports,
+                    container,
+                    item,
+                    &format!("{spath}[{i}]"),
+                )?);
             }
         }
     }
     Ok(out)
 }
 
-fn check(ctx: &mut Ctx, ports: &[Port], container: &str, node: &Node, path: &str) -> Result<Check, ConfigError> {
+fn check(
+    ctx: &mut Ctx,
+    ports: &[Port],
+    container: &str,
+    node: &Node,
+    path: &str,
+) -> Result<Check, ConfigError> {
     let entries = ctx.map(node, path)?;
     let Some(type_node) = set(entries, "type") else {
-        return Err(ctx.err(Some(node), &join(path, "type"), "the check's type is missing (tcp, http, exec, rexec or sleep)"));
+        return Err(ctx.err(
+            Some(node),
+            &join(path, "type"),
+            "the check's type is missing (tcp, http, exec, rexec or sleep)",
+        ));
     };
     let kind = ctx.string(type_node, &join(path, "type"))?;
     let known: &[&str] = match kind.as_str() {
         "tcp" => &["type", "port", "max_wait"],
-        "http" => &["type", "port", "host", "match_regex", "path", "scheme", "method", "max_wait", "requests_options"],
+        "http" => &[
+            "type",
+            "port",
+            "host",
+            "match_regex",
+            "path",
+            "scheme",
+            "method",
+            "max_wait",
+            "requests_options",
+        ],
         "exec" => &["type", "command", "cmd", "attempts", "envfrom"],
         "rexec" => &["type", "command", "attempts"],
         "sleep" => &["type", "wait"],
@@ -648,9 +873,17 @@ fn check(ctx: &mut Ctx, ports: &[Port], container: &str, node: &Node, path: &str
         let key = node_str(k);
         if !known.contains(&key.as_str()) {
             if ctx.strict {
-                return Err(ctx.err(Some(k), &join(path, &key), format!("unknown {kind} check key {key:?}")));
+                return Err(ctx.err(
+                    Some(k),
+                    &join(path, &key),
+                    format!("unknown {kind} check key {key:?}"),
+                ));
             }
-            ctx.warn(k, &join(path, &key), format!("unknown {kind} check key {key:?} (ignored)"));
+            ctx.warn(
+                k,
+                &join(path, &key),
+                format!("unknown {kind} check key {key:?} (ignored)"),
+            );
         }
     }
     let opt_uint = |ctx: &Ctx, key: &str, default: u64| -> Result<u64, ConfigError> {
@@ -665,8 +898,16 @@ fn check(ctx: &mut Ctx, ports: &[Port], container: &str, node: &Node, path: &str
     let named_tcp_port = |ctx: &Ctx, pnode: &Node| -> Result<String, ConfigError> {
         let pname = node_str(pnode);
         match ports.iter().find(|p| p.name == pname) {
-            None => Err(ctx.err(Some(pnode), &join(path, "port"), format!("port {pname:?} is not defined by {container}"))),
-            Some(p) if p.protocol != Protocol::Tcp => Err(ctx.err(Some(pnode), &join(path, "port"), format!("port {pname:?} is not TCP"))),
+            None => Err(ctx.err(
+                Some(pnode),
+                &join(path, "port"),
+                format!("port {pname:?} is not defined by {container}"),
+            )),
+            Some(p) if p.protocol != Protocol::Tcp => Err(ctx.err(
+                Some(pnode),
+                &join(path, "port"),
+                format!("port {pname:?} is not TCP"),
+            )),
             Some(_) => Ok(pname),
         }
     };
@@ -674,16 +915,28 @@ fn check(ctx: &mut Ctx, ports: &[Port], container: &str, node: &Node, path: &str
         match (set(entries, "command"), set(entries, "cmd")) {
             (Some(c), _) => ctx.string(c, &join(path, "command")),
             (None, Some(c)) => {
-                ctx.warn(c, &join(path, "cmd"), "cmd is read as command (MaestroNG 0.8.3 requires command)");
+                ctx.warn(
+                    c,
+                    &join(path, "cmd"),
+                    "cmd is read as command (MaestroNG 0.8.3 requires command)",
+                );
                 ctx.string(c, &join(path, "cmd"))
             }
-            (None, None) => Err(ctx.err(Some(node), &join(path, "command"), "the check's command is missing")),
+            (None, None) => Err(ctx.err(
+                Some(node),
+                &join(path, "command"),
+                "the check's command is missing",
+            )),
         }
     };
     Ok(match kind.as_str() {
         "tcp" => {
             let Some(pnode) = set(entries, "port") else {
-                return Err(ctx.err(Some(node), &join(path, "port"), "the check's port is missing"));
+                return Err(ctx.err(
+                    Some(node),
+                    &join(path, "port"),
+                    "the check's port is missing",
+                ));
             };
             Check::Tcp {
                 port: named_tcp_port(ctx, pnode)?,
@@ -692,7 +945,11 @@ fn check(ctx: &mut Ctx, ports: &[Port], container: &str, node: &Node, path: &str
         }
         "http" => {
             let Some(pnode) = set(entries, "port") else {
-                return Err(ctx.err(Some(node), &join(path, "port"), "the check's port is missing"));
+                return Err(ctx.err(
+                    Some(node),
+                    &join(path, "port"),
+                    "the check's port is missing",
+                ));
             };
             let pname = node_str(pnode);
             let port = if ports.iter().any(|p| p.name == pname) {
@@ -700,7 +957,13 @@ fn check(ctx: &mut Ctx, ports: &[Port], container: &str, node: &Node, path: &str
             } else {
                 match pname.trim().parse::<u32>() {
                     Ok(n) if n <= 65535 => HttpPort::Number(n),
-                    _ => return Err(ctx.err(Some(pnode), &join(path, "port"), format!("port {pname:?} is not defined by {container}"))),
+                    _ => {
+                        return Err(ctx.err(
+                            Some(pnode),
+                            &join(path, "port"),
+                            format!("port {pname:?} is not defined by {container}"),
+                        ));
+                    }
                 }
             };
             let mut http_path = match set(entries, "path") {
@@ -713,10 +976,15 @@ fn check(ctx: &mut Ctx, ports: &[Port], container: &str, node: &Node, path: &str
             Check::Http {
                 port,
                 host: ctx.opt_string(get(entries, "host"), &join(path, "host"))?,
-                match_regex: ctx.opt_string(get(entries, "match_regex"), &join(path, "match_regex"))?,
+                match_regex: ctx
+                    .opt_string(get(entries, "match_regex"), &join(path, "match_regex"))?,
                 path: http_path,
-                scheme: ctx.opt_string(get(entries, "scheme"), &join(path, "scheme"))?.unwrap_or_else(|| "http".into()),
-                method: ctx.opt_string(get(entries, "method"), &join(path, "method"))?.unwrap_or_else(|| "get".into()),
+                scheme: ctx
+                    .opt_string(get(entries, "scheme"), &join(path, "scheme"))?
+                    .unwrap_or_else(|| "http".into()),
+                method: ctx
+                    .opt_string(get(entries, "method"), &join(path, "method"))?
+                    .unwrap_or_else(|| "get".into()),
                 max_wait: opt_uint(ctx, "max_wait", 300)?,
                 requests_options: match set(entries, "requests_options") {
                     Some(n) => super::build::to_json(n),
@@ -731,7 +999,13 @@ fn check(ctx: &mut Ctx, ports: &[Port], container: &str, node: &Node, path: &str
                 Some(n) => match ctx.string(n, &join(path, "envfrom"))?.as_str() {
                     "env" => ExecEnvFrom::Env,
                     "stdin" => ExecEnvFrom::Stdin,
-                    other => return Err(ctx.err(Some(n), &join(path, "envfrom"), format!("invalid envfrom {other:?} (expected env or stdin)"))),
+                    other => {
+                        return Err(ctx.err(
+                            Some(n),
+                            &join(path, "envfrom"),
+                            format!("invalid envfrom {other:?} (expected env or stdin)"),
+                        ));
+                    }
                 },
             };
             Check::Exec {
@@ -746,7 +1020,11 @@ fn check(ctx: &mut Ctx, ports: &[Port], container: &str, node: &Node, path: &str
         },
         _ => {
             let Some(w) = set(entries, "wait") else {
-                return Err(ctx.err(Some(node), &join(path, "wait"), "the check's wait is missing"));
+                return Err(ctx.err(
+                    Some(node),
+                    &join(path, "wait"),
+                    "the check's wait is missing",
+                ));
             };
             Check::Sleep {
                 wait: ctx.number(w, &join(path, "wait"))?,

@@ -128,12 +128,16 @@ pub fn render(
         match std::fs::read_to_string(base.join(relative)) {
             Ok(text) => Ok(Some(text)),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(JError::new(ErrorKind::InvalidOperation, format!("cannot read {name}: {e}"))),
+            Err(e) => Err(JError::new(
+                ErrorKind::InvalidOperation,
+                format!("cannot read {name}: {e}"),
+            )),
         }
     });
     // Python dicts have `.get(key, default)`; templates use it on `env`.
     env.set_unknown_method_callback(|_state, value, method, args| {
-        if value.kind() == ValueKind::Map && method == "get" && !args.is_empty() && args.len() <= 2 {
+        if value.kind() == ValueKind::Map && method == "get" && !args.is_empty() && args.len() <= 2
+        {
             let item = value.get_item(&args[0])?;
             if item.is_undefined() {
                 return Ok(args.get(1).cloned().unwrap_or(JValue::from(())));
@@ -165,7 +169,12 @@ pub fn render(
 /// The process environment as the template's `env`.
 pub fn process_vars() -> BTreeMap<String, String> {
     std::env::vars_os()
-        .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()))
+        .map(|(k, v)| {
+            (
+                k.to_string_lossy().into_owned(),
+                v.to_string_lossy().into_owned(),
+            )
+        })
         .collect()
 }
 
@@ -183,10 +192,16 @@ mod tests {
 
     #[test]
     fn env_is_in_the_context_and_undefined_is_lenient() {
-        assert_eq!(r("a: {{ env.HOME }}\n", &[("HOME", "/h")]).unwrap(), "a: /h");
+        assert_eq!(
+            r("a: {{ env.HOME }}\n", &[("HOME", "/h")]).unwrap(),
+            "a: /h"
+        );
         assert_eq!(r("a: {{ env['X'] }}", &[("X", "1")]).unwrap(), "a: 1");
         assert_eq!(r("a: {{ env.get('Y', 'd') }}", &[]).unwrap(), "a: d");
-        assert_eq!(r("a: {{ env.MISSING }}|{{ nothing }}", &[]).unwrap(), "a: |");
+        assert_eq!(
+            r("a: {{ env.MISSING }}|{{ nothing }}", &[]).unwrap(),
+            "a: |"
+        );
     }
 
     #[test]
@@ -195,6 +210,10 @@ mod tests {
         let d = err.diagnostic().unwrap();
         assert_eq!(d.mark.map(|m| m.line), Some(2), "{d}");
         let err = r("a: {% if %}\n", &[]).unwrap_err();
-        assert!(err.to_string().starts_with("t.yaml:1:1: template error: syntax error"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("t.yaml:1:1: template error: syntax error"),
+            "{err}"
+        );
     }
 }

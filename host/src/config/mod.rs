@@ -4,12 +4,12 @@
 //! template, parses YAML, and builds the model, with every error pointing at
 //! a file position and a key path.
 
-pub mod model;
 pub mod build;
 pub mod env;
 pub mod error;
 mod instance;
 pub mod load;
+pub mod model;
 pub mod pyvalue;
 pub mod yaml;
 

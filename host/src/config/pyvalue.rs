@@ -197,7 +197,11 @@ pub fn float_repr(f: f64) -> String {
         return if f > 0.0 { "inf".into() } else { "-inf".into() };
     }
     if f == 0.0 {
-        return if f.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
+        return if f.is_sign_negative() {
+            "-0.0".into()
+        } else {
+            "0.0".into()
+        };
     }
     // Rust's `{:e}` gives the shortest round-trip digits: "-1.2345e6".
     let sci = format!("{f:e}");
@@ -241,7 +245,10 @@ pub fn resolve_plain(text: &str) -> Result<PyScalar, String> {
     let first = text.chars().next();
     // Resolvers are tried in registration order among those registered for
     // the first character: bool, float, int, merge, null, timestamp, value.
-    if matches!(first, Some('y' | 'Y' | 'n' | 'N' | 't' | 'T' | 'f' | 'F' | 'o' | 'O')) {
+    if matches!(
+        first,
+        Some('y' | 'Y' | 'n' | 'N' | 't' | 'T' | 'f' | 'F' | 'o' | 'O')
+    ) {
         if let Some(b) = match_bool(text) {
             return Ok(PyScalar::Bool(b));
         }
@@ -262,7 +269,9 @@ pub fn resolve_plain(text: &str) -> Result<PyScalar, String> {
         return construct_timestamp(text);
     }
     if text == "=" {
-        return Err("could not determine a constructor for the tag 'tag:yaml.org,2002:value'".into());
+        return Err(
+            "could not determine a constructor for the tag 'tag:yaml.org,2002:value'".into(),
+        );
     }
     Ok(PyScalar::Str(text.to_owned()))
 }
@@ -300,7 +309,10 @@ struct Cur<'a> {
 
 impl<'a> Cur<'a> {
     fn new(s: &'a str) -> Self {
-        Cur { b: s.as_bytes(), i: 0 }
+        Cur {
+            b: s.as_bytes(),
+            i: 0,
+        }
     }
     fn peek(&self) -> Option<u8> {
         self.b.get(self.i).copied()
@@ -547,7 +559,11 @@ fn match_timestamp(text: &str) -> Option<Timestamp> {
     } else if let Some(sign) = c.peek().filter(|x| *x == b'-' || *x == b'+') {
         c.i += 1;
         let h = digits_n(&mut c, 1, 2)? as i32;
-        let m = if c.eat(b':') { digits_n(&mut c, 2, 2)? as i32 } else { 0 };
+        let m = if c.eat(b':') {
+            digits_n(&mut c, 2, 2)? as i32
+        } else {
+            0
+        };
         let minutes = h * 60 + m;
         tz = Some(if sign == b'-' { -minutes } else { minutes });
     } else {
@@ -573,8 +589,15 @@ fn days_in_month(year: u32, month: u32) -> u32 {
 
 fn construct_timestamp(text: &str) -> Result<PyScalar, String> {
     let ts = match_timestamp(text).ok_or_else(|| format!("invalid timestamp {text:?}"))?;
-    if ts.year == 0 || ts.month == 0 || ts.month > 12 || ts.day == 0 || ts.day > days_in_month(ts.year, ts.month) {
-        return Err(format!("invalid date {text:?}: day is out of range for month"));
+    if ts.year == 0
+        || ts.month == 0
+        || ts.month > 12
+        || ts.day == 0
+        || ts.day > days_in_month(ts.year, ts.month)
+    {
+        return Err(format!(
+            "invalid date {text:?}: day is out of range for month"
+        ));
     }
     let Some((hour, minute, second, micro, tz)) = ts.time else {
         return Ok(PyScalar::Date {
@@ -602,7 +625,11 @@ fn construct_timestamp(text: &str) -> Result<PyScalar, String> {
     }
     if let Some(offset) = tz {
         let sign = if offset < 0 { '-' } else { '+' };
-        s.push_str(&format!("{sign}{:02}:{:02}", offset.abs() / 60, offset.abs() % 60));
+        s.push_str(&format!(
+            "{sign}{:02}:{:02}",
+            offset.abs() / 60,
+            offset.abs() % 60
+        ));
         if offset == 0 {
             fields.push_str(", tzinfo=datetime.timezone.utc");
         } else {
@@ -647,7 +674,10 @@ fn construct_int(text: &str) -> Result<PyScalar, String> {
         let mut total: i128 = 0;
         for part in value.split(':') {
             let d: i128 = part.parse().map_err(|_| bad())?;
-            total = total.checked_mul(60).and_then(|t| t.checked_add(d)).ok_or_else(bad)?;
+            total = total
+                .checked_mul(60)
+                .and_then(|t| t.checked_add(d))
+                .ok_or_else(bad)?;
         }
         total.to_string()
     } else {
@@ -655,7 +685,11 @@ fn construct_int(text: &str) -> Result<PyScalar, String> {
             return Err(bad());
         }
         let trimmed = value.trim_start_matches('0');
-        if trimmed.is_empty() { "0".into() } else { trimmed.to_owned() }
+        if trimmed.is_empty() {
+            "0".into()
+        } else {
+            trimmed.to_owned()
+        }
     };
     Ok(PyScalar::Int(if negative && magnitude != "0" {
         format!("-{magnitude}")
@@ -671,7 +705,9 @@ fn radix(digits: &str, base: u32) -> Option<String> {
     let mut total: u128 = 0;
     for c in digits.chars() {
         let d = c.to_digit(base)?;
-        total = total.checked_mul(u128::from(base))?.checked_add(u128::from(d))?;
+        total = total
+            .checked_mul(u128::from(base))?
+            .checked_add(u128::from(d))?;
     }
     Some(total.to_string())
 }
@@ -679,7 +715,11 @@ fn radix(digits: &str, base: u32) -> Option<String> {
 /// PyYAML's `construct_yaml_float`.
 fn construct_float(text: &str) -> Result<PyScalar, String> {
     let bad = || format!("could not convert string to float: {text:?}");
-    let value: String = text.chars().filter(|c| *c != '_').collect::<String>().to_lowercase();
+    let value: String = text
+        .chars()
+        .filter(|c| *c != '_')
+        .collect::<String>()
+        .to_lowercase();
     let (sign, value) = match value.as_bytes().first() {
         Some(b'-') => (-1.0, &value[1..]),
         Some(b'+') => (1.0, &value[1..]),
@@ -747,10 +787,16 @@ mod tests {
             ("2001-12-14", "2001-12-14"),
             ("2001-1-2", "2001-1-2"),
             ("2001-1-2 1:02:03", "2001-01-02 01:02:03"),
-            ("2001-12-14t21:59:43.10-05:00", "2001-12-14 21:59:43.100000-05:00"),
+            (
+                "2001-12-14t21:59:43.10-05:00",
+                "2001-12-14 21:59:43.100000-05:00",
+            ),
             ("2001-12-14 21:59:43.1Z", "2001-12-14 21:59:43.100000+00:00"),
             ("1.2.3", "1.2.3"),
-            ("123456789012345678901234567890", "123456789012345678901234567890"),
+            (
+                "123456789012345678901234567890",
+                "123456789012345678901234567890",
+            ),
         ];
         for (input, expected) in table {
             assert_eq!(s(input), expected, "{input:?}");

@@ -66,7 +66,13 @@ impl Node {
 
     /// Whether this is a null scalar (`~`, `null`, empty).
     pub fn is_null(&self) -> bool {
-        matches!(&self.value, Value::Scalar(Scalar { value: PyScalar::None, .. }))
+        matches!(
+            &self.value,
+            Value::Scalar(Scalar {
+                value: PyScalar::None,
+                ..
+            })
+        )
     }
 
     /// Python's type name of the value, for error messages.
@@ -131,8 +137,9 @@ pub fn parse(text: &str) -> Result<Option<Node>, YamlError> {
                 if documents > 1 {
                     return Err(YamlError {
                         mark,
-                        message: "expected a single document in the stream, but found another document"
-                            .into(),
+                        message:
+                            "expected a single document in the stream, but found another document"
+                                .into(),
                     });
                 }
                 None
@@ -263,12 +270,15 @@ fn check_collection_tag(tag: Option<&Tag>, expected: &str, mark: Mark) -> Result
     }
 }
 
-fn scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>, mark: Mark) -> Result<Scalar, YamlError> {
+fn scalar(
+    text: &str,
+    style: ScalarStyle,
+    tag: Option<&Tag>,
+    mark: Mark,
+) -> Result<Scalar, YamlError> {
     let err = |message: String| YamlError { mark, message };
     let value = match tag {
-        None if style == ScalarStyle::Plain => {
-            pyvalue::resolve_plain(text).map_err(err)?
-        }
+        None if style == ScalarStyle::Plain => pyvalue::resolve_plain(text).map_err(err)?,
         None => PyScalar::Str(text.to_owned()),
         Some(t) if t.handle == "!" && t.suffix.is_empty() => PyScalar::Str(text.to_owned()),
         Some(t) => match core_suffix(t) {
@@ -300,7 +310,13 @@ fn key_identity(node: &Node) -> Result<String, YamlError> {
 }
 
 fn is_merge_key(node: &Node) -> bool {
-    matches!(&node.value, Value::Scalar(Scalar { value: PyScalar::Merge, .. }))
+    matches!(
+        &node.value,
+        Value::Scalar(Scalar {
+            value: PyScalar::Merge,
+            ..
+        })
+    )
 }
 
 /// Applies merge keys and rejects duplicate keys, as MaestroNG's loader
@@ -390,9 +406,14 @@ mod tests {
     #[test]
     fn plain_and_quoted_scalars_differ() {
         let node = root("a: yes\nb: 'yes'\nc: 0755\nd: \"0755\"\n");
-        let Value::Map(entries) = &node.value else { panic!() };
+        let Value::Map(entries) = &node.value else {
+            panic!()
+        };
         assert_eq!(entries[0].1.scalar().unwrap().value, PyScalar::Bool(true));
-        assert_eq!(entries[1].1.scalar().unwrap().value, PyScalar::Str("yes".into()));
+        assert_eq!(
+            entries[1].1.scalar().unwrap().value,
+            PyScalar::Str("yes".into())
+        );
         assert_eq!(entries[2].1.scalar().unwrap().value.py_str(), "493");
         assert_eq!(entries[3].1.scalar().unwrap().value.py_str(), "0755");
     }
@@ -400,10 +421,14 @@ mod tests {
     #[test]
     fn merge_keys_explicit_wins_first_source_wins() {
         let node = root("a: &a {x: 1, y: 1}\nb: &b {y: 2, z: 2}\nc:\n  <<: [*a, *b]\n  x: 3\n");
-        let Value::Map(entries) = &node.value else { panic!() };
+        let Value::Map(entries) = &node.value else {
+            panic!()
+        };
         let c = &entries[2].1;
         assert_eq!(map_keys(c), ["y", "z", "x"]);
-        let Value::Map(pairs) = &c.value else { panic!() };
+        let Value::Map(pairs) = &c.value else {
+            panic!()
+        };
         assert_eq!(pairs[0].1.scalar().unwrap().raw, "1");
         assert_eq!(pairs[2].1.scalar().unwrap().raw, "3");
     }

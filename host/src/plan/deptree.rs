@@ -10,7 +10,9 @@ use super::PlanError;
 /// The direct dependencies of a service as `deptree` shows them:
 /// `requires` plus services some instance takes `volumes_from` of, sorted.
 pub fn direct_dependencies(env: &Environment, service: &str) -> Vec<String> {
-    let Some(s) = env.service(service) else { return Vec::new() };
+    let Some(s) = env.service(service) else {
+        return Vec::new();
+    };
     let set: BTreeSet<String> = s
         .requires
         .iter()
@@ -26,7 +28,12 @@ pub fn direct_dependencies(env: &Environment, service: &str) -> Vec<String> {
 pub fn roots(env: &Environment, things: &[String]) -> Result<Vec<String>, PlanError> {
     let mut out = BTreeSet::new();
     if things.is_empty() {
-        out.extend(env.services.iter().filter(|s| !s.omit).map(|s| s.name.clone()));
+        out.extend(
+            env.services
+                .iter()
+                .filter(|s| !s.omit)
+                .map(|s| s.name.clone()),
+        );
     }
     for thing in things {
         if let Some(i) = env.instance(thing) {
@@ -44,7 +51,14 @@ pub fn roots(env: &Environment, things: &[String]) -> Result<Vec<String>, PlanEr
 /// `+-`/`\-`; without `recursive`, a dependency already shown under the same
 /// root is not shown again. Roots are separated by a blank line.
 pub fn text(env: &Environment, roots: &[String], recursive: bool) -> String {
-    fn helper(env: &Environment, service: &str, indent: &str, shown: &mut BTreeSet<String>, recursive: bool, out: &mut String) {
+    fn helper(
+        env: &Environment,
+        service: &str,
+        indent: &str,
+        shown: &mut BTreeSet<String>,
+        recursive: bool,
+        out: &mut String,
+    ) {
         let deps: Vec<String> = direct_dependencies(env, service)
             .into_iter()
             .filter(|d| recursive || !shown.contains(d))
@@ -52,7 +66,10 @@ pub fn text(env: &Environment, roots: &[String], recursive: bool) -> String {
         shown.extend(deps.iter().cloned());
         for (i, dep) in deps.iter().enumerate() {
             let last = i + 1 == deps.len();
-            out.push_str(&format!("{indent}{} {dep}\n", if last { "\\-" } else { "+-" }));
+            out.push_str(&format!(
+                "{indent}{} {dep}\n",
+                if last { "\\-" } else { "+-" }
+            ));
             let child = format!("{indent}{}", if last { "  " } else { "|  " });
             helper(env, dep, &child, shown, recursive, out);
         }

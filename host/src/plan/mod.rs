@@ -168,7 +168,11 @@ pub fn service_closure(env: &Environment, service: &str, forward: bool) -> BTree
 }
 
 /// Resolves names to containers (`_to_containers`), sorted by name.
-fn to_containers(env: &Environment, things: &[String], expand: bool) -> Result<Vec<String>, PlanError> {
+fn to_containers(
+    env: &Environment,
+    things: &[String],
+    expand: bool,
+) -> Result<Vec<String>, PlanError> {
     let mut out = Vec::new();
     for thing in things {
         if env.instance(thing).is_some() {
@@ -213,7 +217,9 @@ pub fn plan(env: &Environment, action: Action, request: &Request) -> Result<Plan
     let mut containers: Vec<String> = if with_dependencies {
         let mut all: BTreeSet<String> = selected.iter().cloned().collect();
         for c in &selected {
-            let Some(inst) = env.instance(c) else { continue };
+            let Some(inst) = env.instance(c) else {
+                continue;
+            };
             for dep in service_closure(env, &inst.service, forward) {
                 all.extend(env.instances_of(&dep).map(|i| i.name.clone()));
             }
@@ -222,16 +228,20 @@ pub fn plan(env: &Environment, action: Action, request: &Request) -> Result<Plan
     } else {
         selected
     };
-    let matches = |pattern: &Option<String>, text: &str| pattern.as_deref().is_none_or(|p| fnmatch::fnmatch(p, text));
+    let matches = |pattern: &Option<String>, text: &str| {
+        pattern.as_deref().is_none_or(|p| fnmatch::fnmatch(p, text))
+    };
     containers.retain(|c| {
-        env.instance(c)
-            .is_some_and(|i| matches(&request.container_filter, &i.name) && matches(&request.ship_filter, &i.ship))
+        env.instance(c).is_some_and(|i| {
+            matches(&request.container_filter, &i.name) && matches(&request.ship_filter, &i.ship)
+        })
     });
 
     // Which listed containers each one waits for: every container of a
     // (transitively) required service (dependent service, backwards).
     // The status play never waits; clean always does (MaestroNG's plays).
-    let ignore = action == Action::Status || (request.ignore_dependencies && action != Action::Clean);
+    let ignore =
+        action == Action::Status || (request.ignore_dependencies && action != Action::Clean);
     let in_plan: HashSet<&str> = containers.iter().map(String::as_str).collect();
     let mut waits: HashMap<&str, Vec<String>> = HashMap::new();
     for c in &containers {
@@ -301,7 +311,9 @@ pub fn plan(env: &Environment, action: Action, request: &Request) -> Result<Plan
 /// taken, keeping the relative order of the deferred ones.
 fn order(env: &Environment, pending: Vec<String>, forward: bool) -> Vec<String> {
     let deps_of = |c: &str| -> HashSet<String> {
-        let Some(inst) = env.instance(c) else { return HashSet::new() };
+        let Some(inst) = env.instance(c) else {
+            return HashSet::new();
+        };
         service_closure(env, &inst.service, forward)
             .iter()
             .flat_map(|s| env.instances_of(s).map(|i| i.name.clone()))
@@ -313,7 +325,10 @@ fn order(env: &Environment, pending: Vec<String>, forward: bool) -> Vec<String> 
         let mut wait = Vec::new();
         for c in pending.iter() {
             let done: HashSet<&str> = ordered.iter().map(String::as_str).collect();
-            if deps_of(c).iter().all(|d| done.contains(d.as_str()) || d == c) {
+            if deps_of(c)
+                .iter()
+                .all(|d| done.contains(d.as_str()) || d == c)
+            {
                 ordered.push(c.clone());
             } else {
                 wait.push(c.clone());
