@@ -53,6 +53,8 @@ const SHIP_KEYS: &[&str] = &[
     "tls_cert",
     "tls_key",
     "ssl_version",
+    // Documented for ship_defaults by MaestroNG, and ignored by it.
+    "ssh_timeout",
 ];
 const REGISTRY_KEYS: &[&str] = &["registry", "username", "password", "email", "retry"];
 const SERVICE_KEYS: &[&str] = &[
@@ -644,8 +646,9 @@ fn build_ships(
                 }
             }
         };
+        // MaestroNG: `timeout or 5`, so 0 means the default too.
         let timeout_secs = match set("timeout") {
-            Some((n, p)) => ctx.number(n, &p)?,
+            Some((n, p)) => Some(ctx.number(n, &p)?).filter(|t| *t > 0.0).unwrap_or(5.0),
             None => 5.0,
         };
         let path_of = |ctx: &Ctx, k: &str| -> Result<Option<PathBuf>, ConfigError> {

@@ -115,6 +115,17 @@ pub fn render(
     let mut env = Jinja::new();
     env.set_undefined_behavior(UndefinedBehavior::Lenient);
     env.set_auto_escape_callback(|_| AutoEscape::None);
+    // Jinja2 prints Python values: `None`, `True`, `False`.
+    env.set_formatter(|out, state, value| {
+        if value.is_none() {
+            out.write_str("None").map_err(JError::from)
+        } else if value.kind() == ValueKind::Bool {
+            out.write_str(if value.is_true() { "True" } else { "False" })
+                .map_err(JError::from)
+        } else {
+            minijinja::escape_formatter(out, state, value)
+        }
+    });
     let base = base_dir.to_path_buf();
     env.set_loader(move |name: &str| {
         // Like Jinja2's FileSystemLoader: no `..`, no absolute paths.

@@ -1,0 +1,330 @@
+//! The built `maestro` binary: env, deptree, plan, dump, complete,
+//! completions, exit statuses.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+const MAESTRO: &str = env!("CARGO_BIN_EXE_maestro");
+
+fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/zookeeper-kafka/maestro.yaml")
+}
+
+fn run(args: &[&str]) -> Output {
+    run_with_stdin(args, None)
+}
+
+fn run_with_stdin(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(MAESTRO)
+        .args(args)
+        .env_remove("NO_COLOR")
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run maestro");
+    if let Some(text) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(text.as_bytes())
+            .expect("write stdin");
+    }
+    child.wait_with_output().expect("maestro output")
+}
+
+fn on_example(args: &[&str]) -> Output {
+    let file = example();
+    let mut all = vec!["-f", file.to_str().expect("utf-8 path")];
+    all.extend_from_slice(args);
+    run(&all)
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn assert_status(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(out),
+        stderr(out)
+    );
+}
+
+#[test]
+fn env_prints_the_injected_environment_in_order() {
+    let out = on_example(&["env", "kafka-2"]);
+    assert_status(&out, 0);
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        &lines[..9],
+        [
+            "KAFKA_HEAP_OPTS=-Xmx1G -Xms1G",
+            "LOG_RETENTION_HOURS=168",
+            "MAESTRO_ENVIRONMENT_NAME=zk-kafka",
+            "SERVICE_NAME=kafka",
+            "BROKER_ID=1",
+            "CONTAINER_NAME=kafka-2",
+            "CONTAINER_HOST_ADDRESS=192.168.10.2",
+            "DOCKER_IMAGE=kafka:latest",
+            "DOCKER_TAG=latest",
+        ]
+    );
+    assert!(lines.contains(&"KAFKA_KAFKA_2_BROKER_INTERNAL_PORT=9093"));
+    assert!(lines.contains(&"ZOOKEEPER_ZK_NODE_2_CLIENT_PORT=2182"));
+    assert!(!text.contains("ZOOKEEPER_ZK_NODE_2_CLIENT_INTERNAL_PORT"));
+    assert_eq!(
+        lines.last(),
+        Some(&"ZOOKEEPER_INSTANCES=zk-node-1,zk-node-2,zk-node-3")
+    );
+    assert_eq!(stderr(&out), "");
+}
+
+#[test]
+fn env_json_is_an_object() {
+    let out = on_example(&["env", "zk-node-1", "--format", "json"]);
+    assert_status(&out, 0);
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(value["ZOOKEEPER_ZK_NODE_3_PEER_INTERNAL_PORT"], "2890");
+    assert_eq!(value["SERVICE_NAME"], "zookeeper");
+}
+
+#[test]
+fn env_of_an_unknown_container_is_a_usage_error() {
+    let out = on_example(&["env", "nope"]);
+    assert_status(&out, 2);
+    assert_eq!(stderr(&out), "error: unknown container \"nope\"\n");
+}
+
+#[test]
+fn deptree_in_three_formats() {
+    let out = on_example(&["deptree"]);
+    assert_status(&out, 0);
+    assert_eq!(stdout(&out), "kafka\n \\- zookeeper\n\nzookeeper\n");
+    let out = on_example(&["deptree", "-r", "kafka-1"]);
+    assert_eq!(stdout(&out), "kafka\n \\- zookeeper\n");
+    let out = on_example(&["deptree", "--format", "dot"]);
+    assert_eq!(
+        stdout(&out),
+        "digraph maestro {\n  \"kafka\";\n  \"zookeeper\";\n  \"kafka\" -> \"zookeeper\";\n}\n"
+    );
+    let out = on_example(&["deptree", "--format", "mermaid"]);
+    assert_eq!(
+        stdout(&out),
+        "flowchart TD\n  n0[\"kafka\"]\n  n1[\"zookeeper\"]\n  n0 --> n1\n"
+    );
+    let out = on_example(&["deptree", "ghost"]);
+    assert_status(&out, 2);
+    assert_eq!(
+        stderr(&out),
+        "error: ghost is neither a service nor a container!\n"
+    );
+}
+
+#[test]
+fn plan_prints_ordered_waves() {
+    let out = on_example(&["plan", "start", "-d", "-c", "2", "kafka"]);
+    assert_status(&out, 0);
+    assert_eq!(
+        stdout(&out),
+        "\
+start: 6 containers on 1 ship, 2 waves, concurrency 2
+ #  WAVE  CONTAINER  SERVICE    SHIP  AFTER
+1.     1  zk-node-1  zookeeper  vm1   -
+2.     1  zk-node-2  zookeeper  vm1   -
+3.     1  zk-node-3  zookeeper  vm1   -
+4.     2  kafka-1    kafka      vm1   zk-node-1,zk-node-2,zk-node-3
+5.     2  kafka-2    kafka      vm1   zk-node-1,zk-node-2,zk-node-3
+6.     2  kafka-3    kafka      vm1   zk-node-1,zk-node-2,zk-node-3
+"
+    );
+    let out = on_example(&["plan", "stop", "-i", "-s", "zookeeper"]);
+    assert_eq!(
+        stdout(&out),
+        "\
+stop: 3 containers on 1 ship, 1 wave, concurrency unlimited, dependencies ignored
+ #  WAVE  CONTAINER  SERVICE    SHIP  AFTER
+3.     1  zk-node-1  zookeeper  vm1   -
+2.     1  zk-node-2  zookeeper  vm1   -
+1.     1  zk-node-3  zookeeper  vm1   -
+"
+    );
+}
+
+#[test]
+fn plan_json_and_usage_errors() {
+    let out = on_example(&["plan", "kill", "-a", "--format", "json"]);
+    assert_status(&out, 0);
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(value["action"], "kill");
+    assert_eq!(value["steps"][0]["container"], "kafka-1");
+    assert_eq!(value["steps"][0]["number"], 6);
+    assert_eq!(value["steps"][5]["wave"], 1);
+    let out = on_example(&["plan", "restart"]);
+    assert_status(&out, 2);
+    assert_eq!(
+        stderr(&out),
+        "error: No services or containers specified for restart, and --all not set.\n"
+    );
+    let out = on_example(&["plan", "stop", "kafka"]);
+    assert_status(&out, 2);
+    assert_eq!(
+        stderr(&out),
+        "error: kafka is a service but --expand-services was not specified\n"
+    );
+}
+
+#[test]
+fn dump_redacts_secrets() {
+    let yaml = "name: s\nregistries:\n  r: {registry: 'https://r.example/v1/', username: u, password: hunter2}\nships:\n  a: {ip: 10.0.0.1, tls: true, tls_key: /secret/key.pem, tls_cert: c.pem}\nservices:\n  s: {image: r/app, instances: {s1: {ship: a}}}\n";
+    let out = run_with_stdin(&["-f", "-", "dump"], Some(yaml));
+    assert_status(&out, 0);
+    let text = stdout(&out);
+    assert!(
+        !text.contains("hunter2") && !text.contains("/secret/key.pem"),
+        "{text}"
+    );
+    let value: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(value["registries"][0]["password"], "<redacted>");
+    assert_eq!(value["ships"][0]["tls"]["key"], "<redacted>");
+    assert_eq!(value["ships"][0]["tls"]["cert"], "c.pem");
+    assert_eq!(value["ships"][0]["docker_port"], 2376);
+    assert_eq!(
+        value["instances"][0]["env"][0]["name"],
+        "MAESTRO_ENVIRONMENT_NAME"
+    );
+}
+
+#[test]
+fn configuration_errors_exit_2_with_position() {
+    let out = run_with_stdin(
+        &["-f", "-", "env", "x"],
+        Some(
+            "name: t\nships: {a: {ip: 1.2.3.4}}\nservices:\n  s:\n    image: i\n    instances:\n      x: {ship: b}\n",
+        ),
+    );
+    assert_status(&out, 2);
+    assert_eq!(
+        stderr(&out),
+        "error: -:7:17: services.s.instances.x.ship: unknown ship \"b\"\n"
+    );
+    let out = run(&["-f", "/nonexistent/maestro.yaml", "deptree"]);
+    assert_status(&out, 2);
+    assert!(
+        stderr(&out)
+            .starts_with("error: cannot read environment description /nonexistent/maestro.yaml: "),
+        "{}",
+        stderr(&out)
+    );
+    // Warnings go to stderr; --strict turns unknown keys into errors.
+    let yaml = "name: t\nshipz: 1\nships: {}\n";
+    let out = run_with_stdin(&["-f", "-", "dump"], Some(yaml));
+    assert_status(&out, 0);
+    assert_eq!(
+        stderr(&out),
+        "warning: -:2:1: shipz: unknown top-level key \"shipz\" (ignored)\n"
+    );
+    let out = run_with_stdin(&["--strict", "-f", "-", "dump"], Some(yaml));
+    assert_status(&out, 2);
+    assert_eq!(
+        stderr(&out),
+        "error: -:2:1: shipz: unknown top-level key \"shipz\"\n"
+    );
+}
+
+#[test]
+fn daemon_commands_are_declared_but_not_implemented() {
+    for args in [
+        &["status", "-F", "-H"][..],
+        &["start", "-r", "-c", "2", "kafka"],
+        &["stop", "-a"],
+        &["kill", "-s", "kafka"],
+        &[
+            "restart",
+            "-a",
+            "--step-delay",
+            "1",
+            "--stop-start-delay",
+            "2",
+            "--only-if-changed",
+            "--reuse",
+        ],
+        &["pull", "-C", "zk-*"],
+        &["clean", "-S", "vm1"],
+        &["logs", "-F", "-n", "10", "kafka-1"],
+    ] {
+        let out = on_example(args);
+        assert_status(&out, 1);
+        assert!(
+            stderr(&out).contains("not implemented yet"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    // Usage errors from the parser exit 2.
+    let out = on_example(&["start", "-r", "--reuse"]);
+    assert_status(&out, 2);
+}
+
+#[test]
+fn complete_like_maestro_ng_but_deterministic() {
+    let out = on_example(&["complete", "maestro sta"]);
+    assert_status(&out, 0);
+    assert_eq!(stdout(&out), "status start\n");
+    let out = on_example(&["complete", "maestro", "start", "-d", "zk"]);
+    assert_eq!(stdout(&out), "zk-node-1 zk-node-2 zk-node-3\n");
+    let out = on_example(&["complete", "maestro start k"]);
+    assert_eq!(stdout(&out), "kafka kafka-1 kafka-2 kafka-3\n");
+}
+
+#[test]
+fn completions_for_three_shells() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = run(&["completions", shell]);
+        assert_status(&out, 0);
+        let text = stdout(&out);
+        assert!(
+            text.contains("maestro") && text.contains("deptree"),
+            "{shell}"
+        );
+    }
+}
+
+#[test]
+fn help_documents_exit_codes_and_version_uses_dash_v() {
+    let out = run(&["--help"]);
+    assert_status(&out, 0);
+    let text = stdout(&out);
+    assert!(
+        text.contains("Exit status:") && text.contains("2  configuration or usage error"),
+        "{text}"
+    );
+    let out = run(&["-v"]);
+    assert_status(&out, 0);
+    assert_eq!(
+        stdout(&out),
+        format!("maestro {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    let out = run(&[]);
+    assert_status(&out, 2);
+}
+
+#[test]
+fn no_colour_when_not_a_terminal() {
+    let out = on_example(&["env", "nope"]);
+    assert!(!stderr(&out).contains('\x1b'));
+}
