@@ -115,9 +115,30 @@ enum Frame {
     },
 }
 
+/// Deepest nesting accepted: deeper documents would only exhaust the stack
+/// of every recursive walk over the tree.
+const MAX_DEPTH: usize = 256;
+
+/// Most nodes aliases may copy in (against "billion laughs" documents).
+const MAX_ALIAS_NODES: usize = 1_000_000;
+
+fn size(node: &Node) -> usize {
+    match &node.value {
+        Value::Scalar(_) => 1,
+        Value::Seq(items) => 1 + items.iter().map(size).sum::<usize>(),
+        Value::Map(entries) => {
+            1 + entries
+                .iter()
+                .map(|(k, v)| size(k) + size(v))
+                .sum::<usize>()
+        }
+    }
+}
+
 /// Parses one YAML document. An empty stream yields `None`.
 pub fn parse(text: &str) -> Result<Option<Node>, YamlError> {
     let mut anchors: HashMap<usize, Node> = HashMap::new();
+    let mut alias_budget = MAX_ALIAS_NODES;
     let mut stack: Vec<Frame> = Vec::new();
     let mut root: Option<Node> = None;
     let mut documents = 0usize;
@@ -145,7 +166,16 @@ pub fn parse(text: &str) -> Result<Option<Node>, YamlError> {
                 None
             }
             Event::Alias(id) => match anchors.get(&id) {
-                Some(node) => Some(node.clone()),
+                Some(node) => {
+                    alias_budget =
+                        alias_budget
+                            .checked_sub(size(node))
+                            .ok_or_else(|| YamlError {
+                                mark,
+                                message: "aliases expand to too many nodes".into(),
+                            })?;
+                    Some(node.clone())
+                }
                 None => {
                     return Err(YamlError {
                         mark,
@@ -165,6 +195,7 @@ pub fn parse(text: &str) -> Result<Option<Node>, YamlError> {
             }
             Event::SequenceStart(anchor, tag) => {
                 check_collection_tag(tag.as_deref(), "seq", mark)?;
+                check_depth(stack.len(), mark)?;
                 stack.push(Frame::Seq {
                     mark,
                     anchor,
@@ -174,6 +205,7 @@ pub fn parse(text: &str) -> Result<Option<Node>, YamlError> {
             }
             Event::MappingStart(anchor, tag) => {
                 check_collection_tag(tag.as_deref(), "map", mark)?;
+                check_depth(stack.len(), mark)?;
                 stack.push(Frame::Map {
                     mark,
                     anchor,
@@ -234,6 +266,16 @@ pub fn parse(text: &str) -> Result<Option<Node>, YamlError> {
         }
     }
     Ok(root)
+}
+
+fn check_depth(depth: usize, mark: Mark) -> Result<(), YamlError> {
+    if depth >= MAX_DEPTH {
+        return Err(YamlError {
+            mark,
+            message: format!("nesting deeper than {MAX_DEPTH} levels"),
+        });
+    }
+    Ok(())
 }
 
 fn internal(mark: Mark) -> YamlError {
@@ -446,6 +488,29 @@ mod tests {
     fn syntax_errors_have_positions() {
         let err = parse("a: [1, 2\nb: c\n").unwrap_err();
         assert!(err.mark.line >= 1, "{err:?}");
+    }
+
+    #[test]
+    fn hostile_documents_are_refused() {
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(parse(&deep).is_err());
+        let mut laughs = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 0..9 {
+            laughs.push_str(&format!(
+                "b{i}: &b{i} [{}]\n",
+                vec![
+                    if i == 0 {
+                        "*a".to_owned()
+                    } else {
+                        format!("*b{}", i - 1)
+                    };
+                    10
+                ]
+                .join(", ")
+            ));
+        }
+        let err = parse(&laughs).unwrap_err();
+        assert_eq!(err.message, "aliases expand to too many nodes");
     }
 
     #[test]
