@@ -1134,7 +1134,23 @@ fn zookeeper_kafka_example_gives_the_documented_guest_answers() {
     assert_eq!(guest.environment_name(), "zk-kafka");
     assert_eq!(guest.service_name().unwrap(), "kafka");
     assert_eq!(guest.host_address().unwrap(), "192.168.10.2");
-    assert_eq!(guest.port("broker", None).unwrap().as_str(), "9093");
+    // §2.12.2: the port kafka-2 binds to inside, and the defaults.
+    assert_eq!(guest.port("broker", None).unwrap().as_str(), "9092");
+    assert_eq!(guest.port("unknown", Some("42")).unwrap().as_str(), "42");
+    assert!(guest.port("unknown", None).is_err());
+    assert_eq!(guest.container_name().unwrap(), "kafka-2");
+    assert_eq!(
+        guest.node_list("zookeeper", &["client"], 1).unwrap(),
+        [
+            "192.168.10.2:2181",
+            "192.168.10.2:2182",
+            "192.168.10.2:2183"
+        ]
+    );
+    assert_eq!(
+        guest.specific_host("zookeeper", "zk-node-2").unwrap(),
+        "192.168.10.2"
+    );
     assert_eq!(
         guest
             .node_list("zookeeper", &["client", "peer"], 1)
@@ -1159,5 +1175,21 @@ fn zookeeper_kafka_example_gives_the_documented_guest_answers() {
             .unwrap()
             .as_str(),
         "2182"
+    );
+    // Dependencies' internal ports are not exported (only own-service peers'),
+    // so the documented `get_specific_exposed_port('zookeeper', 'zk-node-2',
+    // 'client')` -> 2181 holds only inside a ZooKeeper container.
+    let zk = loaded.environment.instance("zk-node-3").unwrap();
+    let zk_guest = maestro_guest::contract::GuestEnv::from_vars(
+        zk.env
+            .iter()
+            .map(|v| (v.name.clone(), v.value.clone().unwrap_or_default())),
+    );
+    assert_eq!(
+        zk_guest
+            .specific_exposed_port("zookeeper", "zk-node-2", "client", None)
+            .unwrap()
+            .as_str(),
+        "2181"
     );
 }
