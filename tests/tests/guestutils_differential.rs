@@ -17,7 +17,8 @@
 //! Needs python3 with venv (see `tests/testbed/maestro-ng-venv`, which this
 //! test runs to get the interpreter). `MAESTRO_GUEST_BIN` overrides the
 //! binary under test (e.g. the static release build); otherwise the test
-//! builds it with cargo.
+//! builds it with cargo. `MAESTRO_DIFF_SEED` and `MAESTRO_DIFF_CASES` explore
+//! other case sets than the fixed default.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -27,6 +28,16 @@ use serde_json::Value;
 
 const SEED: u64 = 20_260_512;
 const CASES: usize = 4000;
+
+/// `name` from the environment, else `default`.
+fn setting<T: std::str::FromStr>(name: &str, default: T) -> T {
+    match std::env::var(name) {
+        Ok(text) => text
+            .parse()
+            .unwrap_or_else(|_| panic!("{name}={text:?} is not a number")),
+        Err(_) => default,
+    }
+}
 /// How many mismatches are shown in full before the summary.
 const SHOWN: usize = 12;
 
@@ -133,12 +144,12 @@ impl Case {
     }
 }
 
-fn oracle_cases(python: &Path) -> Vec<Case> {
+fn oracle_cases(python: &Path, seed: u64, count: usize) -> Vec<Case> {
     let script = repo_root().join("tests/differential/guestutils_oracle.py");
     let output = Command::new(python)
         .arg(&script)
-        .arg(SEED.to_string())
-        .arg(CASES.to_string())
+        .arg(seed.to_string())
+        .arg(count.to_string())
         .output()
         .expect("run the guestutils oracle");
     assert!(
@@ -220,17 +231,11 @@ fn assert_cases_cover_every_query(cases: &[Case]) {
     }
 }
 
-#[test]
-fn guest_queries_answer_like_guestutils() {
-    let python = reference_python();
-    let cases = oracle_cases(&python);
-    assert_eq!(cases.len(), CASES, "the oracle generated too few cases");
-    assert_cases_cover_every_query(&cases);
-    let guest = guest_binary();
-
+/// Runs `cases` (numbered from `first`) and describes each mismatch.
+fn run_cases(guest: &Path, first: usize, cases: &[Case]) -> Vec<String> {
     let mut mismatches = Vec::new();
-    for (index, case) in cases.iter().enumerate() {
-        let output = Command::new(&guest)
+    for (offset, case) in cases.iter().enumerate() {
+        let output = Command::new(guest)
             .args(&case.argv)
             .env_clear()
             .envs(&case.env)
@@ -239,12 +244,41 @@ fn guest_queries_answer_like_guestutils() {
         let stdout = String::from_utf8_lossy(&output.stdout);
         let stderr = String::from_utf8_lossy(&output.stderr);
         if let Some(report) = mismatch(case, output.status.code(), &stdout, &stderr) {
-            mismatches.push(format!("case {index}: {report}"));
+            mismatches.push(format!("case {}: {report}", first + offset));
         }
     }
+    mismatches
+}
+
+#[test]
+fn guest_queries_answer_like_guestutils() {
+    let python = reference_python();
+    let seed = setting("MAESTRO_DIFF_SEED", SEED);
+    let count = setting("MAESTRO_DIFF_CASES", CASES);
+    let cases = oracle_cases(&python, seed, count);
+    assert_eq!(cases.len(), count, "the oracle generated too few cases");
+    assert_cases_cover_every_query(&cases);
+    let guest = guest_binary();
+
+    // Two workers: the machines running this have two cores.
+    let half = cases.len().div_ceil(2);
+    let mismatches: Vec<String> = std::thread::scope(|scope| {
+        let workers: Vec<_> = cases
+            .chunks(half.max(1))
+            .enumerate()
+            .map(|(chunk, slice)| {
+                let guest = &guest;
+                scope.spawn(move || run_cases(guest, chunk * half, slice))
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| worker.join().expect("worker panicked"))
+            .collect()
+    });
     let exact = cases.iter().filter(|c| c.exact).count();
     println!(
-        "compared {} cases against maestro-ng 0.8.3 guestutils (seed {SEED}; {exact} exact, {} exit-1-only): {} mismatches",
+        "compared {} cases against maestro-ng 0.8.3 guestutils (seed {seed}; {exact} exact, {} exit-1-only): {} mismatches",
         cases.len(),
         cases.len() - exact,
         mismatches.len()
