@@ -121,8 +121,8 @@ pub enum Query {
         #[command(flatten)]
         output: Output,
     },
-    /// The whole topology this container sees, as JSON.
-    Info,
+    /// The whole topology this container sees, as JSON (always; `--json` is accepted too).
+    Info(Output),
 }
 
 /// How the child is supervised (shared by `run` and `render -- CMD`).

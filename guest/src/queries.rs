@@ -101,7 +101,7 @@ fn answer(env: &GuestEnv, query: Query) -> Result<(Answer, bool), String> {
             env.specific_exposed_port(&service, &container, &port, default.as_deref()),
             output,
         ),
-        Query::Info => Ok((Answer::Json(json::topology(&env.topology())), true)),
+        Query::Info(_) => Ok((Answer::Json(json::topology(&env.topology())), true)),
     }
 }
 

@@ -474,6 +474,7 @@ fn info_prints_the_whole_topology() {
         zk(3)
     );
     assert_prints(guest(&["info"]), &expected);
+    assert_prints(guest(&["info", "--json"]), &expected);
     assert_prints(
         guest_with(&[], &["info"]),
         r#"{"environment_name": "local", "service_name": null, "container_name": null, "host_address": null, "image": null, "tag": null, "services": {}}"#,
