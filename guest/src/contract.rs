@@ -248,8 +248,8 @@ pub struct PortNumber(String);
 impl PortNumber {
     /// Parses text the way Python's `int(str)` does in base 10: surrounding
     /// whitespace, an optional sign, digits with single `_` between them.
-    /// Returns `None` where Python raises `ValueError`. Python also accepts
-    /// non-ASCII decimal digits (`'١٢'`); those are refused here.
+    /// Returns `None` where Python raises `ValueError`. Like Python, any
+    /// Unicode decimal digit counts (`'١٢'` is 12).
     pub fn parse_python_int(text: &str) -> Option<PortNumber> {
         let trimmed = text.trim_matches(is_python_whitespace);
         let (negative, digits) = match trimmed.as_bytes().first() {
@@ -264,12 +264,11 @@ impl PortNumber {
         let mut previous_underscore = false;
         for c in digits.chars() {
             match c {
-                '0'..='9' => {
-                    clean.push(c);
+                '_' if !previous_underscore => previous_underscore = true,
+                _ => {
+                    clean.push(char::from(b'0' + decimal_digit(c)?));
                     previous_underscore = false;
                 }
-                '_' if !previous_underscore => previous_underscore = true,
-                _ => return None,
             }
         }
         let significant = clean.trim_start_matches('0');
@@ -290,6 +289,30 @@ impl fmt::Display for PortNumber {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// The first code point (digit zero) of every non-ASCII run of decimal
+/// digits in Unicode 14, the version of Python 3.11, whose `int()` accepts
+/// any `str.isdecimal()` character; each run holds 0 to 9 in order.
+const DECIMAL_ZEROS: [u32; 65] = [
+    0x0660, 0x06f0, 0x07c0, 0x0966, 0x09e6, 0x0a66, 0x0ae6, 0x0b66, 0x0be6, 0x0c66, 0x0ce6, 0x0d66,
+    0x0de6, 0x0e50, 0x0ed0, 0x0f20, 0x1040, 0x1090, 0x17e0, 0x1810, 0x1946, 0x19d0, 0x1a80, 0x1a90,
+    0x1b50, 0x1bb0, 0x1c40, 0x1c50, 0xa620, 0xa8d0, 0xa900, 0xa9d0, 0xa9f0, 0xaa50, 0xabf0, 0xff10,
+    0x104a0, 0x10d30, 0x11066, 0x110f0, 0x11136, 0x111d0, 0x112f0, 0x11450, 0x114d0, 0x11650,
+    0x116c0, 0x11730, 0x118e0, 0x11950, 0x11c50, 0x11d50, 0x11da0, 0x16a60, 0x16ac0, 0x16b50,
+    0x1d7ce, 0x1d7d8, 0x1d7e2, 0x1d7ec, 0x1d7f6, 0x1e140, 0x1e2f0, 0x1e950, 0x1fbf0,
+];
+
+/// The value of a decimal digit as Python's `int()` reads it.
+fn decimal_digit(c: char) -> Option<u8> {
+    if let Some(digit) = c.to_digit(10) {
+        return u8::try_from(digit).ok();
+    }
+    let code = u32::from(c);
+    DECIMAL_ZEROS
+        .iter()
+        .find(|&&zero| (zero..zero + 10).contains(&code))
+        .and_then(|zero| u8::try_from(code - zero).ok())
 }
 
 /// The characters Python's `int()` strips: Unicode White_Space. Unlike
@@ -837,12 +860,15 @@ mod tests {
         assert_eq!(p("-0").as_deref(), Some("0"));
         assert_eq!(p("-12").as_deref(), Some("-12"));
         assert_eq!(p("1_000").as_deref(), Some("1000"));
+        assert_eq!(p("\u{661}\u{662}").as_deref(), Some("12"));
+        assert_eq!(p("\u{1d7d7}_\u{ff10}").as_deref(), Some("90"));
         assert_eq!(
             p("123456789012345678901234567890").as_deref(),
             Some("123456789012345678901234567890")
         );
         for bad in [
             "", " ", "1-3", "1__0", "_1", "1_", "0x10", "1.0", "+", "- 1", "\u{1c}1", "1\u{1f}",
+            "\u{b2}", "\u{66a}",
         ] {
             assert_eq!(p(bad), None, "{bad:?}");
         }

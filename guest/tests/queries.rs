@@ -185,6 +185,11 @@ fn port_of_the_seed_example() {
     assert_prints(guest(&["port", "broker", "--default", "1"]), "9092");
     assert_prints(guest(&["port", "unknown", "--default", " 007 "]), "7");
     assert_prints(guest(&["port", "BROKER"]), "9092");
+    // Any Unicode decimal digit, as Python's int() reads them.
+    assert_prints(
+        guest(&["port", "unknown", "--default", "\u{661}\u{662}"]),
+        "12",
+    );
 }
 
 #[test]

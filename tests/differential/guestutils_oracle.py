@@ -19,12 +19,10 @@ exception is `exact: false`: the guest must exit 1 with one `error: ` line
 on stderr and nothing on stdout, whatever the message (guestutils has no
 message to match there; none of the generated calls raise one today).
 
-Known divergences left out of the generated inputs (see the guest's
-README): non-ASCII decimal digits in port values (`int('١٢')` is 12 in
-Python; the contract refuses them on purpose), and names with combining
-marks or symbols that Unicode calls alphabetic (Devanagari vowel signs,
-circled letters): Python's `\w` excludes them, Rust's `is_alphanumeric`
-does not.
+A known divergence is left out of the generated inputs (see the guest's
+README): names with combining marks or symbols that Unicode calls
+alphabetic (Devanagari vowel signs, circled letters) are sanitised to `_`
+by Python's `\w` but kept by Rust's `is_alphanumeric`.
 
 Usage: python guestutils_oracle.py SEED CASES
 """
@@ -47,9 +45,10 @@ HOSTS = ['192.168.10.2', '10.99.0.2', '10.0.0.{}', 'db.example.com',
 ODD_PORTS = ['1-3', '', ' 42 ', '007', '1_0', '+5', '-1', '0', '1__0',
              '_1', '0x10', '4.5', 'abc', '\t8080\n', '\u00a0 99',
              '123456789012345678901234567890', '30000-30010', '-0',
-             '\x1c1', '1\x1f', '\x85 12', '1\u3000', '12\u2003']
+             '\x1c1', '1\x1f', '\x85 12', '1\u3000', '12\u2003',
+             '\u0661\u0662', '\uff19_\U0001d7ce', '\u00b2', '\u0661-\u0663']
 DEFAULTS = ['42', '0', ' 43 ', '007', '1_0', '', 'x', '1-3', '-7', '+8',
-            '2181', '1__0', '\x1f5', '\u20085']
+            '2181', '1__0', '\x1f5', '\u20085', '\u0968\u0967', '\u2155']
 SEPARATORS = [None, None, None, ' ', ';', '', '::', ', ', 'é']
 MINIMUMS = [None, None, None, 0, 1, 2, 3, 4, 5, -1]
 
