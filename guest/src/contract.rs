@@ -315,6 +315,11 @@ impl PortNumber {
                 }
             }
         }
+        // Python 3.11's default `sys.get_int_max_str_digits()`: longer
+        // digit strings (leading zeros count) raise ValueError.
+        if clean.len() > 4300 {
+            return None;
+        }
         let significant = clean.trim_start_matches('0');
         Some(PortNumber(match (significant.is_empty(), negative) {
             (true, _) => "0".to_owned(),
@@ -908,6 +913,8 @@ mod tests {
         assert_eq!(p("-12").as_deref(), Some("-12"));
         assert_eq!(p("1_000").as_deref(), Some("1000"));
         assert_eq!(p("\u{661}\u{662}").as_deref(), Some("12"));
+        assert_eq!(p(&"1".repeat(4300)).map(|n| n.len()), Some(4300));
+        assert_eq!(p(&"0".repeat(4301)), None);
         assert_eq!(p("\u{1d7d7}_\u{ff10}").as_deref(), Some("90"));
         assert_eq!(
             p("123456789012345678901234567890").as_deref(),
