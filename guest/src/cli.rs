@@ -77,7 +77,9 @@ pub enum Query {
     InternalAddress(Output),
     /// get_port(NAME, default): this container's internal port NAME.
     Port {
+        /// The port's name in the environment description.
         name: String,
+        /// Answer this when the port is not defined (read as Python's int() would).
         #[arg(long)]
         default: Option<String>,
         #[command(flatten)]
@@ -85,10 +87,14 @@ pub enum Query {
     },
     /// get_node_list(SERVICE, ports, minimum): host[:port...] of every instance of SERVICE.
     NodeList {
+        /// The service whose instances to list.
         service: String,
+        /// Port names whose external numbers to append, in order, as `:N`.
         ports: Vec<String>,
+        /// Fail when fewer instances are defined.
         #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
         minimum: i64,
+        /// What joins the nodes (ignored with --json).
         #[arg(long, default_value = ",")]
         separator: String,
         #[command(flatten)]
@@ -96,16 +102,22 @@ pub enum Query {
     },
     /// get_specific_host(SERVICE, CONTAINER).
     SpecificHost {
+        /// The service the container belongs to.
         service: String,
+        /// The container (instance) name.
         container: String,
         #[command(flatten)]
         output: Output,
     },
     /// get_specific_port(SERVICE, CONTAINER, PORT, default): an external port.
     SpecificPort {
+        /// The service the container belongs to.
         service: String,
+        /// The container (instance) name.
         container: String,
+        /// The port's name in the environment description.
         port: String,
+        /// Answer this when the port is not defined (read as Python's int() would).
         #[arg(long)]
         default: Option<String>,
         #[command(flatten)]
@@ -113,16 +125,20 @@ pub enum Query {
     },
     /// get_specific_exposed_port(SERVICE, CONTAINER, PORT, default): an internal port.
     SpecificExposedPort {
+        /// The service the container belongs to.
         service: String,
+        /// The container (instance) name.
         container: String,
+        /// The port's name in the environment description.
         port: String,
+        /// Answer this when the port is not defined (read as Python's int() would).
         #[arg(long)]
         default: Option<String>,
         #[command(flatten)]
         output: Output,
     },
-    /// The whole topology this container sees, as JSON.
-    Info,
+    /// The whole topology this container sees, as JSON (always; `--json` is accepted too).
+    Info(Output),
 }
 
 /// How the child is supervised (shared by `run` and `render -- CMD`).

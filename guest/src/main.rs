@@ -4,6 +4,7 @@
 
 mod cli;
 mod init;
+mod json;
 mod queries;
 mod render;
 mod wait;
