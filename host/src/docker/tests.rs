@@ -1,0 +1,1 @@
+//! Tests against the real daemon (filled in below).
