@@ -64,6 +64,16 @@ impl Ship {
         let timeout = endpoint.timeout.max(Duration::from_secs(1));
         let where_ = describe(&endpoint.transport);
 
+        if let ShipTransport::Unix { path } = &endpoint.transport {
+            if !path.exists() {
+                return Err(DockerError::Unreachable {
+                    ship: ship.clone(),
+                    endpoint: where_,
+                    reason: "no such socket".into(),
+                });
+            }
+        }
+
         // Ask for the supported range; `/version` is answered whatever the version.
         let probe = build(endpoint, API_DEFAULT_VERSION, timeout).map_err(setup)?;
         let mut first = Ship {
@@ -191,7 +201,11 @@ impl Ship {
     }
 
     /// Wraps a bollard error of `action` with this ship's name.
-    pub(crate) fn error(&self, action: impl Into<String>, err: bollard::errors::Error) -> DockerError {
+    pub(crate) fn error(
+        &self,
+        action: impl Into<String>,
+        err: bollard::errors::Error,
+    ) -> DockerError {
         DockerError::from_bollard(&self.name, action.into(), self.timeout, err)
     }
 }
@@ -255,7 +269,12 @@ fn build(
             Docker::connect_with_custom_transport(
                 move |req: bollard::BollardRequest| {
                     let client = client.clone();
-                    async move { client.request(req).await.map_err(bollard::errors::Error::from) }
+                    async move {
+                        client
+                            .request(req)
+                            .await
+                            .map_err(bollard::errors::Error::from)
+                    }
                 },
                 Some(format!("https://{}", host_port(host, *port))),
                 secs,

@@ -37,7 +37,10 @@ pub(crate) fn client_config(tls: &TlsSettings) -> Result<ClientConfig, String> {
         (Some(cert), Some(key)) => {
             let chain = read_certs(cert, "TLS client certificate")?;
             let key = PrivateKeyDer::from_pem_file(key).map_err(|e| {
-                format!("TLS client key {}: cannot read a PEM private key: {e}", key.display())
+                format!(
+                    "TLS client key {}: cannot read a PEM private key: {e}",
+                    key.display()
+                )
             })?;
             builder
                 .with_client_auth_cert(chain, key)
@@ -86,7 +89,12 @@ fn root_store(ca: Option<&Path>) -> Result<RootCertStore, String> {
 fn read_certs(path: &Path, what: &str) -> Result<Vec<CertificateDer<'static>>, String> {
     let certs = CertificateDer::pem_file_iter(path)
         .and_then(|it| it.collect::<Result<Vec<_>, _>>())
-        .map_err(|e| format!("{what} {}: cannot read PEM certificates: {e}", path.display()))?;
+        .map_err(|e| {
+            format!(
+                "{what} {}: cannot read PEM certificates: {e}",
+                path.display()
+            )
+        })?;
     if certs.is_empty() {
         return Err(format!("{what} {}: no certificate in it", path.display()));
     }
