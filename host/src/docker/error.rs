@@ -145,20 +145,26 @@ impl DockerError {
     }
 }
 
-/// Renders an error and its causes on one line ("a: b: c"), skipping a cause whose text
-/// the previous one already contains (hyper repeats itself).
+/// Renders an error and its causes on one line ("a: b: c"), leaving out the client
+/// library's generic wrappers ("client error (Connect)") when a cause says more, and a
+/// cause whose text the previous one already contains (hyper repeats itself).
 pub(crate) fn chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        let part = cause.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
+    let mut parts: Vec<String> = Vec::new();
+    let mut current: Option<&dyn std::error::Error> = Some(err);
+    while let Some(e) = current {
+        let part = e.to_string();
+        if !parts.last().is_some_and(|last| last.contains(&part)) {
+            parts.push(part);
         }
-        source = cause.source();
+        current = e.source();
     }
-    text
+    let generic = |p: &String| {
+        p.starts_with("Error in the hyper legacy client") || p.starts_with("client error (")
+    };
+    if parts.iter().any(|p| !generic(p)) {
+        parts.retain(|p| !generic(p));
+    }
+    parts.join(": ")
 }
 
 #[cfg(test)]

@@ -25,6 +25,8 @@ mod tls;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_tcp_tls;
 
 // Re-exported for the orchestration issue, which is their first user outside this module.
 #[allow(unused_imports)]

@@ -24,7 +24,7 @@ use crate::spec::{
     RetryPolicy, Secret, ShipEndpoint, ShipTransport, Ulimit,
 };
 
-const SOCKET: &str = "/var/run/docker.sock";
+pub(super) const SOCKET: &str = "/var/run/docker.sock";
 /// Our own tag, so that images other tests build under shared names cannot disturb us.
 const TEST_IMAGE: &str = "maestro-test/docker-layer-busybox:latest";
 const HOW_TO_START_DOCKER: &str = "start one as root with \
@@ -56,7 +56,7 @@ async fn ship_with_timeout(timeout: Duration) -> Ship {
     }
 }
 
-async fn ship() -> Ship {
+pub(super) async fn ship() -> Ship {
     ship_with_timeout(Duration::from_secs(30)).await
 }
 
@@ -68,7 +68,7 @@ fn random() -> u64 {
 }
 
 /// A per-run unique prefix, so parallel runs and tests never share a name.
-fn unique(role: &str) -> String {
+pub(super) fn unique(role: &str) -> String {
     format!(
         "mtest-{}-{:08x}-{role}",
         std::process::id(),
@@ -140,16 +140,16 @@ impl Drop for Containers {
 }
 
 /// A scratch directory removed when dropped.
-struct TempDir(PathBuf);
+pub(super) struct TempDir(PathBuf);
 
 impl TempDir {
-    fn new(role: &str) -> Self {
+    pub(super) fn new(role: &str) -> Self {
         let path = std::env::temp_dir().join(unique(role));
         std::fs::create_dir_all(&path).expect("create a temporary directory");
         TempDir(path)
     }
 
-    fn path(&self) -> &Path {
+    pub(super) fn path(&self) -> &Path {
         &self.0
     }
 }
@@ -161,7 +161,7 @@ impl Drop for TempDir {
 }
 
 /// A loopback port nobody listens on right now.
-fn free_port() -> u16 {
+pub(super) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("bind a loopback port")
@@ -515,10 +515,9 @@ async fn create_maps_every_field_of_the_spec() {
     assert_eq!(exec_text(&ship, &main, &["id", "-u"]).await, "1000");
     assert_eq!(exec_text(&ship, &main, &["pwd"]).await, "/work");
     assert_eq!(exec_text(&ship, &main, &["hostname"]).await, "mhost");
-    assert_eq!(
-        exec_text(&ship, &main, &["sh", "-c", "ulimit -n"]).await,
-        "1024"
-    );
+    let limits = exec_text(&ship, &main, &["grep", "open files", "/proc/self/limits"]).await;
+    let limits: Vec<&str> = limits.split_whitespace().collect();
+    assert_eq!(limits[3..5], ["1024", "2048"], "{limits:?}");
     assert!(
         exec_text(&ship, &main, &["cat", "/etc/hosts"])
             .await
@@ -610,8 +609,9 @@ async fn create_maps_every_field_of_the_spec() {
 #[tokio::test]
 async fn lifecycle_start_stop_kill_remove() {
     ensure_test_image();
-    // A 1 s HTTP timeout: the 3 s stop below must still get its answer.
-    let ship = ship_with_timeout(Duration::from_secs(1)).await;
+    let ship = ship().await;
+    // A 2 s HTTP timeout: the 4 s stop below must still get its answer.
+    let impatient = ship_with_timeout(Duration::from_secs(2)).await;
     let name = unique("life");
     let _cleanup = Containers::new(&[&name]);
     // busybox sleep as PID 1 ignores SIGTERM, so a stop always waits the full timeout.
@@ -633,11 +633,12 @@ async fn lifecycle_start_stop_kill_remove() {
     );
 
     let began = Instant::now();
-    ship.stop(&name, 3)
+    impatient
+        .stop(&name, 4)
         .await
         .expect("a slow stop is not cut off");
     assert!(
-        began.elapsed() >= Duration::from_secs(2),
+        began.elapsed() >= Duration::from_secs(3),
         "{:?}",
         began.elapsed()
     );
