@@ -370,7 +370,7 @@ async fn create_maps_every_field_of_the_spec() {
         name: main.clone(),
         hostname: Some("mhost".into()),
         image: TEST_IMAGE.into(),
-        env: vec!["GREETING=hi there".into(), "EMPTY=".into()],
+        env: vec!["GREETING=hi there".into(), "EMPTY=".into(), "BARE".into()],
         command: Some(argv(&[
             "sh",
             "-c",
@@ -438,6 +438,8 @@ async fn create_maps_every_field_of_the_spec() {
     let env = config.env.clone().unwrap();
     assert!(env.contains(&"GREETING=hi there".to_string()), "{env:?}");
     assert!(env.contains(&"EMPTY=".to_string()), "{env:?}");
+    // A bare name (MaestroNG's rendering of a null value) is kept as sent.
+    assert!(env.contains(&"BARE".to_string()), "{env:?}");
     assert_eq!(config.cmd, spec.command);
     assert_eq!(config.user.as_deref(), Some("1000:1000"));
     assert_eq!(config.working_dir.as_deref(), Some("/work"));

@@ -9,21 +9,24 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, UnixStream};
 
 use super::tests::{SOCKET, TempDir, ship, unique};
 use super::*;
 use crate::spec::{ApiVersion, ShipEndpoint, ShipTransport, TlsSettings};
 
-/// Forwards loopback TCP (or TLS) connections to the daemon's unix socket until dropped.
+/// Forwards loopback TCP (or TLS) connections to the daemon's unix socket until dropped,
+/// noting the request line each plain connection starts with.
 struct Relay {
     port: u16,
     task: tokio::task::JoinHandle<()>,
+    requests: Arc<Mutex<Vec<String>>>,
 }
 
 impl Drop for Relay {
@@ -36,16 +39,32 @@ async fn relay(tls: Option<Arc<rustls::ServerConfig>>) -> Relay {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port = listener.local_addr().unwrap().port();
     let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let seen = requests.clone();
     let task = tokio::spawn(async move {
         while let Ok((tcp, _)) = listener.accept().await {
             let acceptor = acceptor.clone();
+            let seen = seen.clone();
             tokio::spawn(async move {
                 let Ok(mut daemon) = UnixStream::connect(SOCKET).await else {
                     return;
                 };
                 match acceptor {
                     None => {
+                        // The client opens one connection per request (no idle pool), so
+                        // the first line of a connection is its request line.
                         let mut tcp = tcp;
+                        let mut head = vec![0u8; 4096];
+                        let Ok(n) = tcp.read(&mut head).await else {
+                            return;
+                        };
+                        let text = String::from_utf8_lossy(&head[..n]);
+                        if let Some(line) = text.lines().next() {
+                            seen.lock().unwrap().push(line.to_owned());
+                        }
+                        if daemon.write_all(&head[..n]).await.is_err() {
+                            return;
+                        }
                         let _ = tokio::io::copy_bidirectional(&mut tcp, &mut daemon).await;
                     }
                     Some(acceptor) => {
@@ -57,7 +76,11 @@ async fn relay(tls: Option<Arc<rustls::ServerConfig>>) -> Relay {
             });
         }
     });
-    Relay { port, task }
+    Relay {
+        port,
+        task,
+        requests,
+    }
 }
 
 /// A CA, a server certificate for `DNS:ship3.test` and `IP:127.0.0.1` signed by it, a
@@ -247,6 +270,37 @@ async fn plain_tcp_reaches_the_daemon() {
     .expect("pinned over TCP");
     assert_eq!(ship2.api_version(), pinned);
     ship2.ping().await.expect("ping");
+}
+
+/// bollard 0.21.1 drops the `/vX.Y` prefix from its paths; ours puts it back, so the
+/// daemon answers in the version we chose.
+#[tokio::test]
+async fn every_request_after_the_probe_carries_the_chosen_version() {
+    let local = ship().await;
+    let daemon = local.version().await.unwrap();
+    let relay = relay(None).await;
+    for (api, expected) in [
+        (ApiVersion::Auto, local.api_version().to_owned()),
+        (
+            ApiVersion::Pinned(daemon.min_api_version.clone()),
+            daemon.min_api_version.clone(),
+        ),
+    ] {
+        relay.requests.lock().unwrap().clear();
+        let ship2 = Ship::connect(&tcp_endpoint(relay.port, api))
+            .await
+            .expect("connect");
+        ship2.ping().await.expect("ping");
+        assert_eq!(ship2.inspect(&unique("absent")).await.unwrap(), None);
+        let requests = relay.requests.lock().unwrap().clone();
+        assert_eq!(requests.len(), 3, "{requests:?}");
+        assert_eq!(requests[0], "GET /version HTTP/1.1");
+        assert_eq!(requests[1], format!("GET /v{expected}/_ping HTTP/1.1"));
+        assert!(
+            requests[2].starts_with(&format!("GET /v{expected}/containers/mtest-")),
+            "{requests:?}"
+        );
+    }
 }
 
 #[tokio::test]
