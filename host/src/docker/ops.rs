@@ -354,10 +354,18 @@ impl Ship {
     pub async fn stop(&self, name: &str, timeout_secs: u32) -> Result<(), DockerError> {
         let t = i32::try_from(timeout_secs).unwrap_or(i32::MAX);
         let options = StopContainerOptionsBuilder::default().t(t).build();
-        self.docker_with_extra_time(Duration::from_secs(u64::from(timeout_secs)))
+        let extra = Duration::from_secs(u64::from(timeout_secs));
+        self.docker_with_extra_time(extra)
             .stop_container(name, Some(options))
             .await
-            .map_err(|e| self.error(format!("stop container {name}"), e))
+            .map_err(|e| {
+                DockerError::from_bollard(
+                    self.name(),
+                    format!("stop container {name}"),
+                    self.timeout() + extra,
+                    e,
+                )
+            })
     }
 
     /// Sends SIGKILL to a running container.

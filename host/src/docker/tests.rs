@@ -348,8 +348,8 @@ async fn exec_text(ship: &Ship, name: &str, cmd: &[&str]) -> String {
 
 #[tokio::test]
 async fn create_maps_every_field_of_the_spec() {
-    ensure_test_image();
     let ship = ship().await;
+    ensure_test_image();
     let main = unique("every");
     let side = unique("side");
     let privileged = unique("priv");
@@ -610,8 +610,8 @@ async fn create_maps_every_field_of_the_spec() {
 
 #[tokio::test]
 async fn lifecycle_start_stop_kill_remove() {
-    ensure_test_image();
     let ship = ship().await;
+    ensure_test_image();
     // A 2 s HTTP timeout: the 4 s stop below must still get its answer.
     let impatient = ship_with_timeout(Duration::from_secs(2)).await;
     let name = unique("life");
@@ -680,8 +680,8 @@ async fn lifecycle_start_stop_kill_remove() {
 
 #[tokio::test]
 async fn list_by_names_and_by_label() {
-    ensure_test_image();
     let ship = ship().await;
+    ensure_test_image();
     let base = unique("list");
     let a = format!("{base}-a");
     let b = format!("{base}-b");
@@ -735,8 +735,8 @@ async fn list_by_names_and_by_label() {
 
 #[tokio::test]
 async fn logs_come_back_as_whole_lines_with_tail() {
-    ensure_test_image();
     let ship = ship().await;
+    ensure_test_image();
     let name = unique("logs");
     let _cleanup = Containers::new(&[&name]);
     let script = "echo one; echo two >&2; printf par; sleep 0.3; printf 'tial\\n'; \
@@ -776,8 +776,8 @@ async fn logs_come_back_as_whole_lines_with_tail() {
 
 #[tokio::test]
 async fn follow_streams_lines_until_the_container_stops() {
-    ensure_test_image();
     let ship = ship().await;
+    ensure_test_image();
     let name = unique("follow");
     let _cleanup = Containers::new(&[&name]);
     let script = "echo early; sleep 1; for i in 1 2 3; do echo line$i; sleep 0.2; done; \
@@ -801,8 +801,8 @@ async fn follow_streams_lines_until_the_container_stops() {
 
 #[tokio::test]
 async fn exec_reports_exit_codes_and_output() {
-    ensure_test_image();
     let ship = ship().await;
+    ensure_test_image();
     let name = unique("exec");
     let _cleanup = Containers::new(&[&name]);
     let mut spec = basic_spec(&name, &["sleep", "300"]);
@@ -866,8 +866,8 @@ async fn exec_reports_exit_codes_and_output() {
 
 #[tokio::test]
 async fn image_presence_is_an_exact_tag_match() {
-    ensure_test_image();
     let ship = ship().await;
+    ensure_test_image();
     assert!(ship.image_present(TEST_IMAGE).await.unwrap());
     // MaestroNG's rule: an image written without a tag does not match `:latest`.
     assert!(
@@ -1032,8 +1032,8 @@ impl Drop for Registry {
 
 #[tokio::test]
 async fn pull_from_an_authenticated_registry() {
-    ensure_test_image();
     let ship = ship().await;
+    ensure_test_image();
     let registry = Registry::start();
     let image = registry.push_test_image("v1");
     struct Untag(String);
