@@ -25,8 +25,6 @@ mod tls;
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod tests_tcp_tls;
 
 // Re-exported for the orchestration issue, which is their first user outside this module.
 #[allow(unused_imports)]

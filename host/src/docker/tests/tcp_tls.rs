@@ -17,9 +17,8 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, UnixStream};
 
-use super::tests::{SOCKET, TempDir, ship, unique};
 use super::*;
-use crate::spec::{ApiVersion, ShipEndpoint, ShipTransport, TlsSettings};
+use crate::spec::TlsSettings;
 
 /// Forwards loopback TCP (or TLS) connections to the daemon's unix socket until dropped,
 /// noting the request line each plain connection starts with.
@@ -305,7 +304,7 @@ async fn every_request_after_the_probe_carries_the_chosen_version() {
 
 #[tokio::test]
 async fn tcp_without_a_daemon_is_unreachable() {
-    let port = super::tests::free_port();
+    let port = free_port();
     let err = Ship::connect(&tcp_endpoint(port, ApiVersion::Auto))
         .await
         .expect_err("nothing listens there");
