@@ -6,11 +6,17 @@
 //! - [`config`]: YAML → typed, validated model and each container's
 //!   environment (no Docker, no async);
 //! - [`plan`]: pure planning of which containers, in which order and waves;
+//! - [`spec`]: the fully resolved containers, ships and registries the
+//!   Docker layer consumes (plain data);
+//! - [`docker`]: the only module that talks to Docker (bollard); executes,
+//!   makes no decisions;
 //! - [`output`]: the only writer to the terminal;
 //! - [`run`]: glue from a parsed command line to an exit status.
 
 pub mod cli;
 pub mod config;
+pub mod docker;
 pub mod output;
 pub mod plan;
 pub mod run;
+pub mod spec;

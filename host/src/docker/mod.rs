@@ -1,0 +1,40 @@
+//! The Docker layer: the only module that talks to Docker daemons (and the only one that
+//! imports bollard).
+//!
+//! It executes and observes, and decides nothing: what to create, when to pull and in
+//! which order to act are the plan's business. Each [`Ship`] wraps one connected daemon;
+//! its methods map one-to-one onto Engine API calls (plus MaestroNG's pull retry rule and
+//! the polling an exec needs), and every failure comes back as a [`DockerError`] that
+//! names the ship and the container or image involved.
+//!
+//! # Layout
+//! - `ship`: connecting (unix socket, TCP, TLS), API version negotiation or pinning, ping.
+//! - `tls`: the rustls client configuration for TLS ships.
+//! - `ops`: container and image operations on a connected ship.
+//! - `logs`: reassembling Docker's log frames into whole lines.
+//! - `error`: [`DockerError`].
+
+// Wired by the orchestration issue: the CLI does not call into this layer yet.
+#![allow(dead_code)]
+
+mod error;
+mod logs;
+mod ops;
+mod ship;
+mod tls;
+
+#[cfg(test)]
+mod tests;
+
+// Re-exported for the orchestration issue, which is their first user outside this module.
+#[allow(unused_imports)]
+pub use error::DockerError;
+#[allow(unused_imports)]
+pub use logs::{LogLine, LogStream, LogTail};
+#[allow(unused_imports)]
+pub use ops::{
+    ContainerInfo, ContainerSelector, ContainerState, ContainerSummary, Created, ExecOutcome,
+    ImageInfo, PullEvent,
+};
+#[allow(unused_imports)]
+pub use ship::{DaemonVersion, Ship};
