@@ -84,7 +84,8 @@ fn env_prints_the_injected_environment_in_order() {
             "DOCKER_TAG=latest",
         ]
     );
-    assert!(lines.contains(&"KAFKA_KAFKA_2_BROKER_INTERNAL_PORT=9093"));
+    assert!(lines.contains(&"KAFKA_KAFKA_2_BROKER_INTERNAL_PORT=9092"));
+    assert!(lines.contains(&"KAFKA_KAFKA_2_BROKER_PORT=9093"));
     assert!(lines.contains(&"ZOOKEEPER_ZK_NODE_2_CLIENT_PORT=2182"));
     assert!(!text.contains("ZOOKEEPER_ZK_NODE_2_CLIENT_INTERNAL_PORT"));
     assert_eq!(
@@ -99,7 +100,8 @@ fn env_json_is_an_object() {
     let out = on_example(&["env", "zk-node-1", "--format", "json"]);
     assert_status(&out, 0);
     let value: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(value["ZOOKEEPER_ZK_NODE_3_PEER_INTERNAL_PORT"], "2890");
+    assert_eq!(value["ZOOKEEPER_ZK_NODE_3_PEER_INTERNAL_PORT"], "2888");
+    assert_eq!(value["ZOOKEEPER_ZK_NODE_3_PEER_PORT"], "2890");
     assert_eq!(value["SERVICE_NAME"], "zookeeper");
 }
 
