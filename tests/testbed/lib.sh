@@ -26,7 +26,8 @@ REGISTRY_PORT=5000 REGISTRY_USER=maestro
 SSH_PORT=2222
 TEST_IMAGE=maestro-test/busybox:latest
 
-say() { printf 'testbed: %-9s %s\n' "$1" "$2"; }
+# say FACILITY MESSAGE: one status line, with the seconds since the script began.
+say() { printf 'testbed: %3ss %-9s %s\n' "$SECONDS" "$1" "$2"; }
 
 # fail FACILITY MESSAGE [LOGFILE]: reports, shows the log's tail, exits 1.
 fail() {
@@ -47,6 +48,11 @@ alive() {
   pid=$(cat "$1" 2>/dev/null) || return 1
   [[ $pid =~ ^[0-9]+$ ]] || return 1
   kill -0 "$pid" 2>/dev/null || return 1
+  # A child of ours that died stays a zombie until reaped: dead all the same.
+  local stat
+  stat=$(cat "/proc/$pid/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [ "${stat%% *}" != Z ] || return 1
   [ -z "${2:-}" ] || [[ $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) == *"$2"* ]]
 }
 
@@ -72,6 +78,17 @@ wait_for() {
   shift
   until "$@" >/dev/null 2>&1; do
     [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.2
+  done
+}
+
+# wait_while_alive PIDFILE SECONDS COMMAND...: like wait_for, but gives up
+# at once when the process in PIDFILE has died.
+wait_while_alive() {
+  local pidfile=$1 deadline=$((SECONDS + $2))
+  shift 2
+  until "$@" >/dev/null 2>&1; do
+    [ "$SECONDS" -lt "$deadline" ] && alive "$pidfile" || return 1
     sleep 0.2
   done
 }
