@@ -93,6 +93,13 @@ wait_while_alive() {
   done
 }
 
+# exec_root STATE SHIP: the ship's dockerd --exec-root. It holds sockets
+# (short paths needed) and belongs with the data root: one per ship and
+# state dir.
+exec_root() {
+  echo "/var/run/maestro-testbed-$2-$(printf '%s' "$1" | sha256sum | cut -c1-8)"
+}
+
 # The state directory that owns the running testbed, or ours.
 current_state() {
   local owner
