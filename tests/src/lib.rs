@@ -54,7 +54,10 @@ impl Testbed {
                     env_file.display()
                 )
             });
-            Testbed { vars: parse_env(&text), env_file }
+            Testbed {
+                vars: parse_env(&text),
+                env_file,
+            }
         })
     }
 
@@ -364,7 +367,10 @@ impl Scope {
     /// A fresh, empty directory inside the testbed's state dir, removed with
     /// the scope (for docker configs, project files, logs).
     pub fn scratch_dir(&self, suffix: &str) -> PathBuf {
-        let dir = Testbed::load().dir().join("scratch").join(self.name(suffix));
+        let dir = Testbed::load()
+            .dir()
+            .join("scratch")
+            .join(self.name(suffix));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir)
             .unwrap_or_else(|err| panic!("creating {}: {err}", dir.display()));
@@ -377,7 +383,14 @@ impl Drop for Scope {
         let mine = format!("{}-", self.prefix);
         for docker in &self.daemons {
             // `name=` filters by substring; keep only real prefix matches.
-            let listed = docker.try_run(["ps", "-a", "--filter", &format!("name={mine}"), "--format", "{{.Names}}"]);
+            let listed = docker.try_run([
+                "ps",
+                "-a",
+                "--filter",
+                &format!("name={mine}"),
+                "--format",
+                "{{.Names}}",
+            ]);
             let names: Vec<&str> = match &listed {
                 Ok(out) => out.lines().filter(|n| n.starts_with(&mine)).collect(),
                 Err(err) => {
@@ -421,12 +434,20 @@ pub struct Docker {
 impl Docker {
     /// A daemon at `host` (a `-H` value: `unix://...`, `tcp://...`).
     pub fn new(host: &str) -> Docker {
-        Docker { host: host.to_owned(), tls: Vec::new(), config_dir: None }
+        Docker {
+            host: host.to_owned(),
+            tls: Vec::new(),
+            config_dir: None,
+        }
     }
 
     /// Verifies the daemon against `ca`, presenting `client` (cert, key) if given.
     pub fn tls(mut self, ca: &Path, client: Option<(&Path, &Path)>) -> Docker {
-        self.tls = vec!["--tlsverify".into(), "--tlscacert".into(), ca.display().to_string()];
+        self.tls = vec![
+            "--tlsverify".into(),
+            "--tlscacert".into(),
+            ca.display().to_string(),
+        ];
         if let Some((cert, key)) = client {
             self.tls.extend([
                 "--tlscert".into(),
@@ -457,7 +478,12 @@ impl Docker {
             dir
         });
         let mut cmd = Command::new("docker");
-        for var in ["DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH"] {
+        for var in [
+            "DOCKER_HOST",
+            "DOCKER_CONTEXT",
+            "DOCKER_TLS_VERIFY",
+            "DOCKER_CERT_PATH",
+        ] {
             cmd.env_remove(var);
         }
         cmd.env("DOCKER_CONFIG", config)
@@ -477,7 +503,8 @@ impl Docker {
     {
         let mut cmd = self.command();
         cmd.args(args);
-        cmd.output().unwrap_or_else(|err| panic!("running {cmd:?}: {err} (is docker installed?)"))
+        cmd.output()
+            .unwrap_or_else(|err| panic!("running {cmd:?}: {err} (is docker installed?)"))
     }
 
     /// Runs `docker ARGS`: trimmed stdout on success, else a message with the
@@ -574,7 +601,11 @@ mod tests {
     #[test]
     fn run_prefix_is_a_valid_container_name() {
         assert!(run_prefix().starts_with("mte2e-"));
-        assert!(run_prefix().chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+        assert!(
+            run_prefix()
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        );
         assert_eq!(run_prefix(), run_prefix());
     }
 }

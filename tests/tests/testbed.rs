@@ -13,7 +13,9 @@ fn http_get(addr: &str, port: u16) -> Option<String> {
     let addr: SocketAddr = format!("{addr}:{port}").parse().ok()?;
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
     stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    stream.write_all(b"GET / HTTP/1.0\r\nHost: testbed\r\n\r\n").ok()?;
+    stream
+        .write_all(b"GET / HTTP/1.0\r\nHost: testbed\r\n\r\n")
+        .ok()?;
     let mut response = String::new();
     stream.read_to_string(&mut response).ok()?;
     (!response.is_empty()).then_some(response)
@@ -36,13 +38,32 @@ fn ship2_runs_the_test_image_and_its_published_port_answers() {
     let scope = Scope::new("publish");
     let ship2 = tb.ship2();
 
-    let version = ship2.run(["run", "--rm", tb.test_image(), "/bin/maestro-guest", "--version"]);
+    let version = ship2.run([
+        "run",
+        "--rm",
+        tb.test_image(),
+        "/bin/maestro-guest",
+        "--version",
+    ]);
     assert!(version.starts_with("maestro-guest "), "{version}");
 
     let name = scope.name("web");
     let page = format!("hello from {name}");
-    let script = format!("mkdir -p /www && echo '{page}' > /www/index.html && exec httpd -f -p 8080 -h /www");
-    ship2.run(["run", "-d", "--name", &name, "-p", "8080", tb.test_image(), "sh", "-c", &script]);
+    let script = format!(
+        "mkdir -p /www && echo '{page}' > /www/index.html && exec httpd -f -p 8080 -h /www"
+    );
+    ship2.run([
+        "run",
+        "-d",
+        "--name",
+        &name,
+        "-p",
+        "8080",
+        tb.test_image(),
+        "sh",
+        "-c",
+        &script,
+    ]);
     // "0.0.0.0:49153", possibly followed by an IPv6 line.
     let mapping = ship2.run(["port", &name, "8080/tcp"]);
     let port: u16 = mapping
@@ -54,14 +75,22 @@ fn ship2_runs_the_test_image_and_its_published_port_answers() {
     let response = poll(Duration::from_secs(15), || {
         http_get(tb.ship2_addr(), port).filter(|r| r.contains(&page))
     });
-    assert!(response.is_some(), "{}:{port} did not serve the page", tb.ship2_addr());
+    assert!(
+        response.is_some(),
+        "{}:{port} did not serve the page",
+        tb.ship2_addr()
+    );
     assert_eq!(ship2.inspect(&name)["State"]["Running"], true);
 }
 
 #[test]
 fn tls_ship_needs_the_right_ca_and_a_client_certificate() {
     let tb = Testbed::load();
-    assert!(!tb.ship3().run(["version", "--format", "{{.Server.Version}}"]).is_empty());
+    assert!(
+        !tb.ship3()
+            .run(["version", "--format", "{{.Server.Version}}"])
+            .is_empty()
+    );
 
     let host = tb.ship3_host();
     let refused = |docker: Docker, what: &str| {
@@ -69,11 +98,20 @@ fn tls_ship_needs_the_right_ca_and_a_client_certificate() {
             .try_run(["version", "--format", "{{.Server.Version}}"])
             .expect_err(&format!("ship3 answered {what}"));
         let lower = err.to_lowercase();
-        assert!(lower.contains("certificate") || lower.contains("tls"), "{what}: {err}");
+        assert!(
+            lower.contains("certificate") || lower.contains("tls"),
+            "{what}: {err}"
+        );
     };
-    refused(Docker::new(host).tls(tb.tls_ca(), None), "without a client certificate");
     refused(
-        Docker::new(host).tls(tb.tls_wrong_ca(), Some((tb.tls_client_cert(), tb.tls_client_key()))),
+        Docker::new(host).tls(tb.tls_ca(), None),
+        "without a client certificate",
+    );
+    refused(
+        Docker::new(host).tls(
+            tb.tls_wrong_ca(),
+            Some((tb.tls_client_cert(), tb.tls_client_key())),
+        ),
         "to a client trusting the wrong CA",
     );
     refused(
@@ -121,14 +159,25 @@ fn registry_demands_credentials_and_serves_both_namespaces() {
     assert!(err.contains("no basic auth credentials"), "{err}");
     login(&main, tb.registry(), tb.registry_user(), "not-the-password")
         .expect_err("login with a wrong password worked");
-    login(&main, tb.registry(), tb.registry_user(), &tb.registry_password()).expect("login");
+    login(
+        &main,
+        tb.registry(),
+        tb.registry_user(),
+        &tb.registry_password(),
+    )
+    .expect("login");
     main.run(["pull", "-q", tb.test_image_registry()]);
 
     // ship2's daemon reaches the registry across the veth, as an insecure registry.
     let ship2 = tb.ship2().config_dir(&scope.scratch_dir("ship2-config"));
     let remote = format!("{}/{}", tb.registry_from_ship2(), tb.test_image());
-    login(&ship2, tb.registry_from_ship2(), tb.registry_user(), &tb.registry_password())
-        .expect("login from ship2");
+    login(
+        &ship2,
+        tb.registry_from_ship2(),
+        tb.registry_user(),
+        &tb.registry_password(),
+    )
+    .expect("login from ship2");
     ship2.run(["pull", "-q", &remote]);
     ship2.run(["rmi", &remote]);
 }
@@ -149,9 +198,19 @@ fn ssh(tb: &Testbed, key: &std::path::Path) -> Command {
         .arg(tb.ssh_port().to_string())
         .arg("-i")
         .arg(key)
-        .args(["-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5"])
+        .args([
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "ConnectTimeout=5",
+        ])
         .args(["-o", "StrictHostKeyChecking=yes", "-o"])
-        .arg(format!("UserKnownHostsFile={}", tb.ssh_known_hosts().display()))
+        .arg(format!(
+            "UserKnownHostsFile={}",
+            tb.ssh_known_hosts().display()
+        ))
         .stdin(Stdio::null());
     cmd
 }
@@ -172,15 +231,25 @@ fn ssh_tunnel_reaches_the_docker_socket_and_the_wrong_key_is_refused() {
     let _tunnel = KillOnDrop(tunnel);
     let through = Docker::new(&format!("tcp://127.0.0.1:{port}"));
     let version = poll(Duration::from_secs(15), || {
-        through.try_run(["version", "--format", "{{.Server.Version}}"]).ok()
+        through
+            .try_run(["version", "--format", "{{.Server.Version}}"])
+            .ok()
     });
     assert_eq!(
         version.as_deref(),
-        Some(tb.main().run(["version", "--format", "{{.Server.Version}}"]).as_str()),
+        Some(
+            tb.main()
+                .run(["version", "--format", "{{.Server.Version}}"])
+                .as_str()
+        ),
         "the Docker API did not answer through the tunnel"
     );
 
-    let out = ssh(tb, tb.ssh_wrong_key()).arg(&target).arg("true").output().expect("ssh");
+    let out = ssh(tb, tb.ssh_wrong_key())
+        .arg(&target)
+        .arg("true")
+        .output()
+        .expect("ssh");
     assert_eq!(out.status.code(), Some(255), "the wrong key logged in");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("Permission denied"), "{stderr}");
@@ -193,7 +262,11 @@ fn reference_implementation_and_binaries_are_there() {
         .args(["-c", "import maestro.maestro, maestro.guestutils"])
         .output()
         .expect("running the MaestroNG venv's python");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(tb.static_guest().is_file());
     assert!(bin("maestro").is_file());
     assert!(bin("maestro-guest").is_file());
