@@ -32,6 +32,36 @@ fn main_daemon_and_plain_ship_answer_and_differ() {
     assert_eq!(tb.ship2().run(["info", "--format", "{{.Driver}}"]), "vfs");
 }
 
+/// Starts `name` on `docker`: busybox httpd serving a page that names the
+/// container, on a published port. Returns the page and the port.
+fn serve_page(tb: &Testbed, docker: &Docker, name: &str) -> (String, u16) {
+    let page = format!("hello from {name}");
+    let script = format!(
+        "mkdir -p /www && echo '{page}' > /www/index.html && exec httpd -f -p 8080 -h /www"
+    );
+    docker.run([
+        "run",
+        "-d",
+        "--name",
+        name,
+        "-p",
+        "8080",
+        tb.test_image(),
+        "sh",
+        "-c",
+        &script,
+    ]);
+    // "0.0.0.0:49153", possibly followed by an IPv6 line.
+    let mapping = docker.run(["port", name, "8080/tcp"]);
+    let port = mapping
+        .lines()
+        .next()
+        .and_then(|line| line.rsplit(':').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no published port in {mapping:?}"));
+    (page, port)
+}
+
 #[test]
 fn ship2_runs_the_test_image_and_its_published_port_answers() {
     let tb = Testbed::load();
@@ -48,30 +78,7 @@ fn ship2_runs_the_test_image_and_its_published_port_answers() {
     assert!(version.starts_with("maestro-guest "), "{version}");
 
     let name = scope.name("web");
-    let page = format!("hello from {name}");
-    let script = format!(
-        "mkdir -p /www && echo '{page}' > /www/index.html && exec httpd -f -p 8080 -h /www"
-    );
-    ship2.run([
-        "run",
-        "-d",
-        "--name",
-        &name,
-        "-p",
-        "8080",
-        tb.test_image(),
-        "sh",
-        "-c",
-        &script,
-    ]);
-    // "0.0.0.0:49153", possibly followed by an IPv6 line.
-    let mapping = ship2.run(["port", &name, "8080/tcp"]);
-    let port: u16 = mapping
-        .lines()
-        .next()
-        .and_then(|line| line.rsplit(':').next())
-        .and_then(|p| p.parse().ok())
-        .unwrap_or_else(|| panic!("no published port in {mapping:?}"));
+    let (page, port) = serve_page(tb, &ship2, &name);
     let response = poll(Duration::from_secs(15), || {
         http_get(tb.ship2_addr(), port).filter(|r| r.contains(&page))
     });
@@ -81,6 +88,30 @@ fn ship2_runs_the_test_image_and_its_published_port_answers() {
         tb.ship2_addr()
     );
     assert_eq!(ship2.inspect(&name)["State"]["Running"], true);
+}
+
+#[test]
+fn a_container_on_ship2_reaches_a_published_port_on_ship3() {
+    let tb = Testbed::load();
+    let scope = Scope::new("crossship");
+    let (page, port) = serve_page(tb, &tb.ship3(), &scope.name("web"));
+    let url = format!("http://{}:{port}/", tb.ship3_addr());
+    // A few tries while httpd starts. (No `wget -T`: this busybox crashes on it.)
+    let fetch = format!(
+        "for i in 1 2 3 4 5 6 7 8 9 10; do timeout 5 wget -q -O - {url} && exit 0; sleep 0.5; done; exit 1"
+    );
+    let client = scope.name("client");
+    let got = tb.ship2().run([
+        "run",
+        "--rm",
+        "--name",
+        &client,
+        tb.test_image(),
+        "sh",
+        "-c",
+        &fetch,
+    ]);
+    assert_eq!(got, page);
 }
 
 #[test]
