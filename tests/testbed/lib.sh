@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # Shared by tests/testbed/up and tests/testbed/down (sourced, not run).
 #
 # The testbed's daemons, namespaces, sockets and ports are machine-wide
@@ -67,7 +68,7 @@ stop_pidfile() {
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.2
     done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+    if kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
   fi
   rm -f "$1"
 }
