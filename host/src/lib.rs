@@ -18,5 +18,6 @@ pub mod config;
 pub mod docker;
 pub mod output;
 pub mod plan;
+pub mod progress;
 pub mod run;
 pub mod spec;

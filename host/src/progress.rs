@@ -1,0 +1,60 @@
+//! What a play reports while it runs: one event per container state change.
+//!
+//! The executor (in `docker`) only sends these; the `output` module alone
+//! decides how they look (a live view with one line per container on a
+//! terminal, plain progress lines otherwise, JSON for scripts). Keeping the
+//! events plain data lets each side be tested without the other.
+#![allow(dead_code)] // wired by the orchestration issue
+
+use std::time::Duration;
+
+/// Where one container of a play is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Phase {
+    /// Waiting for its dependencies (or for a `-c` slot).
+    Waiting,
+    /// Running `pre-start`/`pre-stop` checks.
+    PreChecks,
+    /// Pulling its image; percent done when the registry says.
+    Pulling { percent: Option<f64> },
+    /// Removing an old stopped container of the same name.
+    Removing,
+    /// Creating the container.
+    Creating,
+    /// Starting it.
+    Starting,
+    /// Running `running`/`stopped` checks (named, e.g. `tcp broker`).
+    Checking { check: String },
+    /// Stopping it.
+    Stopping,
+    /// Killing it.
+    Killing,
+    /// Done: the container is up (for start) or down (for stop/kill), or was
+    /// already so; `detail` says which (`started`, `up for 3m`, `stopped`).
+    Done { detail: String },
+    /// Failed, with the reason and the last log lines of the container.
+    Failed { reason: String, logs: Vec<String> },
+    /// Not attempted because a dependency failed or the play was interrupted.
+    Skipped { reason: String },
+}
+
+/// One state change of one container.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// The container (instance) name.
+    pub container: String,
+    /// Its service.
+    pub service: String,
+    /// Its ship.
+    pub ship: String,
+    /// The new phase.
+    pub phase: Phase,
+    /// Time since the play started.
+    pub elapsed: Duration,
+}
+
+/// Receives a play's events (the output module implements it).
+pub trait Reporter: Send + Sync {
+    /// Called for every state change, from any task.
+    fn event(&self, event: Event);
+}
