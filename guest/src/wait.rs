@@ -100,12 +100,12 @@ pub fn resolve_target(guest: &GuestEnv, target: &str) -> Result<Vec<Endpoint>, W
             .zip(names)
             .map(|(node, name)| {
                 let (node_host, node_port) = node.rsplit_once(':').unwrap_or((node, ""));
-                let port = node_port
+                let number = node_port
                     .parse::<u16>()
                     .map_err(|_| bad(format!("port {port} of {name} is {node_port}")))?;
                 Ok(Endpoint {
                     label: format!("{host}/{name}:{port}"),
-                    address: SocketAddr::new(resolve_host(node_host)?, port),
+                    address: SocketAddr::new(resolve_host(node_host)?, number),
                 })
             })
             .collect();
