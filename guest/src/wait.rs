@@ -4,10 +4,16 @@
 //! Names are resolved without NSS: a static glibc binary cannot load NSS
 //! modules, so only IP literals and `/etc/hosts` are used.
 
-use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::net::{IpAddr, SocketAddr};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::process::ExitCode;
-use std::thread;
 use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::socket::{
+    self, AddressFamily, SockFlag, SockType, SockaddrStorage, getsockopt, sockopt,
+};
 
 use maestro_guest::contract::{GuestEnv, env_var_name};
 
@@ -188,45 +194,165 @@ pub fn lookup_hosts_file(hosts: &str, name: &str) -> Option<IpAddr> {
     })
 }
 
-/// Polls every endpoint in its own thread until it accepts a connection
-/// or `deadline` passes; returns the labels of those that never did.
+/// Polls every endpoint at once until each accepts a connection or
+/// `deadline` passes; returns the labels of those that never did.
+///
+/// One thread drives non-blocking connects with `poll(2)` (threads would
+/// cost the static binary ~50 KiB). A refused or failed attempt is retried
+/// after 50 ms, then every 100 ms, so a dependency that comes up is noticed
+/// within a tenth of a second.
 fn poll_all(endpoints: Vec<Endpoint>, deadline: Instant) -> Vec<String> {
-    let handles: Vec<_> = endpoints
+    let mut probes: Vec<Probe> = endpoints.into_iter().map(Probe::new).collect();
+    loop {
+        let now = Instant::now();
+        for probe in probes.iter_mut() {
+            probe.start_if_due(now);
+        }
+        if probes.iter().all(|p| p.state == State::Up) {
+            return Vec::new();
+        }
+        let Some(left) = deadline.checked_duration_since(now) else {
+            break;
+        };
+        let next_retry = probes
+            .iter()
+            .filter_map(|p| match p.state {
+                State::Idle(at) => Some(at.saturating_duration_since(now)),
+                _ => None,
+            })
+            .min()
+            .unwrap_or(left);
+        let timeout = left.min(next_retry).max(Duration::from_millis(1));
+        wait_connecting(&mut probes, timeout);
+    }
+    probes
         .into_iter()
-        .map(|endpoint| thread::spawn(move || (poll_one(&endpoint, deadline), endpoint)))
-        .collect();
-    handles
-        .into_iter()
-        .filter_map(|handle| match handle.join() {
-            Ok((true, _)) => None,
-            Ok((false, endpoint)) if endpoint.label == endpoint.address.to_string() => {
-                Some(endpoint.label)
-            }
-            Ok((false, endpoint)) => Some(format!("{} ({})", endpoint.label, endpoint.address)),
-            Err(_) => Some("a waiting thread panicked".to_owned()),
-        })
+        .filter(|p| p.state != State::Up)
+        .map(|p| p.describe())
         .collect()
 }
 
-/// First retry after 50 ms, then every 100 ms: a dependency that comes up
-/// is noticed within a tenth of a second.
-fn poll_one(endpoint: &Endpoint, deadline: Instant) -> bool {
-    let mut backoff = Duration::from_millis(50);
-    loop {
-        let Some(left) = deadline.checked_duration_since(Instant::now()) else {
-            return false;
-        };
-        let attempt = left
-            .min(Duration::from_secs(1))
-            .max(Duration::from_millis(1));
-        if TcpStream::connect_timeout(&endpoint.address, attempt).is_ok() {
-            return true;
+/// Where one endpoint's polling stands.
+#[derive(Debug, PartialEq, Eq)]
+enum State {
+    /// Not connecting; the next attempt is due at this instant.
+    Idle(Instant),
+    /// A non-blocking connect is in flight.
+    Connecting,
+    /// It accepted a connection.
+    Up,
+}
+
+struct Probe {
+    endpoint: Endpoint,
+    state: State,
+    socket: Option<OwnedFd>,
+    attempts: u32,
+}
+
+impl Probe {
+    fn new(endpoint: Endpoint) -> Probe {
+        Probe {
+            endpoint,
+            state: State::Idle(Instant::now()),
+            socket: None,
+            attempts: 0,
         }
-        let Some(left) = deadline.checked_duration_since(Instant::now()) else {
-            return false;
-        };
-        thread::sleep(backoff.min(left));
-        backoff = Duration::from_millis(100);
+    }
+
+    fn describe(&self) -> String {
+        let address = self.endpoint.address.to_string();
+        if self.endpoint.label == address {
+            address
+        } else {
+            format!("{} ({address})", self.endpoint.label)
+        }
+    }
+
+    /// Starts a connect when a retry is due.
+    fn start_if_due(&mut self, now: Instant) {
+        match self.state {
+            State::Idle(at) if at <= now => {}
+            _ => return,
+        }
+        self.attempts += 1;
+        match connect_nonblocking(self.endpoint.address) {
+            Ok(None) => self.up(),
+            Ok(Some(socket)) => {
+                self.socket = Some(socket);
+                self.state = State::Connecting;
+            }
+            Err(_) => self.retry_later(),
+        }
+    }
+
+    fn up(&mut self) {
+        self.socket = None;
+        self.state = State::Up;
+    }
+
+    fn retry_later(&mut self) {
+        self.socket = None;
+        let backoff = if self.attempts <= 1 { 50 } else { 100 };
+        self.state = State::Idle(Instant::now() + Duration::from_millis(backoff));
+    }
+}
+
+/// Starts a connect; `None` when it completed at once.
+fn connect_nonblocking(address: SocketAddr) -> nix::Result<Option<OwnedFd>> {
+    let family = match address {
+        SocketAddr::V4(_) => AddressFamily::Inet,
+        SocketAddr::V6(_) => AddressFamily::Inet6,
+    };
+    let socket = socket::socket(
+        family,
+        SockType::Stream,
+        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
+        None,
+    )?;
+    match socket::connect(socket.as_raw_fd(), &SockaddrStorage::from(address)) {
+        Ok(()) => Ok(None),
+        Err(Errno::EINPROGRESS) => Ok(Some(socket)),
+        Err(error) => Err(error),
+    }
+}
+
+/// Waits up to `timeout` for in-flight connects to finish and records
+/// each one's outcome.
+fn wait_connecting(probes: &mut [Probe], timeout: Duration) {
+    let connecting: Vec<usize> = (0..probes.len())
+        .filter(|&i| probes[i].state == State::Connecting)
+        .collect();
+    let results: Vec<Option<bool>> = {
+        let mut fds: Vec<PollFd> = connecting
+            .iter()
+            .filter_map(|&i| probes[i].socket.as_ref())
+            .map(|socket| PollFd::new(socket.as_fd(), PollFlags::POLLOUT))
+            .collect();
+        let millis = u16::try_from(timeout.as_millis()).unwrap_or(u16::MAX);
+        if fds.is_empty() {
+            std::thread::sleep(timeout);
+            return;
+        }
+        if poll(&mut fds, PollTimeout::from(millis)).is_err() {
+            return;
+        }
+        connecting
+            .iter()
+            .zip(&fds)
+            .map(|(&i, fd)| {
+                let done = fd.revents().is_some_and(|r| !r.is_empty());
+                let socket = probes[i].socket.as_ref()?;
+                done.then(|| matches!(getsockopt(socket, sockopt::SocketError), Ok(0)))
+            })
+            .collect()
+    };
+    for (&i, result) in connecting.iter().zip(results) {
+        match result {
+            Some(true) => probes[i].up(),
+            Some(false) => probes[i].retry_later(),
+            None => {}
+        }
     }
 }
 

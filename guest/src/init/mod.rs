@@ -92,10 +92,7 @@ fn become_subreaper() {
 fn forward(signal: c_int, main: libc::pid_t, group: bool) {
     let target = if group { -main } else { main };
     if let Err(error) = signals::send(target, signal) {
-        eprintln!(
-            "maestro-guest: warning: cannot forward {}: {error}",
-            signals::name(signal)
-        );
+        eprintln!("maestro-guest: warning: cannot forward signal {signal}: {error}");
     }
 }
 

@@ -1,7 +1,6 @@
 //! Reaping: the one `waitpid(-1)` loop in the process, and the clean-up of
 //! whatever the main child left behind.
 
-use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use libc::pid_t;
@@ -90,7 +89,7 @@ pub fn leftovers(main: pid_t, watched: &SigSet, grace: Duration) {
 /// Who the clean-up signals go to, remembering who already got SIGTERM.
 struct Targets {
     group: pid_t,
-    signalled: HashSet<pid_t>,
+    signalled: Vec<pid_t>,
     sent_group: bool,
 }
 
@@ -98,7 +97,7 @@ impl Targets {
     fn new(main: pid_t) -> Targets {
         Targets {
             group: main,
-            signalled: HashSet::new(),
+            signalled: Vec::new(),
             sent_group: false,
         }
     }
@@ -117,7 +116,8 @@ impl Targets {
             self.sent_group = true;
         }
         for pid in direct_children() {
-            if self.signalled.insert(pid) {
+            if !self.signalled.contains(&pid) {
+                self.signalled.push(pid);
                 let _ = signals::send(pid, signal);
             }
         }

@@ -207,11 +207,3 @@ pub fn send(pid: libc::pid_t, signal: c_int) -> io::Result<()> {
         _ => Err(error),
     }
 }
-
-/// The conventional name of `signal`, for messages.
-pub fn name(signal: c_int) -> String {
-    // SAFETY: strsignal returns a pointer to a NUL-terminated string that
-    // stays valid until the next call; it is copied at once.
-    let text = unsafe { std::ffi::CStr::from_ptr(libc::strsignal(signal)) };
-    format!("{} ({signal})", text.to_string_lossy())
-}

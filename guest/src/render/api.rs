@@ -221,7 +221,7 @@ fn text(result: Result<&str, ContractError>) -> Result<Value, Error> {
 /// A port as Python's `int`: a number when it fits, else its digits.
 fn port(result: Result<PortNumber, ContractError>) -> Result<Value, Error> {
     let number = result.map_err(raise)?;
-    Ok(match number.as_str().parse::<i128>() {
+    Ok(match number.as_str().parse::<i64>() {
         Ok(n) => Value::from(n),
         Err(_) => Value::from(number.as_str()),
     })
