@@ -116,7 +116,10 @@ impl Targets {
             self.sent_group = true;
         }
         for pid in direct_children() {
-            if !self.signalled.contains(&pid) {
+            // Members of the group had the group's signal already.
+            // SAFETY: getpgid has no memory-safety preconditions.
+            let in_group = unsafe { libc::getpgid(pid) } == self.group;
+            if !in_group && !self.signalled.contains(&pid) {
                 self.signalled.push(pid);
                 let _ = signals::send(pid, signal);
             }
