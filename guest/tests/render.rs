@@ -53,7 +53,7 @@ fn zookeeper() -> ServiceLinks {
         &[
             ("client", 2181, 2181),
             ("peer", 2888, 2888),
-            ("election", 3888, 3888),
+            ("leader_election", 3888, 3888),
         ],
     )
 }
