@@ -65,7 +65,12 @@ fn maestro(yaml: &Path, args: &[&str]) -> String {
 fn example_files() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(repo_root().join("examples"))
         .expect("reading examples/")
-        .map(|entry| entry.expect("reading examples/").path().join("maestro.yaml"))
+        .map(|entry| {
+            entry
+                .expect("reading examples/")
+                .path()
+                .join("maestro.yaml")
+        })
         .filter(|path| path.is_file())
         .collect();
     files.sort();
@@ -106,7 +111,9 @@ fn examples() -> Vec<Example> {
     let files = example_files();
     assert!(
         files.iter().any(|f| f.ends_with("demo/maestro.yaml"))
-            && files.iter().any(|f| f.ends_with("zookeeper-kafka/maestro.yaml")),
+            && files
+                .iter()
+                .any(|f| f.ends_with("zookeeper-kafka/maestro.yaml")),
         "examples/demo and examples/zookeeper-kafka are missing from {files:?}"
     );
     files.iter().map(|f| load(f)).collect()
@@ -114,11 +121,9 @@ fn examples() -> Vec<Example> {
 
 /// The environment `maestro env` gives CONTAINER, as (name, value) pairs.
 fn container_env(yaml: &Path, container: &str) -> Vec<(String, String)> {
-    let json: serde_json::Value = serde_json::from_str(&maestro(
-        yaml,
-        &["env", "--format", "json", container],
-    ))
-    .expect("maestro env --format json prints JSON");
+    let json: serde_json::Value =
+        serde_json::from_str(&maestro(yaml, &["env", "--format", "json", container]))
+            .expect("maestro env --format json prints JSON");
     json.as_object()
         .expect("maestro env prints an object")
         .iter()
@@ -152,7 +157,11 @@ fn every_example_loads_and_every_container_has_its_environment() {
                 containers += 1;
             }
         }
-        assert!(containers > 0, "{} has no containers", example.yaml.display());
+        assert!(
+            containers > 0,
+            "{} has no containers",
+            example.yaml.display()
+        );
         // The plans are computed without a daemon: every example can be planned.
         maestro(&example.yaml, &["plan", "start"]);
         maestro(&example.yaml, &["plan", "stop", "-a"]);
@@ -213,7 +222,11 @@ fn every_template_renders_for_the_containers_that_use_it() {
     }
     let mut shared = Vec::new();
     templates_under(&root.join("templates"), true, &mut shared);
-    assert!(!shared.is_empty(), "no templates in {}", root.join("templates").display());
+    assert!(
+        !shared.is_empty(),
+        "no templates in {}",
+        root.join("templates").display()
+    );
     templates.extend(shared.into_iter().map(|t| (t, None)));
 
     let mut rendered = 0;
@@ -222,12 +235,17 @@ fn every_template_renders_for_the_containers_that_use_it() {
         let candidates: Vec<(&Example, PathBuf)> = match owner {
             Some(example) => {
                 let dir = example.yaml.parent().expect("an example's directory");
-                vec![(*example, template.strip_prefix(dir).expect("below").to_owned())]
+                vec![(
+                    *example,
+                    template.strip_prefix(dir).expect("below").to_owned(),
+                )]
             }
             None => examples
                 .iter()
                 .map(|e| {
-                    let rel = template.strip_prefix(root.join("templates")).expect("below");
+                    let rel = template
+                        .strip_prefix(root.join("templates"))
+                        .expect("below");
                     (e, rel.to_owned())
                 })
                 .collect(),
@@ -247,7 +265,11 @@ fn every_template_renders_for_the_containers_that_use_it() {
                     failures.push(format!(
                         "{} for {container} of {}: {}",
                         template.strip_prefix(&root).unwrap_or(template).display(),
-                        example.yaml.strip_prefix(&root).unwrap_or(&example.yaml).display(),
+                        example
+                            .yaml
+                            .strip_prefix(&root)
+                            .unwrap_or(&example.yaml)
+                            .display(),
                         show(&output)
                     ));
                 }
@@ -260,7 +282,12 @@ fn every_template_renders_for_the_containers_that_use_it() {
             ));
         }
     }
-    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
     // demo: 3 stores x 2 + 2 apis x 2 + 1 web x 2; zookeeper-kafka: 3 x 1 + 3 x 1,
     // the shared ones again: at least that many renderings.
     assert!(rendered >= 18, "only {rendered} renderings");
