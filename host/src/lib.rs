@@ -15,6 +15,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod connect;
 pub mod docker;
 pub mod output;
 pub mod plan;
