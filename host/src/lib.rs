@@ -10,12 +10,15 @@
 //!   Docker layer consumes (plain data);
 //! - [`docker`]: the only module that talks to Docker (bollard); executes,
 //!   makes no decisions;
+//! - [`observe`]: the read-only commands (`status`, `logs`) over every
+//!   ship at once;
 //! - [`output`]: the only writer to the terminal;
 //! - [`run`]: glue from a parsed command line to an exit status.
 
 pub mod cli;
 pub mod config;
 pub mod docker;
+pub mod observe;
 pub mod output;
 pub mod plan;
 pub mod progress;

@@ -128,6 +128,23 @@ pub fn emit(text: &str) -> std::io::Result<()> {
     }
 }
 
+/// Writes `text` to standard output at once; `false` when the reader has
+/// gone (a closed pipe: `maestro logs -F web | head`), so a command that
+/// would print forever can stop.
+pub fn emit_live(text: &str) -> bool {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .is_ok()
+}
+
+/// Writes a remark (not a warning) to standard error, as it is.
+pub fn note(text: &str) {
+    let _ = std::io::stderr()
+        .lock()
+        .write_all(format!("{text}\n").as_bytes());
+}
+
 /// Severity of a message on standard error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
