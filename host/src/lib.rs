@@ -10,6 +10,8 @@
 //!   Docker layer consumes (plain data);
 //! - [`docker`]: the only module that talks to Docker (bollard); executes,
 //!   makes no decisions;
+//! - [`observe`]: the read-only commands (`status`, `logs`) over every
+//!   ship at once;
 //! - [`output`]: the only writer to the terminal;
 //! - [`run`]: glue from a parsed command line to an exit status.
 
@@ -17,7 +19,9 @@ pub mod cli;
 pub mod config;
 pub mod connect;
 pub mod docker;
+pub mod execute;
 pub mod lifecycle;
+pub mod observe;
 pub mod output;
 pub mod plan;
 pub mod progress;

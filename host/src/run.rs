@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::CommandFactory;
 
-use crate::cli::{self, Cli, Command, EnvFormat, PlanAction, PlanFormat, TreeFormat};
+use crate::cli::{self, Cli, Command, EnvFormat, PlanAction, PlanFormat, StatusFormat, TreeFormat};
 use crate::config::{self, Options, model::Environment};
 use crate::output::{self, Level};
 use crate::plan::{self, Action, Request};
@@ -105,14 +105,14 @@ fn request(
 
 fn execute(cli: &Cli) -> Result<u8, Failure> {
     match &cli.command {
-        Command::Status(_) => not_implemented(cli, "status"),
+        Command::Status(args) => status(cli, args),
         Command::Pull(_) => not_implemented(cli, "pull"),
         Command::Start(_) => not_implemented(cli, "start"),
         Command::Stop(_) => not_implemented(cli, "stop"),
         Command::Kill(_) => not_implemented(cli, "kill"),
         Command::Restart(_) => not_implemented(cli, "restart"),
         Command::Clean(_) => not_implemented(cli, "clean"),
-        Command::Logs(_) => not_implemented(cli, "logs"),
+        Command::Logs(args) => logs(cli, args),
         Command::Dump(_) => emit(&output::dump(&load(cli)?)),
         Command::Env(args) => {
             let env = load(cli)?;
@@ -162,6 +162,94 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
             emit(&String::from_utf8_lossy(&buf))
         }
     }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    // A CLI waiting on a few daemons needs no thread pool.
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure {
+            code: EXIT_FAILURE,
+            message: format!("cannot start the async runtime: {e}"),
+        })
+}
+
+/// `status`: exit 0 only when every container asked for is running.
+fn status(cli: &Cli, args: &cli::StatusArgs) -> Result<u8, Failure> {
+    let env = load(cli)?;
+    let req = request(&args.things, &args.concurrent, None, &args.filters);
+    let plan = plan::plan(&env, Action::Status, &req).map_err(|e| usage(e.to_string()))?;
+    let containers: Vec<String> = unique(plan.steps.iter().map(|s| s.container.clone()));
+    let rows = runtime()?.block_on(crate::observe::status::status(&env, &containers, args.full));
+    // Once per ship: the error names it.
+    let mut told = std::collections::HashSet::new();
+    for r in &rows {
+        if let output::status::State::HostDown { error } = &r.state {
+            if told.insert(r.ship.as_str()) {
+                output::report(Level::Warning, error);
+            }
+        }
+    }
+    emit(&match args.format {
+        StatusFormat::Text => {
+            output::status::status_text(&rows, args.show_hosts, output::stdout_colour())
+        }
+        StatusFormat::Json => output::status::status_json(&rows),
+    })?;
+    Ok(if rows.iter().all(|r| r.running()) {
+        EXIT_OK
+    } else {
+        EXIT_FAILURE
+    })
+}
+
+fn unique(names: impl Iterator<Item = String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    names.filter(|n| seen.insert(n.clone())).collect()
+}
+
+struct Terminal;
+
+impl crate::observe::logs::Sink for Terminal {
+    fn line(&mut self, text: &str) -> bool {
+        output::emit_live(text)
+    }
+    fn notice(&mut self, text: &str) {
+        output::note(text);
+    }
+    fn error(&mut self, text: &str) {
+        output::report(Level::Error, text);
+    }
+}
+
+/// `logs`: one or several containers (services expand to their instances).
+fn logs(cli: &Cli, args: &cli::LogsArgs) -> Result<u8, Failure> {
+    let env = load(cli)?;
+    let req = Request {
+        things: args.things.clone(),
+        ignore_dependencies: true,
+        ..Request::default()
+    };
+    let plan = plan::plan(&env, Action::Status, &req).map_err(|e| usage(e.to_string()))?;
+    let containers: Vec<String> = unique(plan.steps.iter().map(|s| s.container.clone()));
+    let format = output::logs::LogFormat::for_containers(&containers, output::stdout_colour());
+    let tail = match args.lines {
+        Some(n) => crate::docker::LogTail::Last(n as u64),
+        None => crate::docker::LogTail::All,
+    };
+    let ended = runtime()?.block_on(crate::observe::logs::logs(
+        &env,
+        &containers,
+        args.follow,
+        tail,
+        &format,
+        &mut Terminal,
+    ));
+    Ok(match ended {
+        crate::observe::logs::Ended::Ok => EXIT_OK,
+        crate::observe::logs::Ended::Failed => EXIT_FAILURE,
+    })
 }
 
 /// MaestroNG's `complete`: the words typed so far (options dropped); the

@@ -251,8 +251,7 @@ fn configuration_errors_exit_2_with_position() {
 #[test]
 fn daemon_commands_are_declared_but_not_implemented() {
     for args in [
-        &["status", "-F", "-H"][..],
-        &["start", "-r", "-c", "2", "kafka"],
+        &["start", "-r", "-c", "2", "kafka"][..],
         &["stop", "-a"],
         &["kill", "-s", "kafka"],
         &[
@@ -267,7 +266,6 @@ fn daemon_commands_are_declared_but_not_implemented() {
         ],
         &["pull", "-C", "zk-*"],
         &["clean", "-S", "vm1"],
-        &["logs", "-F", "-n", "10", "kafka-1"],
     ] {
         let out = on_example(args);
         assert_status(&out, 1);
