@@ -13,6 +13,11 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(run) = cli::parse_run_fast(&args) {
+        return init::run(run);
+    }
+    drop(args);
     let cli = cli::Cli::parse();
     match cli.command {
         cli::Command::Query(query) => queries::run(query),

@@ -127,7 +127,14 @@ fn orphans_are_reaped_when_not_pid1() {
 /// SIGPIPE and SIGCHLD ignored, as a caller (a shell with `trap ''`, a
 /// supervisor with a blocked mask) could.
 fn with_signal_state(command: &mut Command) {
-    let hook = || {
+    with_signal_state_and(command, true);
+}
+
+/// [`with_signal_state`], SIGCHLD left alone unless `ignore_chld`.
+/// maestro-guest starts the child with posix_spawn unless the caller
+/// ignored SIGCHLD, and forks otherwise: both paths are covered.
+fn with_signal_state_and(command: &mut Command, ignore_chld: bool) {
+    let hook = move || {
         // SAFETY: only async-signal-safe calls on initialised local sets.
         unsafe {
             let mut set: libc::sigset_t = std::mem::zeroed();
@@ -137,7 +144,9 @@ fn with_signal_state(command: &mut Command) {
             libc::pthread_sigmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
             libc::signal(libc::SIGUSR2, libc::SIG_IGN);
             libc::signal(libc::SIGPIPE, libc::SIG_IGN);
-            libc::signal(libc::SIGCHLD, libc::SIG_IGN);
+            if ignore_chld {
+                libc::signal(libc::SIGCHLD, libc::SIG_IGN);
+            }
         }
         Ok(())
     };
@@ -168,25 +177,32 @@ fn bit(signal: i32) -> u64 {
 
 #[test]
 fn the_child_starts_with_the_callers_ignored_and_blocked_signals() {
-    let mut direct = Command::new("cat");
-    direct.arg("/proc/self/status");
-    with_signal_state(&mut direct);
-    let direct = output(direct);
+    for ignore_chld in [true, false] {
+        let mut direct = Command::new("cat");
+        direct.arg("/proc/self/status");
+        with_signal_state_and(&mut direct, ignore_chld);
+        let direct = output(direct);
 
-    let mut through = run(&["--", "cat", "/proc/self/status"]);
-    with_signal_state(&mut through);
-    let through = output(through);
-    assert_eq!(through.code, Some(0), "{}", through.stderr);
+        let mut through = run(&["--", "cat", "/proc/self/status"]);
+        with_signal_state_and(&mut through, ignore_chld);
+        let through = output(through);
+        assert_eq!(through.code, Some(0), "{}", through.stderr);
 
-    let expected = vec![
-        format!("SigBlk:\t{:016x}", bit(libc::SIGUSR1) | bit(libc::SIGTERM)),
-        format!(
-            "SigIgn:\t{:016x}",
-            bit(libc::SIGUSR2) | bit(libc::SIGPIPE) | bit(libc::SIGCHLD)
-        ),
-    ];
-    assert_eq!(signal_lines(&direct.stdout), expected);
-    assert_eq!(signal_lines(&through.stdout), expected);
+        let chld = if ignore_chld { bit(libc::SIGCHLD) } else { 0 };
+        let expected = vec![
+            format!("SigBlk:\t{:016x}", bit(libc::SIGUSR1) | bit(libc::SIGTERM)),
+            format!(
+                "SigIgn:\t{:016x}",
+                bit(libc::SIGUSR2) | bit(libc::SIGPIPE) | chld
+            ),
+        ];
+        assert_eq!(signal_lines(&direct.stdout), expected);
+        assert_eq!(
+            signal_lines(&through.stdout),
+            expected,
+            "ignore_chld={ignore_chld}"
+        );
+    }
 
     // And with nothing set up, nothing is blocked or ignored.
     let plain = output(run(&["--", "cat", "/proc/self/status"]));

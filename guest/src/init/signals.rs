@@ -71,10 +71,9 @@ impl SigSet {
         unsafe { libc::sigaddset(&mut self.0, signal) };
     }
 
-    /// Whether `signal` is a member.
-    pub fn contains(&self, signal: c_int) -> bool {
-        // SAFETY: `self.0` is an initialised set.
-        unsafe { libc::sigismember(&self.0, signal) == 1 }
+    /// The C set, for `posix_spawnattr_*`.
+    pub fn raw(&self) -> &libc::sigset_t {
+        &self.0
     }
 }
 
@@ -93,12 +92,19 @@ pub fn watched() -> SigSet {
 }
 
 /// The signal state maestro-guest was started with, which the child gets back.
+///
+/// Dispositions pass to the child by themselves (fork keeps them, exec
+/// keeps `SIG_IGN`), except the two maestro-guest itself changes: SIGPIPE
+/// (Rust's runtime ignores it) and SIGCHLD (set to default so that
+/// children are not auto-reaped).
 #[derive(Clone, Copy)]
 pub struct Original {
     /// The caller's signal mask.
     pub mask: SigSet,
-    /// Signals the caller set to `SIG_IGN`; they stay ignored in the child.
-    pub ignored: SigSet,
+    /// Whether the caller ignored SIGPIPE.
+    pub pipe_ignored: bool,
+    /// Whether the caller ignored SIGCHLD.
+    pub chld_ignored: bool,
 }
 
 impl Original {
@@ -111,25 +117,21 @@ impl Original {
         if rc != 0 {
             return Err(io::Error::from_raw_os_error(rc));
         }
-        let mut ignored = SigSet::empty();
-        for signal in 1..=libc::SIGRTMAX() {
-            let was_ignored = if signal == libc::SIGPIPE {
-                SIGPIPE_WAS_IGNORED.load(Ordering::Relaxed)
-            } else {
-                is_ignored(signal)
-            };
-            if was_ignored {
-                ignored.add(signal);
-            }
-        }
-        Ok(Original { mask, ignored })
+        Ok(Original {
+            mask,
+            pipe_ignored: SIGPIPE_WAS_IGNORED.load(Ordering::Relaxed),
+            chld_ignored: is_ignored(libc::SIGCHLD),
+        })
     }
 
     /// Puts this state back in a freshly forked child, after std's spawn has
     /// reset the mask and SIGPIPE. Only async-signal-safe calls.
     pub fn restore_in_child(&self) -> io::Result<()> {
-        for signal in 1..=libc::SIGRTMAX() {
-            if self.ignored.contains(signal) {
+        for (ignored, signal) in [
+            (self.pipe_ignored, libc::SIGPIPE),
+            (self.chld_ignored, libc::SIGCHLD),
+        ] {
+            if ignored {
                 // SAFETY: setting SIG_IGN installs no handler code; async-signal-safe.
                 unsafe { libc::signal(signal, libc::SIG_IGN) };
             }
