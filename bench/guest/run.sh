@@ -26,8 +26,12 @@ hyperfine -N --warmup 20 --runs "$runs" --export-markdown "$out/startup.md" \
   -n "maestro-guest run" "$mg run -- $true_bin" \
   -n "tini-static -s" "$tini -s -- $true_bin" \
   -n "dumb-init" "dumb-init $true_bin" \
-  -n "catatonit" "catatonit -- $true_bin" >/dev/null
+  -n "catatonit" "catatonit -- $true_bin" > "$out/startup.txt"
 cat "$out/startup.md"
+# CPU time is steadier than wall time on a shared machine.
+echo
+grep -E "^Benchmark|User:" "$out/startup.txt" | paste - - | sed -E 's/ +/ /g; s/^/    /'
+echo "    (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
 
 # Memory of the init itself while it supervises a sleep.
 rss() { # PID -> "RssAnon VmRSS" in kB
@@ -89,6 +93,9 @@ template="$PWD/templates/zookeeper/zoo.cfg.j2"
   set -a; . "$env_file"; set +a
   hyperfine -N --warmup 20 --runs "$runs" --export-markdown "$out/render.md" \
     -n "render --check (100 instances)" "$mg render --check $template:$out/zoo.cfg" \
-    -n "run -- true (process baseline)" "$mg run -- $true_bin" >/dev/null
+    -n "run -- true (process baseline)" "$mg run -- $true_bin" > "$out/render.txt"
 )
 cat "$out/render.md"
+echo
+grep -E "^Benchmark|User:" "$out/render.txt" | paste - - | sed -E 's/ +/ /g; s/^/    /'
+echo "    (load average: $(cut -d' ' -f1-3 /proc/loadavg))"

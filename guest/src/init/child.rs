@@ -76,9 +76,8 @@ unsafe extern "C" {
     static environ: *const *mut libc::c_char;
 }
 
-/// `posix_spawnp` with the caller's mask, SIGPIPE back to default unless
-/// the caller ignored it (Rust's runtime ignores it in maestro-guest), and
-/// a new process group.
+/// `posix_spawnp` with the caller's mask and a new process group; every
+/// disposition is the caller's already.
 fn spawn_posix(argv: &[OsString], original: &Original) -> io::Result<libc::pid_t> {
     let args = argv
         .iter()
@@ -88,12 +87,7 @@ fn spawn_posix(argv: &[OsString], original: &Original) -> io::Result<libc::pid_t
     let mut pointers: Vec<*mut libc::c_char> =
         args.iter().map(|arg| arg.as_ptr().cast_mut()).collect();
     pointers.push(std::ptr::null_mut());
-    let mut to_default = SigSet::empty();
-    if !original.pipe_ignored {
-        to_default.add(libc::SIGPIPE);
-    }
-    let flags =
-        libc::POSIX_SPAWN_SETSIGMASK | libc::POSIX_SPAWN_SETSIGDEF | libc::POSIX_SPAWN_SETPGROUP;
+    let flags = libc::POSIX_SPAWN_SETSIGMASK | libc::POSIX_SPAWN_SETPGROUP;
     let mut attr = MaybeUninit::<libc::posix_spawnattr_t>::uninit();
     let mut pid: libc::pid_t = 0;
     // SAFETY: `attr` is initialised by posix_spawnattr_init before use and
@@ -102,7 +96,6 @@ fn spawn_posix(argv: &[OsString], original: &Original) -> io::Result<libc::pid_t
     let rc = unsafe {
         libc::posix_spawnattr_init(attr.as_mut_ptr());
         libc::posix_spawnattr_setsigmask(attr.as_mut_ptr(), original.mask.raw());
-        libc::posix_spawnattr_setsigdefault(attr.as_mut_ptr(), to_default.raw());
         libc::posix_spawnattr_setpgroup(attr.as_mut_ptr(), 0);
         libc::posix_spawnattr_setflags(attr.as_mut_ptr(), flags as libc::c_short);
         let rc = libc::posix_spawnp(

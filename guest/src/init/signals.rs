@@ -7,7 +7,6 @@
 
 use std::io;
 use std::mem::MaybeUninit;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use libc::c_int;
@@ -23,23 +22,6 @@ const SYNCHRONOUS: [c_int; 7] = [
     libc::SIGTRAP,
     libc::SIGSYS,
 ];
-
-/// Whether SIGPIPE was ignored when the process was started.
-///
-/// Rust's runtime sets SIGPIPE to `SIG_IGN` before `main`, so by the time
-/// `main` runs the caller's setting is gone; [`RECORD_SIGPIPE`] reads it
-/// first so an ignored SIGPIPE can be handed on to the child.
-static SIGPIPE_WAS_IGNORED: AtomicBool = AtomicBool::new(false);
-
-/// Runs [`record_sigpipe`] from the ELF `.init_array`, which the C runtime
-/// calls before Rust's runtime initialisation.
-#[used]
-#[unsafe(link_section = ".init_array")]
-static RECORD_SIGPIPE: extern "C" fn() = record_sigpipe;
-
-extern "C" fn record_sigpipe() {
-    SIGPIPE_WAS_IGNORED.store(is_ignored(libc::SIGPIPE), Ordering::Relaxed);
-}
 
 /// Whether `signal`'s disposition is currently `SIG_IGN`.
 fn is_ignored(signal: c_int) -> bool {
@@ -94,9 +76,9 @@ pub fn watched() -> SigSet {
 /// The signal state maestro-guest was started with, which the child gets back.
 ///
 /// Dispositions pass to the child by themselves (fork keeps them, exec
-/// keeps `SIG_IGN`), except the two maestro-guest itself changes: SIGPIPE
-/// (Rust's runtime ignores it) and SIGCHLD (set to default so that
-/// children are not auto-reaped).
+/// keeps `SIG_IGN`), except SIGCHLD, which maestro-guest sets to default so
+/// that children are not auto-reaped, and SIGPIPE, which std's `Command`
+/// resets in every child it forks.
 #[derive(Clone, Copy)]
 pub struct Original {
     /// The caller's signal mask.
@@ -108,8 +90,8 @@ pub struct Original {
 }
 
 impl Original {
-    /// Reads the state before anything in `main` changed it (Rust's runtime
-    /// only touches SIGPIPE, which [`RECORD_SIGPIPE`] saw earlier).
+    /// Reads the state before anything changed it (maestro-guest has no
+    /// Rust runtime start-up that would; see `main.rs`).
     pub fn capture() -> io::Result<Original> {
         let mut mask = SigSet::empty();
         // SAFETY: a null new set only queries the current mask into `mask`.
@@ -119,7 +101,7 @@ impl Original {
         }
         Ok(Original {
             mask,
-            pipe_ignored: SIGPIPE_WAS_IGNORED.load(Ordering::Relaxed),
+            pipe_ignored: is_ignored(libc::SIGPIPE),
             chld_ignored: is_ignored(libc::SIGCHLD),
         })
     }
