@@ -306,3 +306,32 @@ fn leftovers_ignoring_sigterm_are_killed_after_the_grace_period() {
     );
     assert!(took < Duration::from_secs(10), "not killed: {took:?}");
 }
+
+#[test]
+fn the_child_gets_the_terminals_foreground() {
+    // `script` (bsdutils) runs maestro-guest on a fresh pseudo-terminal,
+    // in its own session, as a terminal's foreground job would be.
+    let guest = env!("CARGO_BIN_EXE_maestro-guest");
+    let inner = format!("{guest} run -- sh -c 'cat /proc/self/stat'");
+    let mut command = Command::new("script");
+    command.args(["-qec", &inner, "/dev/null"]);
+    let out = match std::process::Command::new("script")
+        .arg("--version")
+        .output()
+    {
+        Ok(_) => output(command),
+        Err(_) => panic!("`script` is missing: apt-get install bsdutils"),
+    };
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    // "pid (comm) state ppid pgrp session tty_nr tpgid ..."
+    let stat = out.stdout.trim();
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..]
+        .split_whitespace()
+        .collect();
+    let (pgrp, session, tpgid) = (fields[2], fields[3], fields[5]);
+    assert_eq!(
+        tpgid, pgrp,
+        "the child's group is not the foreground: {stat}"
+    );
+    assert_ne!(pgrp, session, "the child did not get its own group: {stat}");
+}
