@@ -131,7 +131,7 @@ pub struct Supervise {
     /// Forward signals to the child's whole process group.
     #[arg(long)]
     pub group: bool,
-    /// Seconds the processes left behind get between SIGTERM and SIGKILL.
+    /// Seconds the processes left behind by CMD get between SIGTERM and SIGKILL.
     #[arg(long, default_value_t = 5.0)]
     pub grace: f64,
     /// Replace maestro-guest with CMD instead of supervising it.
@@ -159,7 +159,7 @@ pub struct RenderArgs {
     /// Directory that rendered files of a template directory go under.
     #[arg(long, default_value = "/")]
     pub to: PathBuf,
-    /// Render and report, but write nothing.
+    /// Render and report, but write nothing (and run no CMD).
     #[arg(long)]
     pub check: bool,
     /// Template directories, or FILE:DEST pairs.
