@@ -290,7 +290,8 @@ fn leftovers_get_sigterm_and_their_grace_period() {
 
 #[test]
 fn leftovers_ignoring_sigterm_are_killed_after_the_grace_period() {
-    let script = "(trap '' TERM; exec sleep 1000) & echo ready; read _; exit 0";
+    // "ready" only once the straggler ignores SIGTERM.
+    let script = "(trap '' TERM; echo ready; exec sleep 1000) & read _; exit 0";
     let mut command = run(&["--grace", "0.5", "--", "sh", "-c", script]);
     command.stdin(std::process::Stdio::piped());
     let mut running = Running::start(command);
