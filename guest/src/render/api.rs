@@ -73,8 +73,24 @@ fn add_guest_functions(env: &mut Environment<'static>, guest: Arc<GuestEnv>) {
     env.add_function(
         "get_container_host_address",
         move |args: Rest<Value>, kwargs: Kwargs| {
-            bind("get_container_host_address", &[], &args, kwargs)?;
-            text(g.host_address())
+            let [as_ip_address] = bind(
+                "get_container_host_address",
+                &["as_ip_address?"],
+                &args,
+                kwargs,
+            )?;
+            if !as_ip_address.is_some_and(|v| v.is_true()) {
+                return text(g.host_address());
+            }
+            // Python resolves first (`socket.gethostbyname('')` is 0.0.0.0),
+            // here without NSS: an IP literal or /etc/hosts.
+            match g.var(maestro_guest::contract::names::CONTAINER_HOST_ADDRESS) {
+                Some("") => Ok(Value::from("0.0.0.0")),
+                Some(host) => crate::wait::resolve_host(host)
+                    .map(|ip| Value::from(ip.to_string()))
+                    .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string())),
+                None => text(g.host_address()),
+            }
         },
     );
     env.add_function(
