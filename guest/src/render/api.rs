@@ -321,9 +321,8 @@ fn is_defined(value: &Value) -> bool {
 
 /// Jinja's `default(value, default_value='', boolean=false)`, also for
 /// missing `env` keys.
-fn default(state: &State, value: &Value, args: &[Value]) -> Result<Value, Error> {
+fn default(value: &Value, args: &[Value]) -> Result<Value, Error> {
     let (other, lax): (Option<Value>, Option<bool>) = from_args(args)?;
-    let _ = state;
     let other = other.unwrap_or_else(|| Value::from(""));
     if !is_defined(value) || (lax.unwrap_or(false) && !value.is_true()) {
         Ok(other)
