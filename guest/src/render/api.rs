@@ -97,7 +97,9 @@ fn add_guest_functions(env: &mut Environment<'static>, guest: Arc<GuestEnv>) {
         "get_container_internal_address",
         |args: Rest<Value>, kwargs: Kwargs| {
             bind("get_container_internal_address", &[], &args, kwargs)?;
-            internal_address().map(Value::from)
+            crate::queries::internal_address("eth0")
+                .map(|ip| Value::from(ip.to_string()))
+                .map_err(|message| Error::new(ErrorKind::InvalidOperation, message))
         },
     );
     let g = guest.clone();
@@ -261,29 +263,6 @@ fn optional(value: &Option<Value>) -> Result<Option<String>, Error> {
         Some(value) if !value.is_none() => string(&Some(value.clone())).map(Some),
         _ => Ok(None),
     }
-}
-
-/// `get_container_internal_address()`: the first IPv4 address of `eth0`.
-fn internal_address() -> Result<String, Error> {
-    let addresses = nix::ifaddrs::getifaddrs()
-        .map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("getifaddrs: {e}")))?;
-    for interface in addresses {
-        if interface.interface_name != "eth0" {
-            continue;
-        }
-        if let Some(ip) = interface
-            .address
-            .as_ref()
-            .and_then(|a| a.as_sockaddr_in())
-            .map(|a| a.ip())
-        {
-            return Ok(ip.to_string());
-        }
-    }
-    Err(Error::new(
-        ErrorKind::InvalidOperation,
-        "eth0 has no IPv4 address",
-    ))
 }
 
 /// `env`: every environment variable, by name.
