@@ -1023,7 +1023,7 @@ fn yaml_and_top_level_errors_are_pinned() {
     );
     assert_eq!(
         load_err("name: {{ env.X.y }}\nships: {}\n"),
-        "t.yaml:1:1: template error: undefined value"
+        "t.yaml:1:1: template error: undefined value: `env.X` is undefined"
     );
     assert_eq!(
         load_err("__maestro: {schema: 3}\nname: x\nships: {}\n"),
