@@ -17,10 +17,14 @@
 
 pub mod cli;
 pub mod config;
+pub mod connect;
 pub mod docker;
+pub mod lifecycle;
 pub mod observe;
 pub mod output;
 pub mod plan;
 pub mod progress;
+pub mod resolve;
 pub mod run;
+pub mod shlex;
 pub mod spec;

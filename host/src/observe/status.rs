@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use futures_util::future::join_all;
 
-use super::ships::connect_all;
 use super::time::{now_secs, since};
 use crate::config::model::{Environment, Instance, Protocol};
+use crate::connect::connect_all;
 use crate::docker::{ContainerInfo, ContainerSelector, Ship};
 use crate::output::status::{PortState, State, StatusRow};
 
@@ -34,13 +34,13 @@ pub async fn status(env: &Environment, containers: &[String], full: bool) -> Vec
             .or_default()
             .insert(i.name.clone());
     }
-    let ships = connect_all(env, by_ship.keys().cloned()).await;
+    let ships = connect_all(env, by_ship.keys().map(String::as_str)).await;
     let answers = join_all(by_ship.iter().map(|(name, wanted)| {
-        let ship = &ships[name];
+        let ship = ships.get(name);
         async move {
             let answer: ShipAnswer = match ship {
                 Ok(ship) => observe(ship, wanted).await,
-                Err(e) => Err(e.clone()),
+                Err(e) => Err(e.to_string()),
             };
             (name.clone(), answer)
         }
