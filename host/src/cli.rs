@@ -8,9 +8,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Exit statuses, shown in `--help`.
 pub const EXIT_CODES_HELP: &str = "\
 Exit status:
-  0  success
-  1  failure (an orchestration step failed, or the command is not available)
-  2  configuration or usage error";
+  0  success (plays: every container ended done)
+  1  failure (a container failed or was skipped because a dependency failed,
+     a ship could not be reached, or the command is not available)
+  2  configuration or usage error
+  130  interrupted by Ctrl-C during a play (running steps were let finish)";
 
 /// maestro: orchestrates Docker containers across many hosts, as MaestroNG does.
 #[derive(Debug, Parser)]

@@ -19,6 +19,7 @@ pub mod cli;
 pub mod config;
 pub mod connect;
 pub mod docker;
+pub mod execute;
 pub mod lifecycle;
 pub mod observe;
 pub mod output;

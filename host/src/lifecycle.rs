@@ -417,7 +417,7 @@ mod tests {
     use crate::config::model::{EnvVar, Port, PortRange, Protocol};
 
     fn instance(ports: &[(&str, u32)]) -> Instance {
-        let yaml_free = Instance {
+        Instance {
             name: "c1".into(),
             service: "s".into(),
             ship: "ship".into(),
@@ -464,8 +464,7 @@ mod tests {
             ulimits: vec![],
             labels: vec![],
             lifecycle: Default::default(),
-        };
-        yaml_free
+        }
     }
 
     fn target(inst: &Instance) -> Target<'_> {

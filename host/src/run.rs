@@ -1,7 +1,11 @@
 //! Runs a parsed command line and maps the outcome to an exit status
-//! (0 ok, 1 failure, 2 configuration or usage error).
+//! (0 ok, 1 failure, 2 configuration or usage error, 130 interrupted).
 
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
 
 use clap::CommandFactory;
 
@@ -9,6 +13,7 @@ use crate::cli::{self, Cli, Command, EnvFormat, PlanAction, PlanFormat, StatusFo
 use crate::config::{self, Options, model::Environment};
 use crate::output::{self, Level};
 use crate::plan::{self, Action, Request};
+use crate::{connect, execute};
 
 /// Success.
 pub const EXIT_OK: u8 = 0;
@@ -16,6 +21,8 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILURE: u8 = 1;
 /// The configuration or the command line is wrong.
 pub const EXIT_USAGE: u8 = 2;
+/// A play was interrupted (SIGINT): 128 + 2, as shells report it.
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// MaestroNG's command list for `complete` (its `AVAILABLE_MAESTRO_COMMANDS`
 /// plus the commands it has but does not list, and ours).
@@ -75,16 +82,6 @@ fn load(cli: &Cli) -> Result<Environment, Failure> {
     Ok(loaded.environment)
 }
 
-fn not_implemented(cli: &Cli, name: &str) -> Result<u8, Failure> {
-    load(cli)?;
-    Err(Failure {
-        code: EXIT_FAILURE,
-        message: format!(
-            "{name}: not implemented yet (needs the Docker executor); `maestro plan` shows what it would do"
-        ),
-    })
-}
-
 fn request(
     things: &[String],
     c: &cli::Concurrent,
@@ -106,12 +103,53 @@ fn request(
 fn execute(cli: &Cli) -> Result<u8, Failure> {
     match &cli.command {
         Command::Status(args) => status(cli, args),
-        Command::Pull(_) => not_implemented(cli, "pull"),
-        Command::Start(_) => not_implemented(cli, "start"),
-        Command::Stop(_) => not_implemented(cli, "stop"),
-        Command::Kill(_) => not_implemented(cli, "kill"),
-        Command::Restart(_) => not_implemented(cli, "restart"),
-        Command::Clean(_) => not_implemented(cli, "clean"),
+        Command::Pull(a) => play(
+            cli,
+            Action::Pull,
+            request(&a.things, &a.concurrent, None, &a.filters),
+            execute::Options::default(),
+        ),
+        Command::Start(a) => play(
+            cli,
+            Action::Start,
+            request(&a.things, &a.concurrent, None, &a.filters),
+            execute::Options {
+                refresh_images: a.refresh.refresh_images,
+                reuse: a.refresh.reuse,
+                ..Default::default()
+            },
+        ),
+        Command::Stop(a) => play(
+            cli,
+            Action::Stop,
+            request(&a.things, &a.concurrent, Some(&a.expand), &a.filters),
+            execute::Options::default(),
+        ),
+        Command::Kill(a) => play(
+            cli,
+            Action::Kill,
+            request(&a.things, &a.concurrent, Some(&a.expand), &a.filters),
+            execute::Options::default(),
+        ),
+        Command::Restart(a) => play(
+            cli,
+            Action::Restart,
+            request(&a.things, &a.concurrent, Some(&a.expand), &a.filters),
+            execute::Options {
+                refresh_images: a.refresh.refresh_images,
+                reuse: a.refresh.reuse,
+                step_delay: Duration::from_secs(a.step_delay),
+                stop_start_delay: Duration::from_secs(a.stop_start_delay),
+                only_if_changed: a.only_if_changed,
+                ..Default::default()
+            },
+        ),
+        Command::Clean(a) => play(
+            cli,
+            Action::Clean,
+            request(&a.things, &a.concurrent, None, &a.filters),
+            execute::Options::default(),
+        ),
         Command::Logs(args) => logs(cli, args),
         Command::Dump(_) => emit(&output::dump(&load(cli)?)),
         Command::Env(args) => {
@@ -162,6 +200,80 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
             emit(&String::from_utf8_lossy(&buf))
         }
     }
+}
+
+/// A play (start, stop, kill, restart, clean, pull): plan, connect the ships the plan
+/// touches (all at once), execute with the live view as reporter, print the summary.
+/// Exit status: 0 when every container ended done, 130 when interrupted, else 1.
+fn play(
+    cli: &Cli,
+    action: Action,
+    req: Request,
+    mut options: execute::Options,
+) -> Result<u8, Failure> {
+    let env = Arc::new(load(cli)?);
+    let plan = plan::plan(&env, action, &req).map_err(|e| usage(e.to_string()))?;
+    if matches!(action, Action::Pull | Action::Start | Action::Restart) {
+        options.docker_config = docker_client_config();
+    }
+    let rt = runtime()?;
+    let rows = plan
+        .steps
+        .iter()
+        .map(|s| output::live::Row::new(&s.container, &s.service, &s.ship))
+        .collect();
+    let view = output::live::LiveView::stdout(rows);
+    let clock = Instant::now();
+    let finished = rt.block_on(async {
+        let (tx, rx) = watch::channel(false);
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                let _ = tx.send(true);
+                // A second Ctrl-C does not wait for the running steps.
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    std::process::exit(i32::from(EXIT_INTERRUPTED));
+                }
+            }
+        });
+        let ships = connect::connect_all(&env, plan.steps.iter().map(|s| s.ship.as_str())).await;
+        for (ship, error) in ships.failures() {
+            if plan.steps.iter().any(|s| s.ship == ship) {
+                output::report(Level::Warning, &error.to_string());
+            }
+        }
+        view.spawn_ticker();
+        let reporter: Arc<dyn crate::progress::Reporter> = view.clone();
+        execute::execute(env.clone(), &plan, Arc::new(ships), options, reporter, rx).await
+    });
+    view.finish();
+    let summary =
+        output::summary::Summary::from_rows(action.as_str(), &view.rows(), clock.elapsed());
+    emit(&output::summary::summary_text(
+        &summary,
+        output::stdout_colour(),
+    ))?;
+    Ok(if finished.interrupted {
+        EXIT_INTERRUPTED
+    } else if finished.ok() {
+        EXIT_OK
+    } else {
+        EXIT_FAILURE
+    })
+}
+
+/// The Docker client configuration's text (`$DOCKER_CONFIG/config.json`, else
+/// `~/.docker/config.json`, else the old `~/.dockercfg` wrapped as `auths`).
+fn docker_client_config() -> Option<String> {
+    let dir = match std::env::var_os("DOCKER_CONFIG") {
+        Some(d) if !d.is_empty() => Some(std::path::PathBuf::from(d)),
+        _ => std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".docker")),
+    };
+    if let Some(text) = dir.and_then(|d| std::fs::read_to_string(d.join("config.json")).ok()) {
+        return Some(text);
+    }
+    let home = std::env::var_os("HOME")?;
+    let old = std::fs::read_to_string(std::path::PathBuf::from(home).join(".dockercfg")).ok()?;
+    Some(format!("{{\"auths\": {old}}}"))
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
