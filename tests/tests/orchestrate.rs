@@ -365,3 +365,95 @@ fn restart_kill_and_follow_logs_across_a_restart() {
     assert_status(&out, 1);
     assert_eq!(stdout(&out).matches(" down").count(), 3, "{}", stdout(&out));
 }
+
+/// Removes a local image tag from the main daemon when dropped.
+struct LocalTag(String);
+
+impl Drop for LocalTag {
+    fn drop(&mut self) {
+        let _ = Testbed::load().main().try_run(["rmi", &self.0]);
+    }
+}
+
+#[test]
+fn pull_from_the_registry_with_and_without_credentials() {
+    let tb = Testbed::load();
+    let scope = Scope::new("orch-pull");
+    let password = tb.registry_password();
+    // A tag of our own in the registry, so no other test's image is touched.
+    let image = format!(
+        "{}/maestro-test/busybox:{}",
+        tb.registry(),
+        scope.name("pull")
+    );
+    let _tag = LocalTag(image.clone());
+    let pusher = tb.main().config_dir(&scope.scratch_dir("push-config"));
+    pusher.run([
+        "login",
+        "-u",
+        tb.registry_user(),
+        "-p",
+        &password,
+        tb.registry(),
+    ]);
+    pusher.run(["tag", tb.test_image(), &image]);
+    pusher.run(["push", &image]);
+    tb.main().run(["rmi", &image]);
+
+    let no_credentials = scope.scratch_dir("empty-config");
+    let container = scope.name("p-1");
+    let project_with = |registries: &str, name: &str| {
+        let yaml = format!(
+            "name: pull\n{}{registries}services:\n  p:\n    image: {image}\n    instances:\n      {container}: {{ship: main}}\n",
+            ships_yaml(tb)
+        );
+        let dir = scope.scratch_dir(name);
+        std::fs::write(dir.join("maestro.yaml"), yaml).unwrap();
+        Project { dir }
+    };
+    let pull = |project: &Project| {
+        project
+            .command(&["pull"])
+            .env("DOCKER_CONFIG", &no_credentials)
+            .output()
+            .expect("running maestro pull")
+    };
+    let present = || tb.main().try_run(["image", "inspect", &image]).is_ok();
+    let registry = |pw: &str| {
+        format!(
+            "registries:\n  testbed:\n    registry: http://{}\n    username: {}\n    password: {pw}\n    email: maestro@example.invalid\n",
+            tb.registry(),
+            tb.registry_user()
+        )
+    };
+
+    // No credentials at all: refused, said so, nothing pulled.
+    let out = pull(&project_with("", "none"));
+    assert_status(&out, 1);
+    assert!(!present());
+    assert!(stdout(&out).contains("FAILED"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("no basic auth credentials"),
+        "{}",
+        stdout(&out)
+    );
+
+    // Wrong password: refused, and the password is shown nowhere.
+    let wrong = "not-the-password-42";
+    let out = pull(&project_with(&registry(wrong), "wrong"));
+    assert_status(&out, 1);
+    assert!(!present());
+    let all = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(!all.contains(wrong), "the password leaked: {all}");
+    assert!(
+        all.contains("unauthorized") || all.contains("auth"),
+        "{all}"
+    );
+
+    // The right credentials: pulled.
+    let out = pull(&project_with(&registry(&password), "right"));
+    assert_status(&out, 0);
+    assert!(present(), "{}", stdout(&out));
+    let all = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(!all.contains(&password), "the password leaked: {all}");
+}
