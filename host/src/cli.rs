@@ -175,6 +175,23 @@ Exit status:
   1  some container does not exist or its ship cannot be reached
   2  configuration or usage error";
 
+/// Output formats of a play's summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlayFormat {
+    /// A summary table after the progress.
+    Text,
+    /// The summary as JSON on stdout; the progress goes to stderr.
+    Json,
+}
+
+/// `--format` of the plays (start, stop, kill, restart, pull, clean).
+#[derive(Debug, Clone, Args)]
+pub struct PlayOutput {
+    /// Output format of the summary.
+    #[arg(long, value_enum, default_value_t = PlayFormat::Text)]
+    pub format: PlayFormat,
+}
+
 /// Output formats of `status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum StatusFormat {
@@ -227,6 +244,8 @@ pub struct PullArgs {
     pub concurrent: Concurrent,
     #[command(flatten)]
     pub filters: Filters,
+    #[command(flatten)]
+    pub output: PlayOutput,
 }
 
 /// `start` arguments.
@@ -241,6 +260,8 @@ pub struct StartArgs {
     pub refresh: Refresh,
     #[command(flatten)]
     pub filters: Filters,
+    #[command(flatten)]
+    pub output: PlayOutput,
 }
 
 /// `stop` and `kill` arguments.
@@ -255,6 +276,8 @@ pub struct StopArgs {
     pub expand: Expandable,
     #[command(flatten)]
     pub filters: Filters,
+    #[command(flatten)]
+    pub output: PlayOutput,
 }
 
 /// `restart` arguments.
@@ -271,6 +294,8 @@ pub struct RestartArgs {
     pub refresh: Refresh,
     #[command(flatten)]
     pub filters: Filters,
+    #[command(flatten)]
+    pub output: PlayOutput,
     /// Seconds to wait between restarting two containers.
     #[arg(long = "step-delay", value_name = "N", default_value_t = 0)]
     pub step_delay: u64,

@@ -37,9 +37,15 @@ pub enum Mode {
 }
 
 impl Mode {
-    /// Live on a terminal (colour unless `NO_COLOR`), plain otherwise.
+    /// Live when standard output is a terminal (colour unless `NO_COLOR`),
+    /// plain otherwise.
     pub fn detect() -> Mode {
-        if super::stdout_is_terminal() {
+        Self::for_terminal(super::stdout_is_terminal())
+    }
+
+    /// Live when `terminal` (the stream written to is one), else plain.
+    pub fn for_terminal(terminal: bool) -> Mode {
+        if terminal {
             Mode::Live {
                 colour: super::colour_allowed(),
                 width: super::terminal_width(),
@@ -259,6 +265,14 @@ impl LiveView {
     /// output, in the mode [`Mode::detect`] picks.
     pub fn stdout(rows: Vec<Row>) -> Arc<LiveView> {
         Self::with_writer(rows, Mode::detect(), Box::new(std::io::stdout()))
+    }
+
+    /// A view of `rows` on standard error (when standard output carries
+    /// something else, such as `--format json`).
+    pub fn stderr(rows: Vec<Row>) -> Arc<LiveView> {
+        use std::io::IsTerminal;
+        let mode = Mode::for_terminal(std::io::stderr().is_terminal());
+        Self::with_writer(rows, mode, Box::new(std::io::stderr()))
     }
 
     /// A view writing to `out` in `mode`.
