@@ -10,6 +10,9 @@
 //!   Docker layer consumes (plain data);
 //! - [`docker`]: the only module that talks to Docker (bollard); executes,
 //!   makes no decisions;
+//! - [`transport`]: a configured ship → a live connection (tunnel, TLS, version);
+//! - [`ships`]: `maestro ships`;
+//! - [`tunnel`]: SSH tunnels to ships (the system's `ssh`);
 //! - [`output`]: the only writer to the terminal;
 //! - [`run`]: glue from a parsed command line to an exit status.
 
@@ -20,4 +23,7 @@ pub mod output;
 pub mod plan;
 pub mod progress;
 pub mod run;
+pub mod ships;
 pub mod spec;
+pub mod transport;
+pub mod tunnel;

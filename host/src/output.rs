@@ -5,6 +5,10 @@
 
 use std::io::{IsTerminal, Write};
 
+mod ships;
+
+pub use ships::{ships_json, ships_text};
+
 use crate::config::model::{EnvVar, Environment};
 use crate::plan::{Plan, deptree};
 

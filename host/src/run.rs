@@ -33,6 +33,7 @@ const COMMANDS: &[&str] = &[
     "env",
     "plan",
     "completions",
+    "ships",
 ];
 
 /// Runs the command.
@@ -151,6 +152,7 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
             })
         }
         Command::Complete(args) => complete(cli, &args.tokens),
+        Command::Ships(args) => ships(cli, args.format),
         Command::Completions(args) => {
             let shell = match args.shell {
                 cli::Shell::Bash => clap_complete::Shell::Bash,
@@ -162,6 +164,28 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
             emit(&String::from_utf8_lossy(&buf))
         }
     }
+}
+
+/// `maestro ships`: 0 when every ship answers, 1 otherwise.
+fn ships(cli: &Cli, format: cli::ShipsFormat) -> Result<u8, Failure> {
+    let env = load(cli)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure {
+            code: EXIT_FAILURE,
+            message: format!("cannot start the async runtime: {e}"),
+        })?;
+    let reports = runtime.block_on(crate::ships::survey(&env));
+    emit(&match format {
+        cli::ShipsFormat::Text => output::ships_text(&reports),
+        cli::ShipsFormat::Json => output::ships_json(&reports),
+    })?;
+    Ok(if reports.iter().all(|r| r.reachable) {
+        EXIT_OK
+    } else {
+        EXIT_FAILURE
+    })
 }
 
 /// MaestroNG's `complete`: the words typed so far (options dropped); the

@@ -303,7 +303,9 @@ services: {}
         Some(SshTunnel {
             user: "ops".into(),
             key: "/home/ops/.ssh/id_dsa".into(),
-            port: 22
+            port: 22,
+            known_hosts: None,
+            strict_host_key_checking: None,
         })
     );
     assert_eq!(vm3.backend_url(), "ssh://ops@c416.corp.domain.com:22->4243");
