@@ -10,7 +10,6 @@
 //!   Docker layer consumes (plain data);
 //! - [`docker`]: the only module that talks to Docker (bollard); executes,
 //!   makes no decisions;
-//! - [`transport`]: a configured ship → a live connection (tunnel, TLS, version);
 //! - [`ships`]: `maestro ships`;
 //! - [`tunnel`]: SSH tunnels to ships (the system's `ssh`);
 //! - [`output`]: the only writer to the terminal;
@@ -18,12 +17,15 @@
 
 pub mod cli;
 pub mod config;
+pub mod connect;
 pub mod docker;
+pub mod lifecycle;
 pub mod output;
 pub mod plan;
 pub mod progress;
+pub mod resolve;
 pub mod run;
 pub mod ships;
+pub mod shlex;
 pub mod spec;
-pub mod transport;
 pub mod tunnel;

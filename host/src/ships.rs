@@ -7,8 +7,8 @@
 use futures_util::future::join_all;
 
 use crate::config::model::Environment;
+use crate::connect;
 use crate::docker::ContainerSelector;
-use crate::transport;
 
 /// What one ship said.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +45,7 @@ pub struct ShipContainer {
 /// Contacts every ship of `env` at once; reports in YAML order.
 pub async fn survey(env: &Environment) -> Vec<ShipReport> {
     join_all(env.ships.iter().map(|ship| async move {
-        let route = transport::route(ship, &env.base_dir);
+        let (transport, address) = connect::describe(ship, &env.base_dir);
         let names: Vec<String> = env
             .instances
             .iter()
@@ -54,8 +54,8 @@ pub async fn survey(env: &Environment) -> Vec<ShipReport> {
             .collect();
         let mut report = ShipReport {
             name: ship.name.clone(),
-            transport: route.kind(),
-            address: route.describe(),
+            transport,
+            address,
             reachable: false,
             error: None,
             engine_version: None,
@@ -63,21 +63,22 @@ pub async fn survey(env: &Environment) -> Vec<ShipReport> {
             expected: names.len(),
             containers: Vec::new(),
         };
-        let connected = match transport::connect(&route).await {
-            Ok(c) => c,
+        // The guard keeps the tunnel (if any) open until the report is made.
+        let (connected, _guard) = connect::connect_ship(env, ship).await;
+        let ship = match connected {
+            Ok(ship) => ship,
             Err(e) => {
                 report.error = Some(e.to_string());
                 return report;
             }
         };
         report.reachable = true;
-        report.address = connected.address.clone();
-        report.api_version = Some(connected.ship.api_version().to_owned());
-        match connected.ship.version().await {
+        report.api_version = Some(ship.api_version().to_owned());
+        match ship.version().await {
             Ok(v) => report.engine_version = Some(v.version),
             Err(e) => report.error = Some(e.to_string()),
         }
-        match connected.ship.list(&ContainerSelector::Names(names)).await {
+        match ship.list(&ContainerSelector::Names(names)).await {
             Ok(found) => {
                 report.containers = found
                     .into_iter()
@@ -89,7 +90,6 @@ pub async fn survey(env: &Environment) -> Vec<ShipReport> {
             }
             Err(e) => report.error = Some(e.to_string()),
         }
-        // The tunnel (if any) closes here, when `connected` goes.
         report
     }))
     .await

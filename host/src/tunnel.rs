@@ -32,7 +32,7 @@
 //! `ssh_tunnel.known_hosts` and `ssh_tunnel.strict_host_key_checking` override both.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -40,6 +40,8 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::process::{Child, Command};
+
+use crate::config::model::Ship;
 
 /// What the tunnel forwards to, on the ship's side.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,6 +126,43 @@ pub struct TunnelSpec {
 }
 
 impl TunnelSpec {
+    /// The tunnel of a configured ship (`None` without `ssh_tunnel`): to its `endpoint`,
+    /// forwarding to its `socket_path` (on the ship) if given, else to
+    /// `127.0.0.1:<docker_port>`. Relative key and known-hosts paths are taken relative
+    /// to `base_dir` (the YAML file's directory).
+    pub fn for_ship(ship: &Ship, base_dir: &Path, timeout: Duration) -> Option<TunnelSpec> {
+        let t = ship.ssh_tunnel.as_ref()?;
+        let resolve = |p: &Path| {
+            if p.is_absolute() {
+                p.to_owned()
+            } else {
+                base_dir.join(p)
+            }
+        };
+        Some(TunnelSpec {
+            ship: ship.name.clone(),
+            ssh_host: ship.endpoint.clone(),
+            ssh_port: t.port,
+            user: t.user.clone(),
+            key: resolve(&t.key),
+            remote: match &ship.socket_path {
+                Some(path) => TunnelRemote::Unix(path.clone()),
+                None => TunnelRemote::Tcp {
+                    host: "127.0.0.1".into(),
+                    port: ship.docker_port,
+                },
+            },
+            timeout,
+            host_key_checking: t
+                .strict_host_key_checking
+                .as_deref()
+                .and_then(HostKeyChecking::parse)
+                .unwrap_or_default(),
+            known_hosts: t.known_hosts.as_deref().map(resolve),
+            tls: ship.tls.is_some(),
+        })
+    }
+
     /// `ssh://user@host:port -> remote`, for messages and `maestro ships`.
     pub fn describe(&self) -> String {
         let host = if self.ssh_host.contains(':') {
@@ -555,6 +594,41 @@ mod tests {
         );
         let long = "word ".repeat(200);
         assert!(summarise(&long).chars().count() <= 401);
+    }
+
+    #[test]
+    fn a_ship_s_tunnel_forwards_its_socket_or_its_port() {
+        use crate::config::model::{ApiVersion, SshTunnel};
+        let mut ship = Ship {
+            name: "s".into(),
+            ip: "10.0.0.3".into(),
+            endpoint: "gw.example".into(),
+            docker_port: 2376,
+            socket_path: Some("/var/run/docker.sock".into()),
+            ssh_tunnel: Some(SshTunnel {
+                user: "ops".into(),
+                key: "keys/id".into(),
+                port: 2222,
+                known_hosts: Some("kh".into()),
+                strict_host_key_checking: Some("yes".into()),
+            }),
+            api_version: ApiVersion::Default,
+            timeout_secs: 5.0,
+            tls: None,
+        };
+        let t = TunnelSpec::for_ship(&ship, Path::new("/env"), Duration::from_secs(5)).unwrap();
+        assert_eq!(t.key, Path::new("/env/keys/id"));
+        assert_eq!(t.known_hosts.as_deref(), Some(Path::new("/env/kh")));
+        assert_eq!(t.host_key_checking, HostKeyChecking::Yes);
+        assert_eq!(
+            t.describe(),
+            "ssh://ops@gw.example:2222 -> /var/run/docker.sock"
+        );
+        ship.socket_path = None;
+        let t = TunnelSpec::for_ship(&ship, Path::new("/env"), Duration::from_secs(5)).unwrap();
+        assert_eq!(t.describe(), "ssh://ops@gw.example:2222 -> 127.0.0.1:2376");
+        ship.ssh_tunnel = None;
+        assert!(TunnelSpec::for_ship(&ship, Path::new("/env"), Duration::from_secs(5)).is_none());
     }
 
     #[test]

@@ -23,6 +23,8 @@ mod ops;
 mod ship;
 mod tls;
 
+pub(crate) use tls::client_config as tls_client_config;
+
 #[cfg(test)]
 mod tests;
 
