@@ -248,8 +248,12 @@ fn ssh_yaml(dir: &Path, key: &Path, port: u16, socket: &str, instance: &str) -> 
     )
 }
 
-/// Processes whose command line mentions `needle` (the tunnels of one test).
+/// ssh processes whose command line mentions `needle` (the tunnels of one test).
 fn processes_mentioning(needle: &str) -> Vec<String> {
+    ssh_processes(needle).into_iter().map(|(_, line)| line).collect()
+}
+
+fn ssh_processes(needle: &str) -> Vec<(String, String)> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
         let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
@@ -257,10 +261,21 @@ fn processes_mentioning(needle: &str) -> Vec<String> {
         };
         let line = String::from_utf8_lossy(&cmdline).replace('\0', " ");
         if line.contains(needle) && line.starts_with("ssh ") {
-            found.push(line);
+            found.push((entry.file_name().to_string_lossy().into_owned(), line));
         }
     }
     found
+}
+
+/// Kills, when dropped, the ssh processes a failed test left behind (by their pid).
+struct ReapTunnels(String);
+
+impl Drop for ReapTunnels {
+    fn drop(&mut self) {
+        for (pid, _) in ssh_processes(&self.0) {
+            let _ = Command::new("kill").arg(pid).status();
+        }
+    }
 }
 
 #[test]
@@ -417,4 +432,104 @@ fn a_pinned_api_version_is_used_or_refused_with_both_versions() {
         ),
         "{refused:?}"
     );
+}
+
+/// A TCP listener on 127.0.0.1 that accepts connections and never says a word (a
+/// dead sshd, or a daemon that hangs); it keeps them open until the test ends.
+fn silent_listener() -> (u16, std::sync::mpsc::Receiver<()>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binding a silent port");
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+            let _ = tx.send(());
+        }
+    });
+    (port, rx)
+}
+
+#[test]
+fn ssh_tunnel_to_a_silent_server_gives_up_after_the_ship_timeout() {
+    let tb = Testbed::load();
+    let scope = Scope::new("ssh-silent");
+    let dir = scope.scratch_dir("env");
+    let (port, _accepted) = silent_listener();
+    let socket = tb.main_host().trim_start_matches("unix://");
+    let yaml = ssh_yaml(&dir, tb.ssh_key(), port, socket, &scope.name("a"))
+        .replace("    timeout: 5\n", "    timeout: 2\n");
+    let run = maestro(&dir, &yaml, &["ships", "--format", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let error = run.json()["ships"][0]["error"].as_str().unwrap().to_owned();
+    assert!(
+        error.contains("not ready within the ship's timeout of 2s"),
+        "{error}"
+    );
+    assert!(
+        run.elapsed >= Duration::from_millis(1900) && run.elapsed < Duration::from_secs(5),
+        "{run:?}"
+    );
+    let known = dir.join("known_hosts").display().to_string();
+    assert_eq!(processes_mentioning(&known), Vec::<String>::new());
+}
+
+/// maestro is interrupted (SIGINT) or killed (SIGKILL) while its tunnel is open: the
+/// ssh process must not outlive it.
+#[test]
+fn the_tunnel_dies_with_maestro_on_sigint_and_sigkill() {
+    let tb = Testbed::load();
+    for signal in ["INT", "KILL"] {
+        let scope = Scope::new(&format!("ssh-sig{}", signal.to_lowercase()));
+        let dir = scope.scratch_dir("env");
+        // The tunnel forwards to a port (no socket_path) where a silent listener holds
+        // the probe: maestro waits, with the tunnel open, until the signal comes.
+        let (port, accepted) = silent_listener();
+        let yaml = ssh_yaml(
+            &dir,
+            tb.ssh_key(),
+            tb.ssh_port(),
+            "/unused",
+            &scope.name("a"),
+        )
+        .replace(
+            "    socket_path: /unused\n",
+            &format!("    docker_port: {port}\n"),
+        )
+        .replace("    timeout: 5\n", "    timeout: 60\n");
+        let file = dir.join("maestro.yaml");
+        std::fs::write(&file, yaml).unwrap();
+        let mut child = Command::new(bin("maestro"))
+            .arg("-f")
+            .arg(&file)
+            .arg("ships")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("starting maestro");
+        accepted
+            .recv_timeout(Duration::from_secs(15))
+            .expect("the tunnel never reached the silent listener");
+        let known = dir.join("known_hosts").display().to_string();
+        let _reap = ReapTunnels(known.clone());
+        assert_eq!(processes_mentioning(&known).len(), 1, "one tunnel is open");
+
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let exited = child.wait().unwrap();
+        assert!(!exited.success(), "{exited:?}");
+        let gone = maestro_e2e::poll(Duration::from_secs(5), || {
+            processes_mentioning(&known).is_empty().then_some(())
+        });
+        assert!(
+            gone.is_some(),
+            "ssh outlived maestro after SIG{signal}: {:?}",
+            processes_mentioning(&known)
+        );
+    }
 }
