@@ -21,11 +21,13 @@
 //!   ship's timeout; an ssh that exits early is reported at once with its stderr
 //!   summarised (never key material: ssh does not print keys, and lines that could
 //!   carry one are dropped anyway);
-//! - the ssh child dies with its [`Tunnel`]: `kill_on_drop` on every drop (early
+//! - the ssh child dies with its [`Tunnel`]: killed and reaped on every drop (early
 //!   return, error, unwinding panic), and `PR_SET_PDEATHSIG` for the cases where no
 //!   destructor runs (`panic = "abort"` in release builds, `std::process::exit`, a
-//!   fatal signal such as SIGINT sent to maestro alone). A SIGINT from the terminal
-//!   reaches ssh directly too, as it stays in maestro's process group.
+//!   fatal signal such as SIGINT or SIGKILL sent to maestro alone). The death signal
+//!   follows the *thread* that forked, so every ssh is forked by one thread that lives
+//!   as long as the process (not by a runtime thread that may retire). A SIGINT from
+//!   the terminal reaches ssh directly too, as it stays in maestro's process group.
 //!
 //! Host keys: `StrictHostKeyChecking=accept-new` with the user's own
 //! `~/.ssh/known_hosts` by default (a new host is remembered, a changed key is refused);
@@ -37,9 +39,13 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use std::io::Read;
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command};
+use std::sync::OnceLock;
+use std::sync::mpsc;
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::process::{Child, Command};
 
 use crate::config::model::Ship;
 
@@ -284,15 +290,14 @@ impl Tunnel {
         cmd.args(spec.ssh_args(local_port))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
+            .stderr(Stdio::piped());
         // SAFETY: the closure runs in the forked child before exec and only calls
         // prctl(2) and getppid(2), both async-signal-safe; it allocates nothing.
         unsafe {
             cmd.pre_exec(|| {
-                // The child is killed when the thread that spawned it ends (the
-                // process, for the runtime's threads): no orphaned tunnels even when
-                // no destructor runs.
+                // The child is killed when the thread that forked it ends, which is
+                // the spawner thread, which ends with the process: no orphaned
+                // tunnels even when no destructor runs.
                 nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGTERM)
                     .map_err(std::io::Error::from)?;
                 if nix::unistd::getppid() == nix::unistd::Pid::from_raw(1) {
@@ -302,7 +307,7 @@ impl Tunnel {
                 Ok(())
             });
         }
-        let mut child = cmd.spawn().map_err(|e| match e.kind() {
+        let mut child = spawn_from_the_spawner_thread(cmd).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => {
                 "the OpenSSH client (ssh) is not installed or not on PATH".to_owned()
             }
@@ -311,9 +316,10 @@ impl Tunnel {
         let stderr = Arc::new(Mutex::new(Vec::new()));
         if let Some(mut pipe) = child.stderr.take() {
             let sink = Arc::clone(&stderr);
-            tokio::spawn(async move {
+            // Ends when ssh closes its stderr (it exits).
+            std::thread::spawn(move || {
                 let mut buf = [0u8; 1024];
-                while let Ok(n) = pipe.read(&mut buf).await {
+                while let Ok(n) = pipe.read(&mut buf) {
                     if n == 0 {
                         break;
                     }
@@ -403,24 +409,54 @@ impl Tunnel {
         self.spec.describe()
     }
 
-    /// The ssh process's id (for tests that check it ends).
-    pub fn pid(&self) -> Option<u32> {
+    /// The ssh process's id.
+    pub fn pid(&self) -> u32 {
         self.child.id()
     }
 
-    /// Ends ssh and waits for it.
-    pub async fn close(mut self) {
-        let _ = self.child.start_kill();
-        let _ = tokio::time::timeout(Duration::from_secs(2), self.child.wait()).await;
+    /// Ends ssh and waits for it (the same as dropping the tunnel).
+    pub async fn close(self) {
+        drop(self);
     }
 }
 
 impl Drop for Tunnel {
     fn drop(&mut self) {
-        // `kill_on_drop` does the same; explicit so the intent is visible. The runtime
-        // reaps the child.
-        let _ = self.child.start_kill();
+        // SIGKILL ends ssh at once, so reaping it right here does not block for long.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
+}
+
+/// A request to the spawner thread: the command, and where to send the child.
+type SpawnJob = (Command, mpsc::Sender<std::io::Result<Child>>);
+
+/// Forks `cmd` from a thread that lives as long as the process, so that the child's
+/// `PR_SET_PDEATHSIG` fires when maestro ends and not when some runtime thread retires.
+fn spawn_from_the_spawner_thread(cmd: Command) -> std::io::Result<Child> {
+    static SPAWNER: OnceLock<Mutex<mpsc::Sender<SpawnJob>>> = OnceLock::new();
+    let spawner = SPAWNER.get_or_init(|| {
+        let (jobs, queue) = mpsc::channel::<SpawnJob>();
+        // If the thread cannot start, `queue` is dropped with it and every request
+        // fails below with "not running".
+        let _ = std::thread::Builder::new()
+            .name("maestro-ssh-spawner".into())
+            .spawn(move || {
+                for (mut cmd, reply) in queue {
+                    let _ = reply.send(cmd.spawn());
+                }
+            });
+        Mutex::new(jobs)
+    });
+    let (reply, answer) = mpsc::channel();
+    spawner
+        .lock()
+        .map_err(|_| std::io::Error::other("the ssh spawner is poisoned"))?
+        .send((cmd, reply))
+        .map_err(|_| std::io::Error::other("the ssh spawner thread is not running"))?;
+    answer
+        .recv()
+        .map_err(|_| std::io::Error::other("the ssh spawner thread is not running"))?
 }
 
 enum Retry {

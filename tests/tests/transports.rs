@@ -250,7 +250,10 @@ fn ssh_yaml(dir: &Path, key: &Path, port: u16, socket: &str, instance: &str) -> 
 
 /// ssh processes whose command line mentions `needle` (the tunnels of one test).
 fn processes_mentioning(needle: &str) -> Vec<String> {
-    ssh_processes(needle).into_iter().map(|(_, line)| line).collect()
+    ssh_processes(needle)
+        .into_iter()
+        .map(|(_, line)| line)
+        .collect()
 }
 
 fn ssh_processes(needle: &str) -> Vec<(String, String)> {
