@@ -12,6 +12,8 @@
 //!   makes no decisions;
 //! - [`ships`]: `maestro ships`;
 //! - [`tunnel`]: SSH tunnels to ships (the system's `ssh`);
+//! - [`observe`]: the read-only commands (`status`, `logs`) over every
+//!   ship at once;
 //! - [`output`]: the only writer to the terminal;
 //! - [`run`]: glue from a parsed command line to an exit status.
 
@@ -19,7 +21,9 @@ pub mod cli;
 pub mod config;
 pub mod connect;
 pub mod docker;
+pub mod execute;
 pub mod lifecycle;
+pub mod observe;
 pub mod output;
 pub mod plan;
 pub mod progress;

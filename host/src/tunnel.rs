@@ -26,8 +26,9 @@
 //!   destructor runs (`panic = "abort"` in release builds, `std::process::exit`, a
 //!   fatal signal such as SIGINT or SIGKILL sent to maestro alone). The death signal
 //!   follows the *thread* that forked, so every ssh is forked by one thread that lives
-//!   as long as the process (not by a runtime thread that may retire). A SIGINT from
-//!   the terminal reaches ssh directly too, as it stays in maestro's process group.
+//!   as long as the process (not by a runtime thread that may retire). ssh runs in a
+//!   process group of its own, so a Ctrl-C at the terminal reaches maestro only: a
+//!   play that is interrupted winds down through its tunnels, then closes them.
 //!
 //! Host keys: `StrictHostKeyChecking=accept-new` with the user's own
 //! `~/.ssh/known_hosts` by default (a new host is remembered, a changed key is refused);
@@ -292,13 +293,19 @@ impl Tunnel {
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
         // SAFETY: the closure runs in the forked child before exec and only calls
-        // prctl(2) and getppid(2), both async-signal-safe; it allocates nothing.
+        // prctl(2), setpgid(2) and getppid(2), all async-signal-safe; it allocates
+        // nothing.
         unsafe {
             cmd.pre_exec(|| {
                 // The child is killed when the thread that forked it ends, which is
                 // the spawner thread, which ends with the process: no orphaned
                 // tunnels even when no destructor runs.
                 nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGTERM)
+                    .map_err(std::io::Error::from)?;
+                // Its own process group: a Ctrl-C at the terminal interrupts the play
+                // (which then winds down and closes its tunnels), not the tunnels
+                // under the steps still running.
+                nix::unistd::setpgid(nix::unistd::Pid::from_raw(0), nix::unistd::Pid::from_raw(0))
                     .map_err(std::io::Error::from)?;
                 if nix::unistd::getppid() == nix::unistd::Pid::from_raw(1) {
                     // The parent died before prctl took effect.
