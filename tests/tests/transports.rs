@@ -536,3 +536,71 @@ fn the_tunnel_dies_with_maestro_on_sigint_and_sigkill() {
         );
     }
 }
+
+/// `start`, `status` and `stop` on a TLS ship (ship3) and an SSH-tunnelled ship (the
+/// main daemon behind the sshd), in one play each.
+#[test]
+fn plays_and_status_work_through_tls_and_an_ssh_tunnel() {
+    let tb = Testbed::load();
+    let scope = Scope::new("plays");
+    let dir = scope.scratch_dir("env");
+    copy_certs(&dir);
+    std::fs::copy(tb.ssh_known_hosts(), dir.join("known_hosts")).unwrap();
+    let (a, b) = (scope.name("a"), scope.name("b"));
+    let yaml = format!(
+        "name: transports\n{reg}ships:\n  ship3:\n    ip: {ip3}\n    endpoint: {name3}\n    timeout: 10\n{GOOD_TLS}  tunnelled:\n    ip: {ssh}\n    socket_path: {sock}\n    timeout: 10\n    ssh_tunnel:\n      user: {user}\n      key: {key}\n      port: {port}\n      known_hosts: known_hosts\n      strict_host_key_checking: 'yes'\nservices:\n  app:\n    image: {img}\n    instances:\n      {a}:\n        ship: ship3\n        command: sleep 300\n        stop_timeout: 1\n      {b}:\n        ship: tunnelled\n        command: sleep 300\n        stop_timeout: 1\n",
+        reg = registries(),
+        ip3 = tb.ship3_addr(),
+        name3 = tb.ship3_tls_name(),
+        ssh = tb.ssh_host(),
+        sock = tb.main_host().trim_start_matches("unix://"),
+        user = tb.ssh_user(),
+        key = tb.ssh_key().display(),
+        port = tb.ssh_port(),
+        img = tb.test_image(),
+    );
+    let known = dir.join("known_hosts").display().to_string();
+    let _reap = ReapTunnels(known.clone());
+
+    let start = maestro(&dir, &yaml, &["start"]);
+    assert_eq!(start.code, 0, "{start:?}");
+    assert_eq!(tb.ship3().inspect(&a)["State"]["Running"], true);
+    assert_eq!(tb.main().inspect(&b)["State"]["Running"], true);
+
+    let status = maestro(&dir, &yaml, &["status", "--format", "json"]);
+    assert_eq!(status.code, 0, "{status:?}");
+    let rows = status.json();
+    for (i, name) in [&a, &b].into_iter().enumerate() {
+        assert_eq!(rows[i]["instance"], name.as_str(), "{status:?}");
+        assert_eq!(rows[i]["state"], "running", "{status:?}");
+    }
+
+    let stop = maestro(&dir, &yaml, &["stop", &a, &b]);
+    assert_eq!(stop.code, 0, "{stop:?}");
+    assert_eq!(tb.ship3().inspect(&a)["State"]["Running"], false);
+    assert_eq!(tb.main().inspect(&b)["State"]["Running"], false);
+    assert_eq!(processes_mentioning(&known), Vec::<String>::new());
+}
+
+/// A refused tunnel makes its containers "host down" in `status`, quickly, with ssh's
+/// reason, while the other ships are reported normally.
+#[test]
+fn status_reports_a_refused_tunnel_as_host_down() {
+    let tb = Testbed::load();
+    let scope = Scope::new("status-refused");
+    let dir = scope.scratch_dir("env");
+    let socket = tb.main_host().trim_start_matches("unix://");
+    let name = scope.name("a");
+    let yaml = ssh_yaml(&dir, tb.ssh_wrong_key(), tb.ssh_port(), socket, &name);
+    let run = maestro(&dir, &yaml, &["status", "--format", "json"]);
+    assert_eq!(run.code, 1, "{run:?}");
+    let row = &run.json()[0];
+    assert_eq!(row["state"], "host_down", "{run:?}");
+    let error = row["error"].as_str().unwrap_or_default();
+    assert!(
+        error.starts_with("ship tunnelled: SSH tunnel ssh://")
+            && error.contains("Permission denied"),
+        "{error}"
+    );
+    assert!(run.elapsed < Duration::from_secs(4), "{run:?}");
+}
