@@ -139,12 +139,13 @@ impl TunnelSpec {
     /// to `base_dir` (the YAML file's directory).
     pub fn for_ship(ship: &Ship, base_dir: &Path, timeout: Duration) -> Option<TunnelSpec> {
         let t = ship.ssh_tunnel.as_ref()?;
-        let resolve = |p: &Path| {
-            if p.is_absolute() {
-                p.to_owned()
-            } else {
-                base_dir.join(p)
-            }
+        // `~/` is the user's home, as ssh itself reads it (MaestroNG passed the key to
+        // ssh unchanged); other relative paths are relative to the YAML file.
+        let home = std::env::var_os("HOME").filter(|h| !h.is_empty());
+        let resolve = |p: &Path| match (p.strip_prefix("~"), &home) {
+            (Ok(rest), Some(home)) => Path::new(home).join(rest),
+            _ if p.is_absolute() => p.to_owned(),
+            _ => base_dir.join(p),
         };
         Some(TunnelSpec {
             ship: ship.name.clone(),
@@ -670,6 +671,13 @@ mod tests {
         ship.socket_path = None;
         let t = TunnelSpec::for_ship(&ship, Path::new("/env"), Duration::from_secs(5)).unwrap();
         assert_eq!(t.describe(), "ssh://ops@gw.example:2222 -> 127.0.0.1:2376");
+        if let Some(home) = std::env::var_os("HOME").filter(|h| !h.is_empty()) {
+            if let Some(t) = ship.ssh_tunnel.as_mut() {
+                t.key = "~/.ssh/id".into();
+            }
+            let t = TunnelSpec::for_ship(&ship, Path::new("/env"), Duration::from_secs(5)).unwrap();
+            assert_eq!(t.key, Path::new(&home).join(".ssh/id"));
+        }
         ship.ssh_tunnel = None;
         assert!(TunnelSpec::for_ship(&ship, Path::new("/env"), Duration::from_secs(5)).is_none());
     }
