@@ -525,3 +525,83 @@ fn ctrl_c_lets_running_steps_finish_and_skips_the_rest() {
     );
     assert!(!exists(&main, &b));
 }
+
+/// Seconds (with fraction) of a `State.<field>` timestamp, for differences within a test.
+fn state_secs(docker: &Docker, name: &str, field: &str) -> f64 {
+    let (secs, nanos) = state_time(docker, name, field);
+    // "YYYY-MM-DDTHH:MM:SS": day of month and time of day are enough within a test.
+    let num = |r: std::ops::Range<usize>| -> f64 { secs[r].parse().expect("a timestamp field") };
+    num(8..10) * 86_400.0
+        + num(11..13) * 3_600.0
+        + num(14..16) * 60.0
+        + num(17..19)
+        + nanos as f64 / 1e9
+}
+
+#[test]
+fn concurrency_limit_step_delay_and_rexec_checks() {
+    let tb = Testbed::load();
+    let scope = Scope::new("limits");
+    let (x, y) = (scope.name("x"), scope.name("y"));
+    let image = tb.test_image();
+    let file = project(
+        &scope,
+        tb,
+        &format!(
+            r#"services:
+  s:
+    image: {image}
+    lifecycle:
+      running:
+        - {{type: rexec, command: "sh -c 'sleep 1 && test -x /bin/maestro-guest'", attempts: 2}}
+    instances:
+      {x}: {{ship: main, stop_timeout: 1, command: sleep 300}}
+      {y}: {{ship: main, stop_timeout: 1, command: sleep 300}}
+"#
+        ),
+    );
+    let main = tb.main();
+    // -c 1: the second container starts once the first one's check (1 s) passed.
+    let out = maestro(&scope, &file, &["start", "-c", "1"]);
+    assert_code(&out, 0);
+    let gap = (state_secs(&main, &y, "StartedAt") - state_secs(&main, &x, "StartedAt")).abs();
+    assert!(
+        gap >= 0.9,
+        "with -c 1 the starts are {gap}s apart: {}",
+        text(&out)
+    );
+
+    // --step-delay 2: the second restart waits 2 s more than the first.
+    let out = maestro(&scope, &file, &["restart", "-a", "--step-delay", "2"]);
+    assert_code(&out, 0);
+    let gap = state_secs(&main, &y, "StartedAt") - state_secs(&main, &x, "StartedAt");
+    assert!(
+        gap >= 1.8,
+        "with --step-delay 2 the restarts are {gap}s apart: {}",
+        text(&out)
+    );
+
+    // A rexec check that never passes fails with its reason.
+    let failing = project(
+        &scope,
+        tb,
+        &format!(
+            r#"services:
+  s:
+    image: {image}
+    lifecycle:
+      running: [{{type: rexec, command: "sh -c 'echo not ready; exit 4'", attempts: 1}}]
+    instances:
+      {x}: {{ship: main, stop_timeout: 1, command: sleep 300}}
+"#
+        ),
+    );
+    assert_code(&maestro(&scope, &failing, &["stop", "-a"]), 0);
+    let out = maestro(&scope, &failing, &["start", x.as_str()]);
+    assert_code(&out, 1);
+    assert!(
+        text(&out).contains("exit status 4: not ready"),
+        "{}",
+        text(&out)
+    );
+}
