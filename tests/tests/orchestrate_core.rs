@@ -474,7 +474,7 @@ fn ctrl_c_lets_running_steps_finish_and_skips_the_rest() {
         ship: main
         command: sleep 300
         lifecycle:
-          running: [{{type: sleep, wait: 3}}]
+          running: [{{type: sleep, wait: 4}}]
   next:
     image: {image}
     requires: [slow]
@@ -495,7 +495,7 @@ fn ctrl_c_lets_running_steps_finish_and_skips_the_rest() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("maestro");
-    // Once the slow container runs, its 3 s check is under way: interrupt.
+    // Once the slow container runs, its 4 s check is under way: interrupt.
     let main = tb.main();
     let seen = poll(Duration::from_secs(20), || {
         (exists(&main, &a) && running(&main, &a)).then_some(())
@@ -574,9 +574,20 @@ fn concurrency_limit_step_delay_and_rexec_checks() {
     // --step-delay 2: the second restart waits 2 s more than the first.
     let out = maestro(&scope, &file, &["restart", "-a", "--step-delay", "2"]);
     assert_code(&out, 0);
-    let gap = state_secs(&main, &y, "StartedAt") - state_secs(&main, &x, "StartedAt");
+    // Measured on the progress lines (`[  2.0s] NAME (...): stopping`): creating a
+    // container takes a varying time on a loaded machine, the delay is before the stop.
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stopping_at = |name: &str| -> f64 {
+        let line = stdout
+            .lines()
+            .find(|l| l.contains(&format!("{name} (")) && l.ends_with("stopping"))
+            .unwrap_or_else(|| panic!("no stopping line for {name}: {}", text(&out)));
+        let inner = line.trim_start_matches('[').split('s').next().unwrap_or("");
+        inner.trim().parse().expect("elapsed seconds")
+    };
+    let gap = stopping_at(&y) - stopping_at(&x);
     assert!(
-        gap >= 1.8,
+        gap >= 1.9,
         "with --step-delay 2 the restarts are {gap}s apart: {}",
         text(&out)
     );
