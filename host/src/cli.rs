@@ -8,9 +8,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Exit statuses, shown in `--help`.
 pub const EXIT_CODES_HELP: &str = "\
 Exit status:
-  0  success
-  1  failure (an orchestration step failed, or the command is not available)
-  2  configuration or usage error";
+  0  success (plays: every container ended done)
+  1  failure (a container failed or was skipped because a dependency failed,
+     a ship could not be reached, or the command is not available)
+  2  configuration or usage error
+  130  interrupted by Ctrl-C during a play (running steps were let finish)";
 
 /// maestro: orchestrates Docker containers across many hosts, as MaestroNG does.
 #[derive(Debug, Parser)]
@@ -64,7 +66,7 @@ pub enum Command {
     Restart(RestartArgs),
     /// Remove stopped containers.
     Clean(PullArgs),
-    /// Show the logs of a container.
+    /// Show the logs of containers (one or several; -F follows them).
     Logs(LogsArgs),
     /// Show the dependency tree.
     Deptree(DeptreeArgs),
@@ -76,6 +78,26 @@ pub enum Command {
     Complete(CompleteArgs),
     /// Print a completion script for a shell.
     Completions(CompletionsArgs),
+    /// Contact every ship: transport, whether it answers, engine and API versions, and
+    /// the environment's containers on it (exit status 0 when all answer, else 1).
+    Ships(ShipsArgs),
+}
+
+/// Output formats of `ships`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShipsFormat {
+    /// A table, then the reasons of the ships that did not answer.
+    Text,
+    /// JSON.
+    Json,
+}
+
+/// `ships` arguments.
+#[derive(Debug, Clone, Args)]
+pub struct ShipsArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ShipsFormat::Text)]
+    pub format: ShipsFormat,
 }
 
 /// Output formats of `env`.
@@ -154,8 +176,54 @@ pub struct Refresh {
     pub reuse: bool,
 }
 
+/// Exit statuses of `status`, shown in its `--help`.
+pub const STATUS_EXIT_HELP: &str = "\
+Exit status:
+  0  every container asked for is running
+  1  some container is not running, does not exist, or its ship cannot be reached
+  2  configuration or usage error";
+
+/// Exit statuses of `logs`, shown in its `--help`.
+pub const LOGS_EXIT_HELP: &str = "\
+With several containers (or a service of several instances), each line is
+prefixed by its container's name; a single container's lines are printed as
+they are. With -F, a container that stops is followed again when it starts
+(or is re-created), until Ctrl-C.
+
+Exit status:
+  0  every log was shown (with -F: until Ctrl-C)
+  1  some container does not exist or its ship cannot be reached
+  2  configuration or usage error";
+
+/// Output formats of a play's summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlayFormat {
+    /// A summary table after the progress.
+    Text,
+    /// The summary as JSON on stdout; the progress goes to stderr.
+    Json,
+}
+
+/// `--format` of the plays (start, stop, kill, restart, pull, clean).
+#[derive(Debug, Clone, Args)]
+pub struct PlayOutput {
+    /// Output format of the summary.
+    #[arg(long, value_enum, default_value_t = PlayFormat::Text)]
+    pub format: PlayFormat,
+}
+
+/// Output formats of `status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusFormat {
+    /// A table.
+    Text,
+    /// A JSON array, one object per container.
+    Json,
+}
+
 /// `status` arguments.
 #[derive(Debug, Clone, Args)]
+#[command(after_help = STATUS_EXIT_HELP)]
 pub struct StatusArgs {
     /// Container or service names.
     #[arg(value_name = "THING")]
@@ -170,6 +238,9 @@ pub struct StatusArgs {
     /// Show ship addresses instead of names.
     #[arg(short = 'H', long = "show-hosts")]
     pub show_hosts: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = StatusFormat::Text)]
+    pub format: StatusFormat,
 }
 
 /// `dump` arguments.
@@ -193,6 +264,8 @@ pub struct PullArgs {
     pub concurrent: Concurrent,
     #[command(flatten)]
     pub filters: Filters,
+    #[command(flatten)]
+    pub output: PlayOutput,
 }
 
 /// `start` arguments.
@@ -207,6 +280,8 @@ pub struct StartArgs {
     pub refresh: Refresh,
     #[command(flatten)]
     pub filters: Filters,
+    #[command(flatten)]
+    pub output: PlayOutput,
 }
 
 /// `stop` and `kill` arguments.
@@ -221,6 +296,8 @@ pub struct StopArgs {
     pub expand: Expandable,
     #[command(flatten)]
     pub filters: Filters,
+    #[command(flatten)]
+    pub output: PlayOutput,
 }
 
 /// `restart` arguments.
@@ -237,6 +314,8 @@ pub struct RestartArgs {
     pub refresh: Refresh,
     #[command(flatten)]
     pub filters: Filters,
+    #[command(flatten)]
+    pub output: PlayOutput,
     /// Seconds to wait between restarting two containers.
     #[arg(long = "step-delay", value_name = "N", default_value_t = 0)]
     pub step_delay: u64,
@@ -250,9 +329,10 @@ pub struct RestartArgs {
 
 /// `logs` arguments.
 #[derive(Debug, Clone, Args)]
+#[command(after_help = LOGS_EXIT_HELP)]
 pub struct LogsArgs {
-    /// The container (or a one-instance service).
-    #[arg(value_name = "THING")]
+    /// Containers or services (one or several).
+    #[arg(value_name = "THING", required = true)]
     pub things: Vec<String>,
     /// Follow the log output.
     #[arg(short = 'F', long)]

@@ -1,14 +1,19 @@
 //! Runs a parsed command line and maps the outcome to an exit status
-//! (0 ok, 1 failure, 2 configuration or usage error).
+//! (0 ok, 1 failure, 2 configuration or usage error, 130 interrupted).
 
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
 
 use clap::CommandFactory;
 
-use crate::cli::{self, Cli, Command, EnvFormat, PlanAction, PlanFormat, TreeFormat};
+use crate::cli::{self, Cli, Command, EnvFormat, PlanAction, PlanFormat, StatusFormat, TreeFormat};
 use crate::config::{self, Options, model::Environment};
 use crate::output::{self, Level};
 use crate::plan::{self, Action, Request};
+use crate::{connect, execute};
 
 /// Success.
 pub const EXIT_OK: u8 = 0;
@@ -16,6 +21,8 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILURE: u8 = 1;
 /// The configuration or the command line is wrong.
 pub const EXIT_USAGE: u8 = 2;
+/// A play was interrupted (SIGINT): 128 + 2, as shells report it.
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// MaestroNG's command list for `complete` (its `AVAILABLE_MAESTRO_COMMANDS`
 /// plus the commands it has but does not list, and ours).
@@ -33,6 +40,7 @@ const COMMANDS: &[&str] = &[
     "env",
     "plan",
     "completions",
+    "ships",
 ];
 
 /// Runs the command.
@@ -75,16 +83,6 @@ fn load(cli: &Cli) -> Result<Environment, Failure> {
     Ok(loaded.environment)
 }
 
-fn not_implemented(cli: &Cli, name: &str) -> Result<u8, Failure> {
-    load(cli)?;
-    Err(Failure {
-        code: EXIT_FAILURE,
-        message: format!(
-            "{name}: not implemented yet (needs the Docker executor); `maestro plan` shows what it would do"
-        ),
-    })
-}
-
 fn request(
     things: &[String],
     c: &cli::Concurrent,
@@ -105,14 +103,61 @@ fn request(
 
 fn execute(cli: &Cli) -> Result<u8, Failure> {
     match &cli.command {
-        Command::Status(_) => not_implemented(cli, "status"),
-        Command::Pull(_) => not_implemented(cli, "pull"),
-        Command::Start(_) => not_implemented(cli, "start"),
-        Command::Stop(_) => not_implemented(cli, "stop"),
-        Command::Kill(_) => not_implemented(cli, "kill"),
-        Command::Restart(_) => not_implemented(cli, "restart"),
-        Command::Clean(_) => not_implemented(cli, "clean"),
-        Command::Logs(_) => not_implemented(cli, "logs"),
+        Command::Status(args) => status(cli, args),
+        Command::Pull(a) => play(
+            cli,
+            Action::Pull,
+            request(&a.things, &a.concurrent, None, &a.filters),
+            execute::Options::default(),
+            a.output.format,
+        ),
+        Command::Start(a) => play(
+            cli,
+            Action::Start,
+            request(&a.things, &a.concurrent, None, &a.filters),
+            execute::Options {
+                refresh_images: a.refresh.refresh_images,
+                reuse: a.refresh.reuse,
+                ..Default::default()
+            },
+            a.output.format,
+        ),
+        Command::Stop(a) => play(
+            cli,
+            Action::Stop,
+            request(&a.things, &a.concurrent, Some(&a.expand), &a.filters),
+            execute::Options::default(),
+            a.output.format,
+        ),
+        Command::Kill(a) => play(
+            cli,
+            Action::Kill,
+            request(&a.things, &a.concurrent, Some(&a.expand), &a.filters),
+            execute::Options::default(),
+            a.output.format,
+        ),
+        Command::Restart(a) => play(
+            cli,
+            Action::Restart,
+            request(&a.things, &a.concurrent, Some(&a.expand), &a.filters),
+            execute::Options {
+                refresh_images: a.refresh.refresh_images,
+                reuse: a.refresh.reuse,
+                step_delay: Duration::from_secs(a.step_delay),
+                stop_start_delay: Duration::from_secs(a.stop_start_delay),
+                only_if_changed: a.only_if_changed,
+                ..Default::default()
+            },
+            a.output.format,
+        ),
+        Command::Clean(a) => play(
+            cli,
+            Action::Clean,
+            request(&a.things, &a.concurrent, None, &a.filters),
+            execute::Options::default(),
+            a.output.format,
+        ),
+        Command::Logs(args) => logs(cli, args),
         Command::Dump(_) => emit(&output::dump(&load(cli)?)),
         Command::Env(args) => {
             let env = load(cli)?;
@@ -151,6 +196,7 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
             })
         }
         Command::Complete(args) => complete(cli, &args.tokens),
+        Command::Ships(args) => ships(cli, args.format),
         Command::Completions(args) => {
             let shell = match args.shell {
                 cli::Shell::Bash => clap_complete::Shell::Bash,
@@ -162,6 +208,188 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
             emit(&String::from_utf8_lossy(&buf))
         }
     }
+}
+
+/// A play (start, stop, kill, restart, clean, pull): plan, connect the ships the plan
+/// touches (all at once), execute with the live view as reporter, print the summary.
+/// Exit status: 0 when every container ended done, 130 when interrupted, else 1.
+fn play(
+    cli: &Cli,
+    action: Action,
+    req: Request,
+    mut options: execute::Options,
+    format: cli::PlayFormat,
+) -> Result<u8, Failure> {
+    let env = Arc::new(load(cli)?);
+    let plan = plan::plan(&env, action, &req).map_err(|e| usage(e.to_string()))?;
+    if matches!(action, Action::Pull | Action::Start | Action::Restart) {
+        options.docker_config = docker_client_config();
+    }
+    let rt = runtime()?;
+    let rows = plan
+        .steps
+        .iter()
+        .map(|s| output::live::Row::new(&s.container, &s.service, &s.ship))
+        .collect();
+    // With JSON on stdout, the progress goes to stderr.
+    let view = match format {
+        cli::PlayFormat::Text => output::live::LiveView::stdout(rows),
+        cli::PlayFormat::Json => output::live::LiveView::stderr(rows),
+    };
+    let clock = Instant::now();
+    let finished = rt.block_on(async {
+        let (tx, rx) = watch::channel(false);
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                let _ = tx.send(true);
+                // A second Ctrl-C does not wait for the running steps.
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    std::process::exit(i32::from(EXIT_INTERRUPTED));
+                }
+            }
+        });
+        let ships = connect::connect_all(&env, plan.steps.iter().map(|s| s.ship.as_str())).await;
+        for (ship, error) in ships.failures() {
+            if plan.steps.iter().any(|s| s.ship == ship) {
+                output::report(Level::Warning, &error.to_string());
+            }
+        }
+        view.spawn_ticker();
+        let reporter: Arc<dyn crate::progress::Reporter> = view.clone();
+        execute::execute(env.clone(), &plan, Arc::new(ships), options, reporter, rx).await
+    });
+    view.finish();
+    let summary =
+        output::summary::Summary::from_rows(action.as_str(), &view.rows(), clock.elapsed());
+    emit(&match format {
+        cli::PlayFormat::Text => output::summary::summary_text(&summary, output::stdout_colour()),
+        cli::PlayFormat::Json => output::summary::summary_json(&summary),
+    })?;
+    Ok(if finished.interrupted {
+        EXIT_INTERRUPTED
+    } else if finished.ok() {
+        EXIT_OK
+    } else {
+        EXIT_FAILURE
+    })
+}
+
+/// `maestro ships`: 0 when every ship answers, 1 otherwise.
+fn ships(cli: &Cli, format: cli::ShipsFormat) -> Result<u8, Failure> {
+    let env = load(cli)?;
+    let reports = runtime()?.block_on(crate::ships::survey(&env));
+    emit(&match format {
+        cli::ShipsFormat::Text => output::ships_text(&reports),
+        cli::ShipsFormat::Json => output::ships_json(&reports),
+    })?;
+    Ok(if reports.iter().all(|r| r.reachable) {
+        EXIT_OK
+    } else {
+        EXIT_FAILURE
+    })
+}
+
+/// The Docker client configuration's text (`$DOCKER_CONFIG/config.json`, else
+/// `~/.docker/config.json`, else the old `~/.dockercfg` wrapped as `auths`).
+fn docker_client_config() -> Option<String> {
+    let dir = match std::env::var_os("DOCKER_CONFIG") {
+        Some(d) if !d.is_empty() => Some(std::path::PathBuf::from(d)),
+        _ => std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".docker")),
+    };
+    if let Some(text) = dir.and_then(|d| std::fs::read_to_string(d.join("config.json")).ok()) {
+        return Some(text);
+    }
+    let home = std::env::var_os("HOME")?;
+    let old = std::fs::read_to_string(std::path::PathBuf::from(home).join(".dockercfg")).ok()?;
+    Some(format!("{{\"auths\": {old}}}"))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    // A CLI waiting on a few daemons needs no thread pool.
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure {
+            code: EXIT_FAILURE,
+            message: format!("cannot start the async runtime: {e}"),
+        })
+}
+
+/// `status`: exit 0 only when every container asked for is running.
+fn status(cli: &Cli, args: &cli::StatusArgs) -> Result<u8, Failure> {
+    let env = load(cli)?;
+    let req = request(&args.things, &args.concurrent, None, &args.filters);
+    let plan = plan::plan(&env, Action::Status, &req).map_err(|e| usage(e.to_string()))?;
+    let containers: Vec<String> = unique(plan.steps.iter().map(|s| s.container.clone()));
+    let rows = runtime()?.block_on(crate::observe::status::status(&env, &containers, args.full));
+    // Once per ship: the error names it.
+    let mut told = std::collections::HashSet::new();
+    for r in &rows {
+        if let output::status::State::HostDown { error } = &r.state {
+            if told.insert(r.ship.as_str()) {
+                output::report(Level::Warning, error);
+            }
+        }
+    }
+    emit(&match args.format {
+        StatusFormat::Text => {
+            output::status::status_text(&rows, args.show_hosts, output::stdout_colour())
+        }
+        StatusFormat::Json => output::status::status_json(&rows),
+    })?;
+    Ok(if rows.iter().all(|r| r.running()) {
+        EXIT_OK
+    } else {
+        EXIT_FAILURE
+    })
+}
+
+fn unique(names: impl Iterator<Item = String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    names.filter(|n| seen.insert(n.clone())).collect()
+}
+
+struct Terminal;
+
+impl crate::observe::logs::Sink for Terminal {
+    fn line(&mut self, text: &str) -> bool {
+        output::emit_live(text)
+    }
+    fn notice(&mut self, text: &str) {
+        output::note(text);
+    }
+    fn error(&mut self, text: &str) {
+        output::report(Level::Error, text);
+    }
+}
+
+/// `logs`: one or several containers (services expand to their instances).
+fn logs(cli: &Cli, args: &cli::LogsArgs) -> Result<u8, Failure> {
+    let env = load(cli)?;
+    let req = Request {
+        things: args.things.clone(),
+        ignore_dependencies: true,
+        ..Request::default()
+    };
+    let plan = plan::plan(&env, Action::Status, &req).map_err(|e| usage(e.to_string()))?;
+    let containers: Vec<String> = unique(plan.steps.iter().map(|s| s.container.clone()));
+    let format = output::logs::LogFormat::for_containers(&containers, output::stdout_colour());
+    let tail = match args.lines {
+        Some(n) => crate::docker::LogTail::Last(n as u64),
+        None => crate::docker::LogTail::All,
+    };
+    let ended = runtime()?.block_on(crate::observe::logs::logs(
+        &env,
+        &containers,
+        args.follow,
+        tail,
+        &format,
+        &mut Terminal,
+    ));
+    Ok(match ended {
+        crate::observe::logs::Ended::Ok => EXIT_OK,
+        crate::observe::logs::Ended::Failed => EXIT_FAILURE,
+    })
 }
 
 /// MaestroNG's `complete`: the words typed so far (options dropped); the

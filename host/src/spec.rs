@@ -9,13 +9,24 @@
 //! (`tasks.py:StartTask._create_and_start_container`, through docker-py 1.10.6), so the
 //! resolved spec can be compared with what the reference implementation would create.
 
-// Wired by the orchestration issue: nothing outside the Docker layer's tests builds these yet.
-#![allow(dead_code)]
-
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
+
+/// The labels maestro puts on every container it creates, in addition to the
+/// configured ones (MaestroNG added none): they tell which environment, service,
+/// instance and ship a container belongs to, so containers can be found by label.
+pub mod labels {
+    /// The environment's `name`.
+    pub const ENVIRONMENT: &str = "maestro.environment";
+    /// The service name.
+    pub const SERVICE: &str = "maestro.service";
+    /// The instance (container) name.
+    pub const INSTANCE: &str = "maestro.instance";
+    /// The ship name.
+    pub const SHIP: &str = "maestro.ship";
+}
 
 /// MaestroNG's default `stop_timeout` in seconds (`stop(id, timeout=10)`).
 pub const DEFAULT_STOP_TIMEOUT_SECS: u32 = 10;

@@ -249,10 +249,31 @@ fn configuration_errors_exit_2_with_position() {
 }
 
 #[test]
-fn daemon_commands_are_declared_but_not_implemented() {
+fn daemon_commands_accept_maestro_ng_flags_and_report_unreachable_ships() {
+    // The example's ships, moved to sockets that do not exist: every play fails fast,
+    // naming the ship, and exits 1.
+    let yaml = std::fs::read_to_string(example())
+        .expect("example")
+        .replace(
+            "{ip: 192.168.10.2, docker_port: 2375}",
+            "{ip: 192.168.10.2, socket_path: /nonexistent/maestro-vm1.sock}",
+        )
+        .replace(
+            "{ip: 192.168.10.3, docker_port: 2375}",
+            "{ip: 192.168.10.3, socket_path: /nonexistent/maestro-vm2.sock}",
+        );
+    assert!(
+        yaml.contains("maestro-vm1.sock"),
+        "the example's ships changed"
+    );
+    let dir = std::env::temp_dir().join(format!("maestro-cli-unreachable-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("maestro.yaml");
+    std::fs::write(&file, &yaml).expect("write yaml");
+    std::fs::copy(example().with_file_name("kafka.env"), dir.join("kafka.env")).expect("envfile");
+    let file = file.to_str().expect("utf-8 path").to_owned();
     for args in [
-        &["status", "-F", "-H"][..],
-        &["start", "-r", "-c", "2", "kafka"],
+        &["start", "-r", "-c", "2", "kafka"][..],
         &["stop", "-a"],
         &["kill", "-s", "kafka"],
         &[
@@ -267,16 +288,24 @@ fn daemon_commands_are_declared_but_not_implemented() {
         ],
         &["pull", "-C", "zk-*"],
         &["clean", "-S", "vm1"],
-        &["logs", "-F", "-n", "10", "kafka-1"],
     ] {
-        let out = on_example(args);
+        let mut all = vec!["-f", file.as_str()];
+        all.extend_from_slice(args);
+        let out = run(&all);
         assert_status(&out, 1);
         assert!(
-            stderr(&out).contains("not implemented yet"),
+            stderr(&out)
+                .contains("cannot reach the Docker daemon at unix:///nonexistent/maestro-vm"),
             "{args:?}: {}",
             stderr(&out)
         );
+        assert!(
+            stdout(&out).contains("FAILED"),
+            "{args:?}: {}",
+            stdout(&out)
+        );
     }
+    let _ = std::fs::remove_dir_all(&dir);
     // Usage errors from the parser exit 2.
     let out = on_example(&["start", "-r", "--reuse"]);
     assert_status(&out, 2);

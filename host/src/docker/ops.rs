@@ -382,7 +382,7 @@ impl Ship {
     /// The container's past output (stdout and stderr, no timestamps), as whole lines.
     pub async fn logs(&self, name: &str, tail: LogTail) -> Result<Vec<LogLine>, DockerError> {
         let mut lines = Vec::new();
-        let mut stream = self.follow_logs_inner(name, tail, false);
+        let mut stream = self.follow_logs_inner(name, tail, false, None);
         while let Some(line) = stream.next().await {
             lines.push(line?);
         }
@@ -397,7 +397,19 @@ impl Ship {
         name: &str,
         tail: LogTail,
     ) -> impl Stream<Item = Result<LogLine, DockerError>> + Send + 'static {
-        self.follow_logs_inner(name, tail, true)
+        self.follow_logs_inner(name, tail, true, None)
+    }
+
+    /// Like [`Ship::follow_logs`], but only output written at or after `since`
+    /// (seconds since the epoch): following a container again after it
+    /// restarted, without repeating what its earlier run wrote (lines of the
+    /// earlier run from that very second may repeat: the API counts in seconds).
+    pub fn follow_logs_since(
+        &self,
+        name: &str,
+        since: i64,
+    ) -> impl Stream<Item = Result<LogLine, DockerError>> + Send + 'static {
+        self.follow_logs_inner(name, LogTail::All, true, Some(since))
     }
 
     fn follow_logs_inner(
@@ -405,13 +417,18 @@ impl Ship {
         name: &str,
         tail: LogTail,
         follow: bool,
+        since: Option<i64>,
     ) -> Pin<Box<dyn Stream<Item = Result<LogLine, DockerError>> + Send + 'static>> {
-        let options = LogsOptionsBuilder::default()
+        let mut options = LogsOptionsBuilder::default()
             .follow(follow)
             .stdout(true)
             .stderr(true)
-            .tail(&tail.to_string())
-            .build();
+            .tail(&tail.to_string());
+        if let Some(since) = since {
+            // The API's field is 32 bits wide; clamp rather than wrap.
+            options = options.since(i32::try_from(since.max(0)).unwrap_or(i32::MAX));
+        }
+        let options = options.build();
         let frames = self.docker().logs(name, Some(options));
         let ship = self.clone();
         let action = format!("read logs of container {name}");

@@ -3,10 +3,125 @@
 //! [`report`] write them, with colour only on a terminal and never with
 //! `NO_COLOR`.
 
+pub mod live;
+pub mod logs;
+pub mod status;
+pub mod summary;
+
 use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+mod ships;
+
+pub use ships::{ships_json, ships_text};
 
 use crate::config::model::{EnvVar, Environment};
 use crate::plan::{Plan, deptree};
+
+/// Whether colour is allowed at all: not when `NO_COLOR` is set to anything
+/// but the empty string (<https://no-color.org>).
+pub fn colour_allowed() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// Whether standard output is a terminal.
+pub fn stdout_is_terminal() -> bool {
+    std::io::stdout().is_terminal()
+}
+
+/// Colour on standard output: a terminal and no `NO_COLOR`.
+pub fn stdout_colour() -> bool {
+    colour_allowed() && stdout_is_terminal()
+}
+
+/// The terminal's width: `COLUMNS` when set (as MaestroNG reads it), else
+/// what the terminal on standard output (or error) says, else 120.
+pub fn terminal_width() -> usize {
+    if let Some(c) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
+        return c;
+    }
+    let mut ws = libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    for fd in [libc::STDOUT_FILENO, libc::STDERR_FILENO] {
+        // SAFETY: TIOCGWINSZ writes one `winsize` through the pointer, which
+        // points to a live, properly aligned local; on failure nothing is written.
+        let ok = unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) } == 0;
+        if ok && ws.ws_col > 0 {
+            return usize::from(ws.ws_col);
+        }
+    }
+    120
+}
+
+/// The colours maestro uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paint {
+    /// Success.
+    Green,
+    /// Failure.
+    Red,
+    /// Skipped, warnings.
+    Yellow,
+    /// Work in progress.
+    Cyan,
+    /// Waiting.
+    Dim,
+    /// A 256-colour palette index (log prefixes).
+    Indexed(u8),
+}
+
+/// `text` in `colour` when `enabled` (and not empty), else as is.
+pub fn paint(text: &str, colour: Paint, enabled: bool) -> String {
+    if !enabled || text.is_empty() {
+        return text.to_owned();
+    }
+    let code = match colour {
+        Paint::Green => "32".to_owned(),
+        Paint::Red => "31".to_owned(),
+        Paint::Yellow => "33".to_owned(),
+        Paint::Cyan => "36".to_owned(),
+        Paint::Dim => "2".to_owned(),
+        Paint::Indexed(n) => format!("38;5;{n}"),
+    };
+    format!("\x1b[{code}m{text}\x1b[0m")
+}
+
+/// A duration for progress lines: `0.4s`, `12.0s`, `1m01.5s`, `2h03m`.
+pub fn short_duration(d: Duration) -> String {
+    let tenths = d.as_millis() / 100;
+    let secs = tenths / 10;
+    if secs < 60 {
+        format!("{}.{}s", secs, tenths % 10)
+    } else if secs < 3600 {
+        format!("{}m{:02}.{}s", secs / 60, secs % 60, tenths % 10)
+    } else {
+        format!("{}h{:02}m", secs / 3600, (secs % 3600) / 60)
+    }
+}
+
+/// MaestroNG's `time_ago` without its leading ` for `: `42s`, `3m2s`,
+/// `1h5m`, `2d3h4m`.
+pub fn uptime(d: Duration) -> String {
+    let s = d.as_secs();
+    if s < 60 {
+        format!("{s}s")
+    } else if s < 3600 {
+        format!("{}m{}s", s / 60, s % 60)
+    } else if s < 86_400 {
+        format!("{}h{}m", s / 3600, (s % 3600) / 60)
+    } else {
+        format!(
+            "{}d{}h{}m",
+            s / 86_400,
+            (s % 86_400) / 3600,
+            (s % 3600) / 60
+        )
+    }
+}
 
 /// Writes `text` to standard output. A closed pipe (`maestro env x | head`)
 /// is not an error.
@@ -16,6 +131,23 @@ pub fn emit(text: &str) -> std::io::Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other,
     }
+}
+
+/// Writes `text` to standard output at once; `false` when the reader has
+/// gone (a closed pipe: `maestro logs -F web | head`), so a command that
+/// would print forever can stop.
+pub fn emit_live(text: &str) -> bool {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .is_ok()
+}
+
+/// Writes a remark (not a warning) to standard error, as it is.
+pub fn note(text: &str) {
+    let _ = std::io::stderr()
+        .lock()
+        .write_all(format!("{text}\n").as_bytes());
 }
 
 /// Severity of a message on standard error.
@@ -28,7 +160,7 @@ pub enum Level {
 }
 
 fn stderr_colour() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+    colour_allowed() && std::io::stderr().is_terminal()
 }
 
 /// Formats a message for standard error.
@@ -71,7 +203,7 @@ pub fn env_json(vars: &[EnvVar]) -> String {
     json(&serde_json::Value::Object(map))
 }
 
-fn json<T: serde::Serialize>(value: &T) -> String {
+pub(crate) fn json<T: serde::Serialize>(value: &T) -> String {
     // Serialising our own plain data cannot fail; fall back to null anyway.
     serde_json::to_string_pretty(value).unwrap_or_else(|_| "null".into()) + "\n"
 }
@@ -225,6 +357,31 @@ mod tests {
             format_message(Level::Warning, "y", true),
             "\x1b[1;33mwarning\x1b[0m: y\n"
         );
+    }
+
+    #[test]
+    fn durations() {
+        let ms = Duration::from_millis;
+        assert_eq!(short_duration(ms(400)), "0.4s");
+        assert_eq!(short_duration(ms(59_990)), "59.9s");
+        assert_eq!(short_duration(ms(61_500)), "1m01.5s");
+        assert_eq!(short_duration(ms(7_380_000)), "2h03m");
+        let s = Duration::from_secs;
+        assert_eq!(uptime(s(42)), "42s");
+        assert_eq!(uptime(s(182)), "3m2s");
+        assert_eq!(uptime(s(3900)), "1h5m");
+        assert_eq!(uptime(s(2 * 86_400 + 3 * 3600 + 4 * 60)), "2d3h4m");
+    }
+
+    #[test]
+    fn paint_only_when_enabled() {
+        assert_eq!(paint("ok", Paint::Green, false), "ok");
+        assert_eq!(paint("ok", Paint::Green, true), "\x1b[32mok\x1b[0m");
+        assert_eq!(
+            paint("x", Paint::Indexed(208), true),
+            "\x1b[38;5;208mx\x1b[0m"
+        );
+        assert_eq!(paint("", Paint::Red, true), "");
     }
 
     #[test]

@@ -1,0 +1,720 @@
+//! The executor: walks a [`Plan`] against connected ships and decides nothing the plan
+//! has not decided.
+//!
+//! A step starts once every step it `waits_for` is done, at most `concurrency` at a
+//! time, independent containers in parallel. A step that fails (create, start, a
+//! lifecycle check...) makes every step waiting on it — directly or not — skipped with
+//! the reason; the others carry on. An interrupt stops the scheduling of new steps,
+//! lets running ones finish, and skips the rest.
+//!
+//! What each step does follows MaestroNG 0.8.3's tasks (reference §8): `start` leaves a
+//! running container alone, runs `pre-start` checks, replaces a stopped container of
+//! the same name (unless `--reuse`), pulls when the image is missing or `-r`, creates,
+//! starts and waits for `running` checks; `stop` runs `pre-stop` checks, stops with the
+//! container's `stop_timeout` and waits for `stopped` checks; `kill`, `restart`
+//! (`--step-delay`, `--stop-start-delay`, `--only-if-changed`), `clean` and `pull`.
+//!
+//! Progress and outcomes go to the [`Reporter`] only: one final event (done, failed
+//! with the last log lines, or skipped) per step.
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::FutureExt;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::config::model::{Check, Environment, Instance};
+use crate::connect::Ships;
+use crate::docker::{LogTail, PullEvent, Ship};
+use crate::lifecycle::{self, Target};
+use crate::plan::{Action, Plan, Step};
+use crate::progress::{Event, Phase, Reporter};
+use crate::resolve;
+
+/// How many log lines of a failed container are reported.
+pub const FAILED_LOG_LINES: usize = 20;
+
+/// How long a container may take to be seen running after its start (or down after
+/// a kill) when it has no lifecycle checks for that state (MaestroNG: ~5 s).
+const STATE_WAIT: Duration = Duration::from_secs(5);
+
+/// How often the container's state is re-checked while lifecycle checks run.
+const STATE_RECHECK: Duration = Duration::from_secs(1);
+
+/// The command-line options that shape what a step does.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// `-r`: pull images even when present.
+    pub refresh_images: bool,
+    /// `--reuse`: start an existing stopped container as it is.
+    pub reuse: bool,
+    /// `restart --step-delay`: wait before each restart but the first.
+    pub step_delay: Duration,
+    /// `restart --stop-start-delay`: wait between the stop and the start.
+    pub stop_start_delay: Duration,
+    /// `restart --only-if-changed`: leave running containers whose image is current.
+    pub only_if_changed: bool,
+    /// The Docker client configuration (`~/.docker/config.json` text) for registry
+    /// credentials not given in the environment description.
+    pub docker_config: Option<String>,
+}
+
+/// How a play ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finished {
+    /// Steps that ended done.
+    pub done: usize,
+    /// Steps that failed.
+    pub failed: usize,
+    /// Steps skipped (a dependency failed, or the play was interrupted).
+    pub skipped: usize,
+    /// Whether an interrupt stopped the scheduling.
+    pub interrupted: bool,
+}
+
+impl Finished {
+    /// Whether every step ended done.
+    pub fn ok(&self) -> bool {
+        self.failed == 0 && self.skipped == 0 && !self.interrupted
+    }
+}
+
+/// A step's end.
+#[derive(Debug, Clone)]
+enum End {
+    Done(String),
+    Failed(String, Vec<String>),
+}
+
+/// What every step task shares.
+struct Ctx {
+    env: Arc<Environment>,
+    ships: Arc<Ships>,
+    options: Options,
+    reporter: Arc<dyn Reporter>,
+    action: Action,
+    clock: Instant,
+}
+
+impl Ctx {
+    fn emit(&self, inst: &Instance, phase: Phase) {
+        self.reporter.event(Event {
+            container: inst.name.clone(),
+            service: inst.service.clone(),
+            ship: inst.ship.clone(),
+            phase,
+            elapsed: self.clock.elapsed(),
+        });
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum State {
+    Pending,
+    Running,
+    Done,
+    /// Failed or skipped; the text is the root failure's name for dependents.
+    NotDone(String),
+}
+
+/// Runs `plan` on `ships`, reporting to `reporter`; `interrupt` turning `true` stops
+/// the scheduling of new steps.
+pub async fn execute(
+    env: Arc<Environment>,
+    plan: &Plan,
+    ships: Arc<Ships>,
+    options: Options,
+    reporter: Arc<dyn Reporter>,
+    mut interrupt: watch::Receiver<bool>,
+) -> Finished {
+    let ctx = Arc::new(Ctx {
+        env,
+        ships,
+        options,
+        reporter,
+        action: plan.action,
+        clock: Instant::now(),
+    });
+    let steps = &plan.steps;
+    let index: HashMap<&str, usize> = steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.container.as_str(), i))
+        .collect();
+    let mut state = vec![State::Pending; steps.len()];
+    let limit = plan.concurrency.filter(|c| *c > 0).unwrap_or(usize::MAX);
+    let mut running = 0usize;
+    let mut tasks: JoinSet<(usize, End)> = JoinSet::new();
+    let mut finished = Finished {
+        done: 0,
+        failed: 0,
+        skipped: 0,
+        interrupted: false,
+    };
+    let event_for = |s: &Step, phase: Phase| Event {
+        container: s.container.clone(),
+        service: s.service.clone(),
+        ship: s.ship.clone(),
+        phase,
+        elapsed: ctx.clock.elapsed(),
+    };
+
+    loop {
+        if *interrupt.borrow() {
+            finished.interrupted = true;
+        }
+        if !finished.interrupted {
+            // Repeat while something changed: a skip can make further steps skip.
+            let mut changed = true;
+            while changed {
+                changed = false;
+                for (i, step) in steps.iter().enumerate() {
+                    if state[i] != State::Pending {
+                        continue;
+                    }
+                    let deps: Vec<&State> = step
+                        .waits_for
+                        .iter()
+                        .filter_map(|d| index.get(d.as_str()).map(|&j| &state[j]))
+                        .collect();
+                    if let Some(State::NotDone(root)) =
+                        deps.iter().find(|s| matches!(s, State::NotDone(_)))
+                    {
+                        let root = root.clone();
+                        ctx.reporter.event(event_for(
+                            step,
+                            Phase::Skipped {
+                                reason: format!("{root} failed"),
+                            },
+                        ));
+                        state[i] = State::NotDone(root);
+                        finished.skipped += 1;
+                        changed = true;
+                    } else if running < limit && deps.iter().all(|s| **s == State::Done) {
+                        state[i] = State::Running;
+                        running += 1;
+                        let ctx = ctx.clone();
+                        let step = step.clone();
+                        tasks.spawn(async move {
+                            let end = AssertUnwindSafe(run_step(&ctx, &step, i))
+                                .catch_unwind()
+                                .await
+                                .unwrap_or_else(|_| {
+                                    End::Failed(
+                                        "internal error: the step panicked".into(),
+                                        Vec::new(),
+                                    )
+                                });
+                            (i, end)
+                        });
+                        changed = true;
+                    }
+                }
+            }
+        }
+        if running == 0 {
+            break;
+        }
+        let joined = tokio::select! {
+            joined = tasks.join_next() => joined,
+            changed = interrupt.changed(), if !finished.interrupted => {
+                if changed.is_err() {
+                    // The sender is gone: no interrupt can come any more.
+                    tasks.join_next().await
+                } else {
+                    continue;
+                }
+            }
+        };
+        let Some(joined) = joined else { break };
+        running -= 1;
+        // Step tasks catch their panics and are never aborted, so a join error cannot
+        // name its step; such a step is reported below as unfinished.
+        let Ok((i, end)) = joined else { continue };
+        let step = &steps[i];
+        match end {
+            End::Done(detail) => {
+                state[i] = State::Done;
+                finished.done += 1;
+                ctx.reporter.event(event_for(step, Phase::Done { detail }));
+            }
+            End::Failed(reason, logs) => {
+                state[i] = State::NotDone(step.container.clone());
+                finished.failed += 1;
+                ctx.reporter
+                    .event(event_for(step, Phase::Failed { reason, logs }));
+            }
+        }
+    }
+    for (i, step) in steps.iter().enumerate() {
+        if state[i] == State::Running {
+            finished.failed += 1;
+            ctx.reporter.event(event_for(
+                step,
+                Phase::Failed {
+                    reason: "internal error: the step ended without a result".into(),
+                    logs: Vec::new(),
+                },
+            ));
+        } else if state[i] == State::Pending {
+            finished.skipped += 1;
+            finished.interrupted = true;
+            ctx.reporter.event(event_for(
+                step,
+                Phase::Skipped {
+                    reason: "interrupted".into(),
+                },
+            ));
+        }
+    }
+    finished
+}
+
+/// Runs one step and, when it fails on an existing container, fetches its last logs.
+async fn run_step(ctx: &Ctx, step: &Step, index: usize) -> End {
+    let Some(inst) = ctx.env.instance(&step.container) else {
+        return End::Failed(format!("unknown container {}", step.container), Vec::new());
+    };
+    let ship = match ctx.ships.get(&inst.ship) {
+        Ok(ship) => ship.clone(),
+        Err(e) => return End::Failed(e.to_string(), Vec::new()),
+    };
+    let result = match ctx.action {
+        Action::Start => start(ctx, inst, &ship, ctx.options.refresh_images).await,
+        Action::Stop => stop(ctx, inst, &ship, false).await,
+        Action::Kill => stop(ctx, inst, &ship, true).await,
+        Action::Restart => restart(ctx, inst, &ship, index).await,
+        Action::Clean => clean(ctx, inst, &ship).await,
+        Action::Pull => pull(ctx, inst, &ship).await.map(|()| "pulled".to_owned()),
+        Action::Status => Ok(String::new()),
+    };
+    match result {
+        Ok(detail) => End::Done(detail),
+        Err(Failure { reason, logs: true }) => {
+            let logs = match ship
+                .logs(&inst.name, LogTail::Last(FAILED_LOG_LINES as u64))
+                .await
+            {
+                Ok(lines) => lines.into_iter().map(|l| l.text).collect(),
+                Err(_) => Vec::new(),
+            };
+            End::Failed(reason, logs)
+        }
+        Err(Failure {
+            reason,
+            logs: false,
+        }) => End::Failed(reason, Vec::new()),
+    }
+}
+
+/// Why a step failed, and whether the container's logs tell more.
+struct Failure {
+    reason: String,
+    logs: bool,
+}
+
+fn fail(reason: impl std::fmt::Display) -> Failure {
+    Failure {
+        reason: reason.to_string(),
+        logs: false,
+    }
+}
+
+fn fail_with_logs(reason: impl std::fmt::Display) -> Failure {
+    Failure {
+        reason: reason.to_string(),
+        logs: true,
+    }
+}
+
+fn target<'a>(ctx: &'a Ctx, inst: &'a Instance, ship: &'a Ship) -> Target<'a> {
+    Target {
+        instance: inst,
+        ship_ip: ctx.env.ship(&inst.ship).map_or("", |s| s.ip.as_str()),
+        ship: Some(ship),
+    }
+}
+
+fn check_names(checks: &[Check]) -> String {
+    checks
+        .iter()
+        .map(lifecycle::describe)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Runs `checks` while re-checking every second that the container is (`running`)
+/// or is not (`!running`) running; the checks fail as soon as it is not so.
+async fn checks_while(
+    ctx: &Ctx,
+    inst: &Instance,
+    ship: &Ship,
+    checks: &[Check],
+    running: bool,
+) -> Result<(), String> {
+    let watch = async {
+        loop {
+            tokio::time::sleep(STATE_RECHECK).await;
+            match ship.inspect(&inst.name).await {
+                Ok(Some(info)) if info.state.running == running => {}
+                Ok(Some(info)) if running => {
+                    return format!(
+                        "the container stopped (exit status {})",
+                        info.state.exit_code.unwrap_or(-1)
+                    );
+                }
+                Ok(Some(_)) => return "the container is running again".to_owned(),
+                Ok(None) if running => return "the container disappeared".to_owned(),
+                Ok(None) => {}
+                // A daemon hiccup is not the container's state: keep checking.
+                Err(_) => {}
+            }
+        }
+    };
+    tokio::select! {
+        r = lifecycle::run_all(checks, target(ctx, inst, ship)) => r,
+        reason = watch => Err(reason),
+    }
+}
+
+/// Waits until the container is (or is not) running, polling fast then slower.
+async fn wait_state(
+    ship: &Ship,
+    name: &str,
+    running: bool,
+    within: Duration,
+) -> Result<(), String> {
+    let deadline = Instant::now() + within;
+    let mut pause = Duration::from_millis(20);
+    loop {
+        let last = match ship.inspect(name).await {
+            Ok(Some(info)) if info.state.running == running => return Ok(()),
+            Ok(Some(info)) if running => {
+                let why = format!(
+                    "the container is not running (status {}, exit status {})",
+                    info.state.status,
+                    info.state.exit_code.unwrap_or(-1)
+                );
+                // Exited for good (no restart under way): no point in waiting.
+                if matches!(info.state.status.as_str(), "exited" | "dead") {
+                    return Err(why);
+                }
+                why
+            }
+            Ok(Some(_)) => "the container is still running".to_owned(),
+            Ok(None) if !running => return Ok(()),
+            Ok(None) => "the container does not exist".to_owned(),
+            Err(e) => e.to_string(),
+        };
+        if Instant::now() >= deadline {
+            return Err(last);
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(500));
+    }
+}
+
+fn up_for(started_at: Option<&str>) -> String {
+    match started_at.and_then(|s| crate::observe::time::since(s, crate::observe::time::now_secs()))
+    {
+        Some(d) => format!("up for {}", crate::output::uptime(d)),
+        None => "up".to_owned(),
+    }
+}
+
+async fn start(ctx: &Ctx, inst: &Instance, ship: &Ship, refresh: bool) -> Result<String, Failure> {
+    let name = &inst.name;
+    let existing = ship.inspect(name).await.map_err(fail)?;
+    if let Some(info) = &existing {
+        if info.state.running {
+            return Ok(up_for(info.state.started_at.as_deref()));
+        }
+    }
+    let pre = &inst.lifecycle.pre_start;
+    if !pre.is_empty() {
+        ctx.emit(inst, Phase::PreChecks);
+        lifecycle::run_all(pre, target(ctx, inst, ship))
+            .await
+            .map_err(|e| fail(format!("pre-start checks failed: {e}")))?;
+    }
+    let reuse = ctx.options.reuse && existing.is_some();
+    if !reuse {
+        let spec = resolve::container_spec(&ctx.env, inst).map_err(fail)?;
+        if existing.is_some() {
+            ctx.emit(inst, Phase::Removing);
+            ship.remove(name).await.map_err(fail)?;
+        }
+        if refresh || !ship.image_present(&inst.image).await.map_err(fail)? {
+            pull(ctx, inst, ship).await?;
+        }
+        ctx.emit(inst, Phase::Creating);
+        ship.create(&spec).await.map_err(fail)?;
+    }
+    ctx.emit(inst, Phase::Starting);
+    ship.start(name).await.map_err(fail_with_logs)?;
+    wait_state(ship, name, true, STATE_WAIT)
+        .await
+        .map_err(|e| fail_with_logs(format!("container did not start: {e}")))?;
+    let running = &inst.lifecycle.running;
+    if !running.is_empty() {
+        ctx.emit(
+            inst,
+            Phase::Checking {
+                check: check_names(running),
+            },
+        );
+        checks_while(ctx, inst, ship, running, true)
+            .await
+            .map_err(|e| fail_with_logs(format!("running checks failed: {e}")))?;
+    }
+    Ok(if reuse { "started (reused)" } else { "started" }.to_owned())
+}
+
+async fn stop(ctx: &Ctx, inst: &Instance, ship: &Ship, kill: bool) -> Result<String, Failure> {
+    let name = &inst.name;
+    match ship.inspect(name).await.map_err(fail)? {
+        None => return Ok("absent".to_owned()),
+        Some(info) if !info.state.running => return Ok("down".to_owned()),
+        Some(_) => {}
+    }
+    let pre = &inst.lifecycle.pre_stop;
+    if !kill && !pre.is_empty() {
+        ctx.emit(inst, Phase::PreChecks);
+        lifecycle::run_all(pre, target(ctx, inst, ship))
+            .await
+            .map_err(|e| fail(format!("pre-stop checks failed: {e}")))?;
+    }
+    if kill {
+        ctx.emit(inst, Phase::Killing);
+        ship.kill(name).await.map_err(fail_with_logs)?;
+    } else {
+        ctx.emit(inst, Phase::Stopping);
+        let secs = u32::try_from(inst.stop_timeout).unwrap_or(u32::MAX);
+        ship.stop(name, secs).await.map_err(fail_with_logs)?;
+    }
+    let stopped = &inst.lifecycle.stopped;
+    if stopped.is_empty() {
+        wait_state(ship, name, false, STATE_WAIT)
+            .await
+            .map_err(|e| fail_with_logs(format!("container did not stop: {e}")))?;
+    } else {
+        ctx.emit(
+            inst,
+            Phase::Checking {
+                check: check_names(stopped),
+            },
+        );
+        checks_while(ctx, inst, ship, stopped, false)
+            .await
+            .map_err(|e| fail_with_logs(format!("stopped checks failed: {e}")))?;
+    }
+    Ok(if kill { "killed" } else { "stopped" }.to_owned())
+}
+
+async fn restart(ctx: &Ctx, inst: &Instance, ship: &Ship, index: usize) -> Result<String, Failure> {
+    if ctx.options.refresh_images {
+        pull(ctx, inst, ship).await?;
+    }
+    if ctx.options.only_if_changed {
+        if let Some(info) = ship.inspect(&inst.name).await.map_err(fail)? {
+            if info.state.running {
+                let current = ship.image_info(&inst.image).await.map_err(fail)?;
+                if current.is_some_and(|i| i.id == info.image_id) {
+                    return Ok("up to date".to_owned());
+                }
+            }
+        }
+    }
+    if index > 0 && !ctx.options.step_delay.is_zero() {
+        tokio::time::sleep(ctx.options.step_delay).await;
+    }
+    stop(ctx, inst, ship, false).await?;
+    if !ctx.options.stop_start_delay.is_zero() {
+        tokio::time::sleep(ctx.options.stop_start_delay).await;
+    }
+    start(ctx, inst, ship, false).await?;
+    Ok("restarted".to_owned())
+}
+
+async fn clean(ctx: &Ctx, inst: &Instance, ship: &Ship) -> Result<String, Failure> {
+    match ship.inspect(&inst.name).await.map_err(fail)? {
+        None => Ok("absent".to_owned()),
+        Some(info) if info.state.running => Ok("running, left alone".to_owned()),
+        Some(_) => {
+            ctx.emit(inst, Phase::Removing);
+            ship.remove(&inst.name).await.map_err(fail)?;
+            Ok("removed".to_owned())
+        }
+    }
+}
+
+/// Pulls the instance's image with the registry credentials that apply, reporting the
+/// mean progress of its layers (a layer counts 100% once downloaded).
+async fn pull(ctx: &Ctx, inst: &Instance, ship: &Ship) -> Result<(), Failure> {
+    ctx.emit(inst, Phase::Pulling { percent: None });
+    let auth = resolve::registry_auth(&ctx.env, &inst.image, ctx.options.docker_config.as_deref());
+    let mut layers: HashMap<String, f64> = HashMap::new();
+    let mut shown: Option<u32> = None;
+    let mut on_event = |e: &PullEvent| {
+        let Some(layer) = &e.layer else { return };
+        let percent = match e.status.as_str() {
+            "Download complete" | "Pull complete" | "Already exists" => 100.0,
+            _ => match (e.current, e.total) {
+                (Some(c), Some(t)) if t > 0 => (c as f64 / t as f64 * 100.0).min(100.0),
+                _ => return,
+            },
+        };
+        layers.insert(layer.clone(), percent);
+        let mean = layers.values().sum::<f64>() / layers.len() as f64;
+        let whole = mean as u32;
+        if shown != Some(whole) {
+            shown = Some(whole);
+            ctx.emit(
+                inst,
+                Phase::Pulling {
+                    percent: Some(mean),
+                },
+            );
+        }
+    };
+    ship.pull(&inst.image, auth.as_ref(), &mut on_event)
+        .await
+        .map_err(fail)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::config::{self, Source};
+    use crate::connect::ConnectError;
+    use crate::plan::Request;
+
+    #[derive(Default)]
+    struct Record(Mutex<Vec<Event>>);
+
+    impl Reporter for Record {
+        fn event(&self, event: Event) {
+            self.0.lock().unwrap().push(event);
+        }
+    }
+
+    impl Record {
+        /// The final phase of every container.
+        fn finals(&self) -> HashMap<String, Phase> {
+            self.0
+                .lock()
+                .unwrap()
+                .iter()
+                .map(|e| (e.container.clone(), e.phase.clone()))
+                .collect()
+        }
+    }
+
+    fn env() -> Environment {
+        let dir = std::env::temp_dir().join(format!("maestro-execute-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("maestro.yaml");
+        std::fs::write(
+            &file,
+            r#"
+name: t
+ships:
+  down: {ip: 10.0.0.1, socket_path: /nonexistent/maestro-down.sock}
+services:
+  a: {image: busybox, instances: {a-1: {ship: down}}}
+  b: {image: busybox, requires: [a], instances: {b-1: {ship: down}}}
+  c: {image: busybox, requires: [b], instances: {c-1: {ship: down}}}
+  d: {image: busybox, instances: {d-1: {ship: down}}}
+"#,
+        )
+        .unwrap();
+        let loaded = config::load(&Source::File(file), config::Options { strict: false });
+        let _ = std::fs::remove_dir_all(&dir);
+        loaded.unwrap().environment
+    }
+
+    fn run(interrupted: bool) -> (Finished, HashMap<String, Phase>) {
+        let env = Arc::new(env());
+        let plan = crate::plan::plan(&env, Action::Start, &Request::default()).unwrap();
+        let ships = Ships::from_results([(
+            "down".to_owned(),
+            Err(ConnectError::from(
+                crate::docker::DockerError::Unreachable {
+                    ship: "down".into(),
+                    endpoint: "unix:///nonexistent/maestro-down.sock".into(),
+                    reason: "no such socket".into(),
+                },
+            )),
+        )]);
+        let record = Arc::new(Record::default());
+        let (_tx, rx) = watch::channel(interrupted);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let finished = rt.block_on(execute(
+            env,
+            &plan,
+            Arc::new(ships),
+            Options::default(),
+            record.clone(),
+            rx,
+        ));
+        (finished, record.finals())
+    }
+
+    #[test]
+    fn a_failure_skips_its_dependents_transitively_and_nothing_else() {
+        let (finished, finals) = run(false);
+        assert_eq!(
+            finished,
+            Finished {
+                done: 0,
+                failed: 2,
+                skipped: 2,
+                interrupted: false
+            }
+        );
+        let reason = "ship down: cannot reach the Docker daemon at \
+                      unix:///nonexistent/maestro-down.sock: no such socket"
+            .to_owned();
+        assert_eq!(
+            finals["a-1"],
+            Phase::Failed {
+                reason: reason.clone(),
+                logs: vec![]
+            }
+        );
+        assert_eq!(
+            finals["d-1"],
+            Phase::Failed {
+                reason,
+                logs: vec![]
+            }
+        );
+        for c in ["b-1", "c-1"] {
+            assert_eq!(
+                finals[c],
+                Phase::Skipped {
+                    reason: "a-1 failed".into()
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn an_interrupt_before_the_first_step_skips_everything() {
+        let (finished, finals) = run(true);
+        assert!(finished.interrupted && !finished.ok());
+        assert_eq!(finished.skipped, 4);
+        assert!(finals.values().all(|p| *p
+            == Phase::Skipped {
+                reason: "interrupted".into()
+            }));
+    }
+}

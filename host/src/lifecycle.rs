@@ -1,0 +1,667 @@
+//! Lifecycle checks (`pre-start`, `running`, `pre-stop`, `stopped`; reference §7).
+//!
+//! Each check polls until it passes or its deadline passes, and fails with the reason
+//! of its last attempt. Deadlines are MaestroNG's (`tcp` `max_wait` seconds, `http`
+//! `max_wait` seconds, `exec`/`rexec` `attempts` tries one second apart), but the polls
+//! start fast (50 ms, doubling up to 1 s) so a service ready in 100 ms is not held for
+//! a second. All checks of a state run at the same time and all must pass.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use tokio::io::AsyncWriteExt;
+
+use crate::config::model::{Check, ExecEnvFrom, HttpPort, Instance};
+use crate::docker::Ship;
+use crate::shlex;
+use crate::spec::TlsSettings;
+
+/// First pause between two attempts of a check.
+const FIRST_POLL: Duration = Duration::from_millis(50);
+/// Longest pause between two attempts (MaestroNG's fixed pause).
+const MAX_POLL: Duration = Duration::from_secs(1);
+/// How long one TCP connection attempt may take (MaestroNG: 1 s).
+const TCP_CONNECT: Duration = Duration::from_secs(1);
+
+/// What a check is run against.
+#[derive(Clone, Copy)]
+pub struct Target<'a> {
+    /// The container.
+    pub instance: &'a Instance,
+    /// Its ship's `ip` (the address checks connect to).
+    pub ship_ip: &'a str,
+    /// Its connected daemon (for `rexec`); `None` when not connected.
+    pub ship: Option<&'a Ship>,
+}
+
+/// A short name for a check, e.g. `tcp port client`, for progress and messages.
+pub fn describe(check: &Check) -> String {
+    match check {
+        Check::Tcp { port, .. } => format!("tcp port {port}"),
+        Check::Http { port, path, .. } => match port {
+            HttpPort::Named(p) => format!("http port {p} {path}"),
+            HttpPort::Number(n) => format!("http port {n} {path}"),
+        },
+        Check::Exec { command, .. } => format!("exec {command:?}"),
+        Check::Rexec { command, .. } => format!("rexec {command:?}"),
+        Check::Sleep { wait } => format!("sleep {wait}s"),
+    }
+}
+
+/// Runs every check at once; `Ok` when all pass, else the reasons of those that
+/// failed, joined with `; `.
+pub async fn run_all(checks: &[Check], target: Target<'_>) -> Result<(), String> {
+    let results = futures_util::future::join_all(checks.iter().map(|c| run(c, target))).await;
+    let failures: Vec<String> = results.into_iter().filter_map(Result::err).collect();
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(failures.join("; "))
+    }
+}
+
+/// Runs one check until it passes or its deadline passes.
+pub async fn run(check: &Check, target: Target<'_>) -> Result<(), String> {
+    let what = describe(check);
+    let result = match check {
+        Check::Tcp { port, max_wait } => tcp(target, port, *max_wait).await,
+        Check::Http {
+            port,
+            host,
+            match_regex,
+            path,
+            scheme,
+            method,
+            max_wait,
+            requests_options,
+        } => {
+            let request = HttpRequest {
+                port,
+                host: host.as_deref(),
+                match_regex: match_regex.as_deref(),
+                path,
+                scheme,
+                method,
+                max_wait: *max_wait,
+                options: requests_options,
+            };
+            http(target, &request).await
+        }
+        Check::Exec {
+            command,
+            attempts,
+            envfrom,
+        } => exec(target, command, *attempts, *envfrom).await,
+        Check::Rexec { command, attempts } => rexec(target, command, *attempts).await,
+        Check::Sleep { wait } => {
+            let secs = if wait.is_finite() && *wait > 0.0 {
+                *wait
+            } else {
+                0.0
+            };
+            tokio::time::sleep(Duration::from_secs_f64(secs.min(1e9))).await;
+            Ok(())
+        }
+    };
+    result.map_err(|reason| format!("{what}: {reason}"))
+}
+
+/// Retries `attempt` until it succeeds or `window` has passed since the first try
+/// (one try at least), pausing 50 ms, 100 ms, ... up to 1 s in between. The error is
+/// the last attempt's.
+async fn poll<F, Fut>(window: Duration, mut attempt: F) -> Result<(), String>
+where
+    F: FnMut(Duration) -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    let deadline = Instant::now() + window;
+    let mut pause = FIRST_POLL;
+    loop {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let err = match attempt(remaining).await {
+            Ok(()) => return Ok(()),
+            Err(e) => e,
+        };
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Err(err);
+        }
+        tokio::time::sleep(pause.min(remaining)).await;
+        pause = (pause * 2).min(MAX_POLL);
+    }
+}
+
+async fn tcp(target: Target<'_>, port_name: &str, max_wait: u64) -> Result<(), String> {
+    let port = target.instance.port(port_name).ok_or_else(|| {
+        format!(
+            "port {port_name} is not defined by {}",
+            target.instance.name
+        )
+    })?;
+    let number = u16::try_from(port.external.start)
+        .map_err(|_| format!("port {} is out of range", port.external.start))?;
+    let host = target.ship_ip.to_owned();
+    // MaestroNG: `attempts = max_wait or 180`.
+    let max_wait = if max_wait == 0 { 180 } else { max_wait };
+    let window = Duration::from_secs(max_wait);
+    poll(window, |remaining| {
+        let host = host.clone();
+        async move {
+            let limit = TCP_CONNECT.min(remaining.max(Duration::from_millis(200)));
+            match tokio::time::timeout(
+                limit,
+                tokio::net::TcpStream::connect((host.as_str(), number)),
+            )
+            .await
+            {
+                Ok(Ok(_)) => Ok(()),
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(_) => Err(format!("no answer within {}ms", limit.as_millis())),
+            }
+        }
+    })
+    .await
+    .map_err(|e| format!("no connection to {host}:{number} within {max_wait}s (last: {e})"))
+}
+
+struct HttpRequest<'a> {
+    port: &'a HttpPort,
+    host: Option<&'a str>,
+    match_regex: Option<&'a str>,
+    path: &'a str,
+    scheme: &'a str,
+    method: &'a str,
+    max_wait: u64,
+    options: &'a serde_json::Value,
+}
+
+/// `requests_options` this implementation understands: `verify` (bool) and `timeout`
+/// (seconds, or `[connect, read]`, of which the sum bounds a request).
+fn http_options(options: &serde_json::Value) -> (bool, Option<Duration>) {
+    let verify = options
+        .get("verify")
+        .and_then(serde_json::Value::as_bool)
+        .unwrap_or(true);
+    let secs = |v: &serde_json::Value| v.as_f64().filter(|s| s.is_finite() && *s > 0.0);
+    let timeout = match options.get("timeout") {
+        Some(serde_json::Value::Array(parts)) => {
+            let total: f64 = parts.iter().filter_map(secs).sum();
+            (total > 0.0).then(|| Duration::from_secs_f64(total.min(1e9)))
+        }
+        Some(v) => secs(v).map(|s| Duration::from_secs_f64(s.min(1e9))),
+        None => None,
+    };
+    (verify, timeout)
+}
+
+async fn http(target: Target<'_>, req: &HttpRequest<'_>) -> Result<(), String> {
+    let port = match req.port {
+        HttpPort::Number(n) => *n,
+        HttpPort::Named(name) => {
+            target
+                .instance
+                .port(name)
+                .ok_or_else(|| format!("port {name} is not defined by {}", target.instance.name))?
+                .external
+                .start
+        }
+    };
+    let host = req.host.unwrap_or(target.ship_ip);
+    let authority = if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
+    let scheme = req.scheme.to_ascii_lowercase();
+    let url = format!("{scheme}://{authority}{}", req.path);
+    let uri: hyper::Uri = url.parse().map_err(|e| format!("invalid URL {url}: {e}"))?;
+    let method = hyper::Method::from_bytes(req.method.to_ascii_uppercase().as_bytes())
+        .map_err(|_| format!("invalid HTTP method {:?}", req.method))?;
+    let regex = match req.match_regex {
+        Some(r) => Some(
+            regex::Regex::new(&format!("(?s){r}"))
+                .map_err(|e| format!("invalid match_regex {r:?}: {e}"))?,
+        ),
+        None => None,
+    };
+    let (verify, timeout) = http_options(req.options);
+    let tls = crate::docker::tls_client_config(&TlsSettings {
+        verify,
+        ..TlsSettings::default()
+    })?;
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .build();
+    let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
+    let max_wait = req.max_wait;
+    poll(Duration::from_secs(max_wait), |remaining| {
+        let request = hyper::Request::builder()
+            .method(method.clone())
+            .uri(uri.clone())
+            .header(hyper::header::USER_AGENT, "maestro")
+            .body(Empty::<Bytes>::new());
+        let client = client.clone();
+        let regex = regex.clone();
+        async move {
+            let request = request.map_err(|e| e.to_string())?;
+            let limit = timeout.unwrap_or(remaining).max(Duration::from_millis(500));
+            let exchange = async {
+                let response = client.request(request).await.map_err(|e| chain(&e))?;
+                let status = response.status();
+                let body = response
+                    .into_body()
+                    .collect()
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .to_bytes();
+                Ok::<_, String>((status, body))
+            };
+            let (status, body) = tokio::time::timeout(limit, exchange)
+                .await
+                .map_err(|_| format!("no answer within {}ms", limit.as_millis()))??;
+            match &regex {
+                Some(re) if re.is_match(&String::from_utf8_lossy(&body)) => Ok(()),
+                Some(re) => Err(format!(
+                    "status {status}, body does not match {:?}",
+                    re.as_str()
+                )),
+                None if status == hyper::StatusCode::OK => Ok(()),
+                None => Err(format!("status {status}")),
+            }
+        }
+    })
+    .await
+    .map_err(|e| format!("{url} did not succeed within {max_wait}s (last: {e})"))
+}
+
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut cur = err.source();
+    while let Some(e) = cur {
+        let s = e.to_string();
+        if !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+        cur = e.source();
+    }
+    parts.join(": ")
+}
+
+/// The window of `attempts` tries one second apart.
+fn attempts_window(attempts: u64) -> Duration {
+    Duration::from_secs(attempts.saturating_sub(1))
+}
+
+/// The container's environment as plain strings (a variable without value is empty).
+fn container_env(instance: &Instance) -> BTreeMap<String, String> {
+    instance
+        .env
+        .iter()
+        .map(|v| (v.name.clone(), v.value.clone().unwrap_or_default()))
+        .collect()
+}
+
+fn last_line(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes)
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+        .to_owned()
+}
+
+async fn exec(
+    target: Target<'_>,
+    command: &str,
+    attempts: u64,
+    envfrom: ExecEnvFrom,
+) -> Result<(), String> {
+    let argv = shlex::split(command).map_err(|e| format!("cannot split the command: {e}"))?;
+    let Some((program, args)) = argv.split_first() else {
+        return Err("empty command".into());
+    };
+    let env = container_env(target.instance);
+    let stdin_json = match envfrom {
+        ExecEnvFrom::Env => None,
+        ExecEnvFrom::Stdin => {
+            let mut all: BTreeMap<String, String> = std::env::vars().collect();
+            all.extend(env.clone());
+            Some(serde_json::to_vec(&all).map_err(|e| e.to_string())?)
+        }
+    };
+    poll(attempts_window(attempts), |_| {
+        let mut cmd = tokio::process::Command::new(program);
+        cmd.args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true);
+        match &stdin_json {
+            None => {
+                cmd.envs(&env).stdin(std::process::Stdio::null());
+            }
+            Some(_) => {
+                cmd.stdin(std::process::Stdio::piped());
+            }
+        }
+        let input = stdin_json.clone();
+        async move {
+            let mut child = cmd
+                .spawn()
+                .map_err(|e| format!("cannot run {program}: {e}"))?;
+            if let (Some(input), Some(mut stdin)) = (input, child.stdin.take()) {
+                // A command that does not read its input is not an error.
+                let _ = stdin.write_all(&input).await;
+                drop(stdin);
+            }
+            let out = child.wait_with_output().await.map_err(|e| e.to_string())?;
+            if out.status.success() {
+                return Ok(());
+            }
+            let line = last_line(&out.stderr);
+            let line = if line.is_empty() {
+                last_line(&out.stdout)
+            } else {
+                line
+            };
+            Err(match (out.status.code(), line.is_empty()) {
+                (Some(c), true) => format!("exit status {c}"),
+                (Some(c), false) => format!("exit status {c}: {line}"),
+                (None, _) => format!("ended by {}", out.status),
+            })
+        }
+    })
+    .await
+    .map_err(|e| format!("failed {attempts} time(s); last: {e}"))
+}
+
+async fn rexec(target: Target<'_>, command: &str, attempts: u64) -> Result<(), String> {
+    let argv = shlex::split(command).map_err(|e| format!("cannot split the command: {e}"))?;
+    if argv.is_empty() {
+        return Err("empty command".into());
+    }
+    let ship = target
+        .ship
+        .ok_or_else(|| "the container's ship is not connected".to_owned())?;
+    let name = &target.instance.name;
+    poll(attempts_window(attempts), |_| {
+        let argv = argv.clone();
+        async move {
+            let outcome = ship.exec(name, &argv).await.map_err(|e| e.to_string())?;
+            if outcome.exit_code == 0 {
+                return Ok(());
+            }
+            let line = outcome
+                .output
+                .iter()
+                .rev()
+                .find(|l| !l.text.trim().is_empty())
+                .map(|l| l.text.trim().to_owned());
+            Err(match line {
+                Some(l) => format!("exit status {}: {l}", outcome.exit_code),
+                None => format!("exit status {}", outcome.exit_code),
+            })
+        }
+    })
+    .await
+    .map_err(|e| format!("failed {attempts} time(s); last: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::model::{EnvVar, Port, PortRange, Protocol};
+
+    fn instance(ports: &[(&str, u32)]) -> Instance {
+        Instance {
+            name: "c1".into(),
+            service: "s".into(),
+            ship: "ship".into(),
+            image: "img".into(),
+            command: None,
+            ports: ports
+                .iter()
+                .map(|(n, p)| Port {
+                    name: (*n).into(),
+                    exposed: PortRange {
+                        start: *p,
+                        end: None,
+                    },
+                    external: PortRange {
+                        start: *p,
+                        end: None,
+                    },
+                    protocol: Protocol::Tcp,
+                    host_ip: "0.0.0.0".into(),
+                })
+                .collect(),
+            env: vec![EnvVar {
+                name: "CHECK_VAR".into(),
+                value: Some("from-container".into()),
+            }],
+            volumes: vec![],
+            container_volumes: vec![],
+            volumes_from: vec![],
+            links: vec![],
+            username: None,
+            privileged: false,
+            cap_add: vec![],
+            cap_drop: vec![],
+            extra_hosts: vec![],
+            net: None,
+            restart: Default::default(),
+            dns: None,
+            stop_timeout: 10,
+            limits: Default::default(),
+            log: None,
+            lxc_conf: vec![],
+            workdir: None,
+            security_opt: None,
+            ulimits: vec![],
+            labels: vec![],
+            lifecycle: Default::default(),
+        }
+    }
+
+    fn target(inst: &Instance) -> Target<'_> {
+        Target {
+            instance: inst,
+            ship_ip: "127.0.0.1",
+            ship: None,
+        }
+    }
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    /// Serves `response` to every connection on a local port, after `delay`.
+    async fn serve(response: &'static str, delay: Duration) -> u16 {
+        tokio::time::sleep(Duration::ZERO).await;
+        let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = std_listener.local_addr().unwrap().port();
+        drop(std_listener);
+        tokio::spawn(async move {
+            tokio::time::sleep(delay).await;
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+                .await
+                .unwrap();
+            loop {
+                let Ok((mut s, _)) = listener.accept().await else {
+                    return;
+                };
+                tokio::spawn(async move {
+                    use tokio::io::AsyncReadExt;
+                    let mut buf = [0u8; 1024];
+                    let _ = s.read(&mut buf).await;
+                    let _ = s.write_all(response.as_bytes()).await;
+                });
+            }
+        });
+        port
+    }
+
+    #[test]
+    fn tcp_passes_soon_after_the_port_opens() {
+        rt().block_on(async {
+            let port = serve("", Duration::from_millis(100)).await;
+            let inst = instance(&[("p", u32::from(port))]);
+            let t0 = Instant::now();
+            run(
+                &Check::Tcp {
+                    port: "p".into(),
+                    max_wait: 5,
+                },
+                target(&inst),
+            )
+            .await
+            .unwrap();
+            assert!(
+                t0.elapsed() < Duration::from_millis(600),
+                "{:?}",
+                t0.elapsed()
+            );
+        });
+    }
+
+    #[test]
+    fn tcp_fails_after_max_wait_with_its_reason() {
+        rt().block_on(async {
+            let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            let port = free.local_addr().unwrap().port();
+            drop(free);
+            let inst = instance(&[("p", u32::from(port))]);
+            let t0 = Instant::now();
+            let err = run(
+                &Check::Tcp {
+                    port: "p".into(),
+                    max_wait: 1,
+                },
+                target(&inst),
+            )
+            .await
+            .unwrap_err();
+            let took = t0.elapsed();
+            assert!(
+                took >= Duration::from_secs(1) && took < Duration::from_secs(3),
+                "{took:?}"
+            );
+            assert!(
+                err.starts_with(&format!(
+                    "tcp port p: no connection to 127.0.0.1:{port} within 1s"
+                )),
+                "{err}"
+            );
+        });
+    }
+
+    fn http_check(port: u32, regex: Option<&str>, max_wait: u64) -> Check {
+        Check::Http {
+            port: HttpPort::Number(port),
+            host: None,
+            match_regex: regex.map(str::to_owned),
+            path: "/health".into(),
+            scheme: "http".into(),
+            method: "get".into(),
+            max_wait,
+            requests_options: serde_json::json!({"timeout": 2}),
+        }
+    }
+
+    #[test]
+    fn http_checks_status_or_regex() {
+        rt().block_on(async {
+            let ok = serve(
+                "HTTP/1.1 200 OK\r\nContent-Length: 11\r\nConnection: close\r\n\r\nall\nis well",
+                Duration::ZERO,
+            )
+            .await;
+            let inst = instance(&[]);
+            run(&http_check(u32::from(ok), None, 2), target(&inst))
+                .await
+                .unwrap();
+            run(&http_check(u32::from(ok), Some("all.is"), 2), target(&inst))
+                .await
+                .unwrap();
+            let err = run(&http_check(u32::from(ok), Some("^nope"), 1), target(&inst))
+                .await
+                .unwrap_err();
+            assert!(err.contains("body does not match"), "{err}");
+            let bad = serve(
+                "HTTP/1.1 503 Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                Duration::ZERO,
+            )
+            .await;
+            let err = run(&http_check(u32::from(bad), None, 1), target(&inst))
+                .await
+                .unwrap_err();
+            assert!(err.contains("status 503"), "{err}");
+            assert!(err.starts_with("http port"), "{err}");
+        });
+    }
+
+    #[test]
+    fn exec_sees_the_container_env_and_counts_attempts() {
+        rt().block_on(async {
+            let inst = instance(&[]);
+            let ok = Check::Exec {
+                command: r#"sh -c 'test "$CHECK_VAR" = from-container'"#.into(),
+                attempts: 1,
+                envfrom: ExecEnvFrom::Env,
+            };
+            run(&ok, target(&inst)).await.unwrap();
+            let stdin = Check::Exec {
+                command: r#"sh -c 'grep -q "\"CHECK_VAR\":\"from-container\""'"#.into(),
+                attempts: 1,
+                envfrom: ExecEnvFrom::Stdin,
+            };
+            run(&stdin, target(&inst)).await.unwrap();
+            let fail = Check::Exec {
+                command: "sh -c 'echo broken >&2; exit 3'".into(),
+                attempts: 2,
+                envfrom: ExecEnvFrom::Env,
+            };
+            let err = run(&fail, target(&inst)).await.unwrap_err();
+            assert!(err.ends_with("exit status 3: broken"), "{err}");
+        });
+    }
+
+    #[test]
+    fn all_checks_run_together_and_report_each_failure() {
+        rt().block_on(async {
+            let inst = instance(&[]);
+            let t0 = Instant::now();
+            let checks = [
+                Check::Sleep { wait: 0.3 },
+                Check::Sleep { wait: 0.3 },
+                Check::Exec {
+                    command: "false".into(),
+                    attempts: 1,
+                    envfrom: ExecEnvFrom::Env,
+                },
+            ];
+            let err = run_all(&checks, target(&inst)).await.unwrap_err();
+            assert!(t0.elapsed() < Duration::from_millis(550));
+            assert_eq!(err, "exec \"false\": failed 1 time(s); last: exit status 1");
+            run_all(&checks[..2], target(&inst)).await.unwrap();
+        });
+    }
+
+    #[test]
+    fn options_parse() {
+        assert_eq!(
+            http_options(&serde_json::json!({"verify": false, "timeout": [1, 2.5]})),
+            (false, Some(Duration::from_secs_f64(3.5)))
+        );
+        assert_eq!(http_options(&serde_json::json!({})), (true, None));
+    }
+}

@@ -1,0 +1,446 @@
+//! From the model to the plain data the Docker layer consumes: a [`ContainerSpec`] per
+//! instance and the [`RegistryAuth`] for an image. Pure (the Docker client
+//! configuration is passed in as text), so every mapping is unit-tested here.
+
+use std::collections::BTreeMap;
+
+use crate::config::model::{Command, Environment, Instance, RestartName};
+use crate::shlex::{self, SplitError};
+use crate::spec::{
+    ContainerSpec, HostPort, LogConfig, RegistryAuth, RestartPolicy, RestartPolicyName,
+    RetryPolicy, Secret, Ulimit, labels,
+};
+
+/// Why an instance cannot be turned into a container spec.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveError {
+    /// The string `command` cannot be split into words.
+    #[error("container {container}: cannot split command {command:?}: {reason}")]
+    Command {
+        /// Container name.
+        container: String,
+        /// The command as written.
+        command: String,
+        /// Why.
+        reason: SplitError,
+    },
+}
+
+/// The container MaestroNG 0.8.3 would create for `inst` (reference §4, create call),
+/// plus maestro's own labels ([`labels`]), which win over user labels of the same key.
+pub fn container_spec(env: &Environment, inst: &Instance) -> Result<ContainerSpec, ResolveError> {
+    let command = match &inst.command {
+        None => None,
+        Some(Command::Argv(argv)) => Some(argv.clone()),
+        Some(Command::Shell(line)) => {
+            Some(shlex::split(line).map_err(|reason| ResolveError::Command {
+                container: inst.name.clone(),
+                command: line.clone(),
+                reason,
+            })?)
+        }
+    };
+
+    let mut exposed_ports: Vec<String> = Vec::new();
+    let mut port_bindings: BTreeMap<String, Vec<HostPort>> = BTreeMap::new();
+    for port in &inst.ports {
+        let exposed = port.exposed_spec();
+        if !exposed_ports.contains(&exposed) {
+            exposed_ports.push(exposed.clone());
+        }
+        port_bindings.entry(exposed).or_default().push(HostPort {
+            host_ip: port.host_ip.clone(),
+            host_port: port.host_port(),
+        });
+    }
+
+    let mut all_labels: BTreeMap<String, String> = inst.labels.iter().cloned().collect();
+    all_labels.insert(labels::ENVIRONMENT.into(), env.name.clone());
+    all_labels.insert(labels::SERVICE.into(), inst.service.clone());
+    all_labels.insert(labels::INSTANCE.into(), inst.name.clone());
+    all_labels.insert(labels::SHIP.into(), inst.ship.clone());
+
+    Ok(ContainerSpec {
+        name: inst.name.clone(),
+        hostname: inst.hostname().map(str::to_owned),
+        image: inst.image.clone(),
+        env: inst.env.iter().map(|v| v.to_docker()).collect(),
+        command,
+        user: inst.username.clone(),
+        workdir: inst.workdir.clone(),
+        exposed_ports,
+        port_bindings,
+        binds: inst.binds(),
+        container_volumes: inst.container_volumes.clone(),
+        volumes_from: inst.volumes_from.clone(),
+        links: inst
+            .links
+            .iter()
+            .map(|l| format!("{}:{}", l.name, l.alias))
+            .collect(),
+        restart_policy: RestartPolicy {
+            name: match inst.restart.name {
+                RestartName::No => RestartPolicyName::No,
+                RestartName::Always => RestartPolicyName::Always,
+                RestartName::OnFailure => RestartPolicyName::OnFailure,
+                RestartName::UnlessStopped => RestartPolicyName::UnlessStopped,
+            },
+            max_retries: inst.restart.max_retries,
+        },
+        ulimits: inst
+            .ulimits
+            .iter()
+            .filter_map(|u| {
+                let soft = u.soft.or(u.hard)?;
+                Some(Ulimit {
+                    name: u.name.clone(),
+                    soft,
+                    hard: u.hard.unwrap_or(soft),
+                })
+            })
+            .collect(),
+        dns: inst.dns.clone(),
+        extra_hosts: inst
+            .extra_hosts
+            .iter()
+            .map(|h| format!("{}:{}", h.host, h.address))
+            .collect(),
+        labels: all_labels,
+        network_mode: inst.net.clone(),
+        log_config: inst.log.as_ref().map(|l| LogConfig {
+            driver: l.driver.clone(),
+            opts: l.options.iter().cloned().collect(),
+        }),
+        security_opt: inst.security_opt.clone().unwrap_or_default(),
+        cap_add: inst.cap_add.clone(),
+        cap_drop: inst.cap_drop.clone(),
+        privileged: inst.privileged,
+        cpu_shares: inst.limits.cpu_shares,
+        memory: inst.limits.memory,
+        memory_swap: inst.limits.swap,
+        stop_timeout: u32::try_from(inst.stop_timeout).unwrap_or(u32::MAX),
+    })
+}
+
+/// The credentials to pull `image` with, chosen as MaestroNG (and docker-py under it)
+/// chose them: the `registries` entry matching the image (reference §6
+/// `registry_for_container`), its username and password; an entry without username
+/// takes the Docker client configuration's credentials for the entry's host; an image
+/// with no matching entry takes the client configuration's credentials for the image's
+/// registry host, if any. `docker_config` is the text of `~/.docker/config.json`.
+pub fn registry_auth(
+    env: &Environment,
+    image: &str,
+    docker_config: Option<&str>,
+) -> Option<RegistryAuth> {
+    let from_config = |host: &str| docker_config.and_then(|c| config_credentials(c, host));
+    match env.registry_for_image(image) {
+        Some(reg) => {
+            let host = if reg.netloc().is_empty() {
+                reg.name.clone()
+            } else {
+                reg.netloc().to_owned()
+            };
+            let retry = RetryPolicy {
+                attempts: reg.retry.attempts,
+                when: reg.retry.when.clone(),
+                ..RetryPolicy::default()
+            };
+            let (username, password) = match &reg.username {
+                Some(u) => (u.clone(), reg.password.clone().unwrap_or_default()),
+                None => from_config(&host).or_else(|| from_config(&reg.name))?,
+            };
+            Some(RegistryAuth {
+                server_address: host,
+                username,
+                password: Secret::new(password),
+                email: reg.email.clone(),
+                retry,
+            })
+        }
+        None => {
+            let (first, _) = image.split_once('/')?;
+            // Only a first component that names a host is a registry (docker's rule).
+            if !(first.contains('.') || first.contains(':') || first == "localhost") {
+                return None;
+            }
+            let (username, password) = from_config(first)?;
+            Some(RegistryAuth {
+                server_address: first.to_owned(),
+                username,
+                password: Secret::new(password),
+                email: None,
+                retry: RetryPolicy::default(),
+            })
+        }
+    }
+}
+
+/// `user:password` from the `auths` section of a Docker client configuration for
+/// `host` (keys may be written as URLs: `https://host/v1/`).
+fn config_credentials(config: &str, host: &str) -> Option<(String, String)> {
+    let json: serde_json::Value = serde_json::from_str(config).ok()?;
+    let auths = json.get("auths")?.as_object()?;
+    let key_host = |k: &str| -> String {
+        let k = k.split_once("://").map_or(k, |(_, rest)| rest);
+        k.split('/').next().unwrap_or("").to_owned()
+    };
+    let entry = auths.iter().find(|(k, _)| key_host(k) == host)?.1;
+    let encoded = entry.get("auth")?.as_str()?;
+    let decoded = base64_decode(encoded.trim())?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (user, password) = text.split_once(':')?;
+    Some((user.to_owned(), password.to_owned()))
+}
+
+/// Standard base64 (padding optional).
+fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    let value = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let bytes: Vec<u8> = s.bytes().filter(|&b| b != b'=').collect();
+    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
+    for chunk in bytes.chunks(4) {
+        let mut acc = 0u32;
+        for (i, &b) in chunk.iter().enumerate() {
+            acc |= value(b)? << (18 - 6 * i);
+        }
+        let n = match chunk.len() {
+            4 => 3,
+            3 => 2,
+            2 => 1,
+            _ => return None,
+        };
+        for i in 0..n {
+            out.push((acc >> (16 - 8 * i)) as u8);
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{self, Options, Source};
+
+    fn load(yaml: &str) -> Environment {
+        let dir = std::env::temp_dir().join(format!(
+            "maestro-resolve-{}-{}",
+            std::process::id(),
+            yaml.len()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("maestro.yaml");
+        std::fs::write(&file, yaml).unwrap();
+        let loaded = config::load(&Source::File(file), Options { strict: false });
+        let _ = std::fs::remove_dir_all(&dir);
+        loaded.unwrap().environment
+    }
+
+    const FULL: &str = r#"
+name: prod
+registries:
+  reg:
+    registry: http://127.0.0.1:5000/
+    username: alice
+    password: s3cret
+    email: a@example.com
+    retry: {attempts: 2, when: [500]}
+  anon:
+    registry: https://quay.example/v1/
+ships:
+  s1: {ip: 10.0.0.1, docker_port: 2375}
+  s2: {ip: 10.0.0.2}
+services:
+  web:
+    image: reg/web:1.0
+    ports: {http: "8080:18080", dns: "53/udp"}
+    limits: {cpu: 512, memory: 64m, swap: 128m}
+    instances:
+      web-1:
+        ship: s1
+        command: "sh -c 'echo hi; sleep 5'"
+        ports:
+          admin: {exposed: 9000, external: [127.0.0.1, 19000]}
+          alt: "8080:18081"
+        volumes: {/data: /srv/data, /logs: {target: /var/log, mode: ro}}
+        container_volumes: [/scratch]
+        links: {db-1: db}
+        restart: on-failure:3
+        ulimits: {nofile: {soft: 1024, hard: 2048}, nproc: 64}
+        dns: 8.8.8.8
+        extra_hosts: {peer: {ship: s2}, fixed: 1.2.3.4}
+        labels: {team: core, maestro.service: spoofed}
+        log_driver: json-file
+        log_opt: {max-size: 10m}
+        security_opt: [no-new-privileges]
+        cap_add: [NET_ADMIN]
+        cap_drop: [MKNOD]
+        stop_timeout: 3
+        username: nobody
+        privileged: true
+        workdir: /srv
+__maestro:
+  schema: 2
+"#;
+
+    #[test]
+    fn every_field_maps_as_maestro_ng_creates_it() {
+        let env = load(FULL);
+        let inst = env.instance("web-1").unwrap();
+        let spec = container_spec(&env, inst).unwrap();
+        assert_eq!(spec.name, "web-1");
+        assert_eq!(spec.hostname.as_deref(), Some("web-1"));
+        assert_eq!(spec.image, "reg/web:1.0");
+        assert_eq!(
+            spec.command.as_deref().unwrap(),
+            ["sh", "-c", "echo hi; sleep 5"]
+        );
+        assert_eq!(spec.exposed_ports, ["8080/tcp", "53/udp", "9000/tcp"]);
+        let bind = |ip: &str, port: &str| HostPort {
+            host_ip: ip.into(),
+            host_port: port.into(),
+        };
+        assert_eq!(
+            spec.port_bindings["8080/tcp"],
+            [bind("0.0.0.0", "18080"), bind("0.0.0.0", "18081")]
+        );
+        assert_eq!(spec.port_bindings["9000/tcp"], [bind("127.0.0.1", "19000")]);
+        assert_eq!(spec.port_bindings["53/udp"], [bind("0.0.0.0", "53")]);
+        assert_eq!(spec.binds, ["/data:/srv/data:rw", "/logs:/var/log:ro"]);
+        assert_eq!(spec.container_volumes, ["/scratch"]);
+        assert_eq!(spec.links, ["db-1:db"]);
+        assert_eq!(spec.restart_policy.name, RestartPolicyName::OnFailure);
+        assert_eq!(spec.restart_policy.max_retries, 3);
+        let mut ulimits = spec.ulimits.clone();
+        ulimits.sort_by(|a, b| a.name.cmp(&b.name));
+        assert_eq!(
+            ulimits,
+            [
+                Ulimit {
+                    name: "nofile".into(),
+                    soft: 1024,
+                    hard: 2048
+                },
+                Ulimit {
+                    name: "nproc".into(),
+                    soft: 64,
+                    hard: 64
+                }
+            ]
+        );
+        assert_eq!(spec.dns.as_deref().unwrap(), ["8.8.8.8"]);
+        assert_eq!(spec.extra_hosts, ["fixed:1.2.3.4", "peer:10.0.0.2"]);
+        assert_eq!(spec.labels["team"], "core");
+        assert_eq!(spec.labels[labels::SERVICE], "web");
+        assert_eq!(spec.labels[labels::ENVIRONMENT], "prod");
+        assert_eq!(spec.labels[labels::INSTANCE], "web-1");
+        assert_eq!(spec.labels[labels::SHIP], "s1");
+        assert_eq!(spec.network_mode, None);
+        let log = spec.log_config.as_ref().unwrap();
+        assert_eq!(log.driver, "json-file");
+        assert_eq!(log.opts["max-size"], "10m");
+        assert_eq!(spec.security_opt, ["no-new-privileges"]);
+        assert_eq!(spec.cap_add, ["NET_ADMIN"]);
+        assert_eq!(spec.cap_drop, ["MKNOD"]);
+        assert_eq!(spec.stop_timeout, 3);
+        assert_eq!(spec.user.as_deref(), Some("nobody"));
+        assert!(spec.privileged);
+        assert_eq!(spec.workdir.as_deref(), Some("/srv"));
+        assert_eq!(spec.cpu_shares, Some(512));
+        assert_eq!(spec.memory, Some(64 * 1024 * 1024));
+        assert_eq!(spec.memory_swap, Some(128 * 1024 * 1024));
+        let env_names: Vec<String> = inst.env.iter().map(|v| v.to_docker()).collect();
+        assert_eq!(spec.env, env_names);
+        assert!(spec.env.contains(&"CONTAINER_NAME=web-1".to_owned()));
+    }
+
+    #[test]
+    fn net_drops_the_hostname_and_list_commands_pass_as_is() {
+        let env = load(
+            r#"
+name: t
+ships: {s1: {ip: 10.0.0.1}}
+services:
+  a:
+    image: busybox
+    instances:
+      a-1: {ship: s1, net: host, command: [echo, "a  b"]}
+      a-2: {ship: s1}
+"#,
+        );
+        let spec = container_spec(&env, env.instance("a-1").unwrap()).unwrap();
+        assert_eq!(spec.hostname, None);
+        assert_eq!(spec.network_mode.as_deref(), Some("host"));
+        assert_eq!(spec.command.as_deref().unwrap(), ["echo", "a  b"]);
+        let spec = container_spec(&env, env.instance("a-2").unwrap()).unwrap();
+        assert_eq!(spec.command, None);
+        assert_eq!(spec.stop_timeout, 10);
+        assert_eq!(spec.restart_policy, RestartPolicy::default());
+        assert!(spec.port_bindings.is_empty());
+    }
+
+    #[test]
+    fn unbalanced_command_is_an_error_naming_the_container() {
+        let env = load(
+            r#"
+name: t
+ships: {s1: {ip: 10.0.0.1}}
+services:
+  a:
+    image: busybox
+    instances:
+      a-1: {ship: s1, command: "echo 'oops"}
+"#,
+        );
+        let err = container_spec(&env, env.instance("a-1").unwrap()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "container a-1: cannot split command \"echo 'oops\": no closing quotation"
+        );
+    }
+
+    #[test]
+    fn registry_credentials_come_from_the_entry_then_the_docker_config() {
+        let env = load(FULL);
+        let auth = registry_auth(&env, "reg/web:1.0", None).unwrap();
+        assert_eq!(auth.server_address, "127.0.0.1:5000");
+        assert_eq!(auth.username, "alice");
+        assert_eq!(auth.password.expose(), "s3cret");
+        assert_eq!(auth.retry.attempts, 2);
+        assert_eq!(auth.retry.when, [500]);
+        // By host of the registry URL, with or without port.
+        assert!(registry_auth(&env, "127.0.0.1:5000/web", None).is_some());
+        assert!(registry_auth(&env, "127.0.0.1/web", None).is_some());
+        // No username: the client configuration's, keyed by the registry's host.
+        // "bob:pw" in base64.
+        let cfg = r#"{"auths": {"https://quay.example/v1/": {"auth": "Ym9iOnB3"}}}"#;
+        assert!(registry_auth(&env, "anon/x", None).is_none());
+        let auth = registry_auth(&env, "anon/x", Some(cfg)).unwrap();
+        assert_eq!(
+            (auth.username.as_str(), auth.password.expose()),
+            ("bob", "pw")
+        );
+        // No entry: the client configuration for the image's registry host.
+        let cfg = r#"{"auths": {"10.9.9.9:5000": {"auth": "Ym9iOnB3"}}}"#;
+        let auth = registry_auth(&env, "10.9.9.9:5000/x", Some(cfg)).unwrap();
+        assert_eq!(auth.server_address, "10.9.9.9:5000");
+        assert!(registry_auth(&env, "library/x", Some(cfg)).is_none());
+        assert!(registry_auth(&env, "busybox", Some(cfg)).is_none());
+    }
+
+    #[test]
+    fn base64_decodes_with_and_without_padding() {
+        assert_eq!(base64_decode("Ym9iOnB3").unwrap(), b"bob:pw");
+        assert_eq!(base64_decode("YQ==").unwrap(), b"a");
+        assert_eq!(base64_decode("YWI").unwrap(), b"ab");
+        assert!(base64_decode("*").is_none());
+    }
+}
