@@ -78,6 +78,26 @@ pub enum Command {
     Complete(CompleteArgs),
     /// Print a completion script for a shell.
     Completions(CompletionsArgs),
+    /// Contact every ship: transport, whether it answers, engine and API versions, and
+    /// the environment's containers on it (exit status 0 when all answer, else 1).
+    Ships(ShipsArgs),
+}
+
+/// Output formats of `ships`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShipsFormat {
+    /// A table, then the reasons of the ships that did not answer.
+    Text,
+    /// JSON.
+    Json,
+}
+
+/// `ships` arguments.
+#[derive(Debug, Clone, Args)]
+pub struct ShipsArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ShipsFormat::Text)]
+    pub format: ShipsFormat,
 }
 
 /// Output formats of `env`.

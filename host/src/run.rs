@@ -40,6 +40,7 @@ const COMMANDS: &[&str] = &[
     "env",
     "plan",
     "completions",
+    "ships",
 ];
 
 /// Runs the command.
@@ -195,6 +196,7 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
             })
         }
         Command::Complete(args) => complete(cli, &args.tokens),
+        Command::Ships(args) => ships(cli, args.format),
         Command::Completions(args) => {
             let shell = match args.shell {
                 cli::Shell::Bash => clap_complete::Shell::Bash,
@@ -266,6 +268,21 @@ fn play(
     Ok(if finished.interrupted {
         EXIT_INTERRUPTED
     } else if finished.ok() {
+        EXIT_OK
+    } else {
+        EXIT_FAILURE
+    })
+}
+
+/// `maestro ships`: 0 when every ship answers, 1 otherwise.
+fn ships(cli: &Cli, format: cli::ShipsFormat) -> Result<u8, Failure> {
+    let env = load(cli)?;
+    let reports = runtime()?.block_on(crate::ships::survey(&env));
+    emit(&match format {
+        cli::ShipsFormat::Text => output::ships_text(&reports),
+        cli::ShipsFormat::Json => output::ships_json(&reports),
+    })?;
+    Ok(if reports.iter().all(|r| r.reachable) {
         EXIT_OK
     } else {
         EXIT_FAILURE

@@ -11,6 +11,10 @@ pub mod summary;
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
+mod ships;
+
+pub use ships::{ships_json, ships_text};
+
 use crate::config::model::{EnvVar, Environment};
 use crate::plan::{Plan, deptree};
 
