@@ -239,7 +239,7 @@ fn ssh_yaml(dir: &Path, key: &Path, port: u16, socket: &str, instance: &str) -> 
         std::fs::copy(tb.ssh_known_hosts(), &known).unwrap();
     }
     format!(
-        "name: transports\n{reg}ships:\n  tunnelled:\n    ip: {host}\n    socket_path: {socket}\n    timeout: 5\n    ssh_tunnel:\n      user: {user}\n      key: {key}\n      port: {port}\n      known_hosts: known_hosts\n      strict_host_key_checking: 'yes'\n{svc}",
+        "name: transports\n{reg}ships:\n  tunnelled:\n    ip: {host}\n    socket_path: {socket}\n    timeout: 10\n    ssh_tunnel:\n      user: {user}\n      key: {key}\n      port: {port}\n      known_hosts: known_hosts\n      strict_host_key_checking: 'yes'\n{svc}",
         reg = registries(),
         host = tb.ssh_host(),
         user = tb.ssh_user(),
@@ -334,8 +334,8 @@ fn ssh_tunnel_with_a_refused_key_fails_quickly_and_clearly() {
         "{run:?}"
     );
     assert!(run.stdout.contains("Permission denied"), "{run:?}");
-    // Well within the ship's timeout of 5 s: a refusal is not waited out.
-    assert!(run.elapsed < Duration::from_secs(4), "{run:?}");
+    // Well within the ship's timeout of 10 s: a refusal is not waited out.
+    assert!(run.elapsed < Duration::from_secs(5), "{run:?}");
     let known = dir.join("known_hosts").display().to_string();
     assert_eq!(processes_mentioning(&known), Vec::<String>::new());
 }
@@ -352,7 +352,7 @@ fn ssh_tunnel_to_a_closed_port_or_a_missing_socket_fails_quickly() {
     assert_eq!(run.code, 1, "{run:?}");
     let error = run.json()["ships"][0]["error"].as_str().unwrap().to_owned();
     assert!(error.contains("Connection refused"), "{error}");
-    assert!(run.elapsed < Duration::from_secs(4), "{run:?}");
+    assert!(run.elapsed < Duration::from_secs(5), "{run:?}");
 
     let missing = ssh_yaml(
         &dir,
@@ -427,13 +427,25 @@ fn a_pinned_api_version_is_used_or_refused_with_both_versions() {
     assert_eq!(auto.code, 0, "{auto:?}");
     assert_eq!(auto.json()["ships"][0]["api_version"], "1.41");
 
+    let refused_msg =
+        "ship ship2: the Docker daemon does not accept API version 1.99: it supports 1.12 to 1.41";
     let refused = maestro(&dir, &yaml("1.99"), &["ships"]);
     assert_eq!(refused.code, 1, "{refused:?}");
+    assert!(refused.stdout.contains(refused_msg), "{refused:?}");
+
+    // The same refusal through status and start, which name the ship's containers.
+    let name = scope.name("app");
+    let with_instance = yaml("1.99").replace("services: {}\n", &one_instance(&name, "ship2"));
+    let status = maestro(&dir, &with_instance, &["status", "--format", "json"]);
+    assert_eq!(status.code, 1, "{status:?}");
+    assert_eq!(status.json()[0]["state"], "host_down", "{status:?}");
+    assert_eq!(status.json()[0]["error"], refused_msg, "{status:?}");
+    let start = maestro(&dir, &with_instance, &["start"]);
+    assert_eq!(start.code, 1, "{start:?}");
+    assert!(start.all().contains(refused_msg), "{start:?}");
     assert!(
-        refused.stdout.contains(
-            "ship ship2: the Docker daemon does not accept API version 1.99: it supports 1.12 to 1.41"
-        ),
-        "{refused:?}"
+        tb.ship2().try_run(["inspect", &name]).is_err(),
+        "not created"
     );
 }
 
@@ -461,7 +473,7 @@ fn ssh_tunnel_to_a_silent_server_gives_up_after_the_ship_timeout() {
     let (port, _accepted) = silent_listener();
     let socket = tb.main_host().trim_start_matches("unix://");
     let yaml = ssh_yaml(&dir, tb.ssh_key(), port, socket, &scope.name("a"))
-        .replace("    timeout: 5\n", "    timeout: 2\n");
+        .replace("    timeout: 10\n", "    timeout: 2\n");
     let run = maestro(&dir, &yaml, &["ships", "--format", "json"]);
     assert_eq!(run.code, 1, "{run:?}");
     let error = run.json()["ships"][0]["error"].as_str().unwrap().to_owned();
@@ -470,7 +482,7 @@ fn ssh_tunnel_to_a_silent_server_gives_up_after_the_ship_timeout() {
         "{error}"
     );
     assert!(
-        run.elapsed >= Duration::from_millis(1900) && run.elapsed < Duration::from_secs(5),
+        run.elapsed >= Duration::from_millis(1900) && run.elapsed < Duration::from_secs(6),
         "{run:?}"
     );
     let known = dir.join("known_hosts").display().to_string();
@@ -499,7 +511,7 @@ fn the_tunnel_dies_with_maestro_on_sigint_and_sigkill() {
             "    socket_path: /unused\n",
             &format!("    docker_port: {port}\n"),
         )
-        .replace("    timeout: 5\n", "    timeout: 60\n");
+        .replace("    timeout: 10\n", "    timeout: 60\n");
         let file = dir.join("maestro.yaml");
         std::fs::write(&file, yaml).unwrap();
         let mut child = Command::new(bin("maestro"))
@@ -602,5 +614,5 @@ fn status_reports_a_refused_tunnel_as_host_down() {
             && error.contains("Permission denied"),
         "{error}"
     );
-    assert!(run.elapsed < Duration::from_secs(4), "{run:?}");
+    assert!(run.elapsed < Duration::from_secs(5), "{run:?}");
 }
