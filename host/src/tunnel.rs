@@ -242,6 +242,8 @@ pub struct Tunnel {
     spec: TunnelSpec,
     local_port: u16,
     child: Child,
+    /// ssh was reaped: its pid (and group id) may belong to someone else now.
+    reaped: bool,
     stderr: Arc<Mutex<Vec<u8>>>,
 }
 
@@ -344,6 +346,7 @@ impl Tunnel {
             spec: spec.clone(),
             local_port,
             child,
+            reaped: false,
             stderr,
         })
     }
@@ -352,6 +355,7 @@ impl Tunnel {
         let mut last_probe = String::from("the local end never accepted a connection");
         loop {
             if let Some(status) = self.child.try_wait().ok().flatten() {
+                self.reaped = true;
                 // Let the reader collect what ssh said before exiting.
                 let _ = tokio::time::timeout(Duration::from_millis(200), async {
                     while Arc::strong_count(&self.stderr) > 1 {
@@ -430,7 +434,18 @@ impl Tunnel {
 
 impl Drop for Tunnel {
     fn drop(&mut self) {
-        // SIGKILL ends ssh at once, so reaping it right here does not block for long.
+        // ssh leads its own process group: killing the group also ends what it started
+        // (a ProxyCommand, a ProxyJump's ssh). SIGKILL ends them at once, so reaping
+        // ssh right here does not block for long.
+        if self.reaped {
+            return;
+        }
+        if let Ok(pid) = i32::try_from(self.child.id()) {
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
