@@ -584,3 +584,137 @@ async fn pull(ctx: &Ctx, inst: &Instance, ship: &Ship) -> Result<(), Failure> {
         .await
         .map_err(fail)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::config::{self, Source};
+    use crate::connect::ConnectError;
+    use crate::plan::Request;
+
+    #[derive(Default)]
+    struct Record(Mutex<Vec<Event>>);
+
+    impl Reporter for Record {
+        fn event(&self, event: Event) {
+            self.0.lock().unwrap().push(event);
+        }
+    }
+
+    impl Record {
+        /// The final phase of every container.
+        fn finals(&self) -> HashMap<String, Phase> {
+            self.0
+                .lock()
+                .unwrap()
+                .iter()
+                .map(|e| (e.container.clone(), e.phase.clone()))
+                .collect()
+        }
+    }
+
+    fn env() -> Environment {
+        let dir = std::env::temp_dir().join(format!("maestro-execute-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("maestro.yaml");
+        std::fs::write(
+            &file,
+            r#"
+name: t
+ships:
+  down: {ip: 10.0.0.1, socket_path: /nonexistent/maestro-down.sock}
+services:
+  a: {image: busybox, instances: {a-1: {ship: down}}}
+  b: {image: busybox, requires: [a], instances: {b-1: {ship: down}}}
+  c: {image: busybox, requires: [b], instances: {c-1: {ship: down}}}
+  d: {image: busybox, instances: {d-1: {ship: down}}}
+"#,
+        )
+        .unwrap();
+        let loaded = config::load(&Source::File(file), config::Options { strict: false });
+        let _ = std::fs::remove_dir_all(&dir);
+        loaded.unwrap().environment
+    }
+
+    fn run(interrupted: bool) -> (Finished, HashMap<String, Phase>) {
+        let env = Arc::new(env());
+        let plan = crate::plan::plan(&env, Action::Start, &Request::default()).unwrap();
+        let ships = Ships::from_results([(
+            "down".to_owned(),
+            Err(ConnectError::from(
+                crate::docker::DockerError::Unreachable {
+                    ship: "down".into(),
+                    endpoint: "unix:///nonexistent/maestro-down.sock".into(),
+                    reason: "no such socket".into(),
+                },
+            )),
+        )]);
+        let record = Arc::new(Record::default());
+        let (_tx, rx) = watch::channel(interrupted);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let finished = rt.block_on(execute(
+            env,
+            &plan,
+            Arc::new(ships),
+            Options::default(),
+            record.clone(),
+            rx,
+        ));
+        (finished, record.finals())
+    }
+
+    #[test]
+    fn a_failure_skips_its_dependents_transitively_and_nothing_else() {
+        let (finished, finals) = run(false);
+        assert_eq!(
+            finished,
+            Finished {
+                done: 0,
+                failed: 2,
+                skipped: 2,
+                interrupted: false
+            }
+        );
+        let reason = "ship down: cannot reach the Docker daemon at \
+                      unix:///nonexistent/maestro-down.sock: no such socket"
+            .to_owned();
+        assert_eq!(
+            finals["a-1"],
+            Phase::Failed {
+                reason: reason.clone(),
+                logs: vec![]
+            }
+        );
+        assert_eq!(
+            finals["d-1"],
+            Phase::Failed {
+                reason,
+                logs: vec![]
+            }
+        );
+        for c in ["b-1", "c-1"] {
+            assert_eq!(
+                finals[c],
+                Phase::Skipped {
+                    reason: "a-1 failed".into()
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn an_interrupt_before_the_first_step_skips_everything() {
+        let (finished, finals) = run(true);
+        assert!(finished.interrupted && !finished.ok());
+        assert_eq!(finished.skipped, 4);
+        assert!(finals.values().all(|p| *p
+            == Phase::Skipped {
+                reason: "interrupted".into()
+            }));
+    }
+}

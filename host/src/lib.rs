@@ -8,8 +8,15 @@
 //! - [`plan`]: pure planning of which containers, in which order and waves;
 //! - [`spec`]: the fully resolved containers, ships and registries the
 //!   Docker layer consumes (plain data);
+//! - [`resolve`]: model → [`spec`] (container specs, registry credentials),
+//!   pure; [`shlex`]: command strings split as Python's `shlex.split`;
+//! - [`connect`]: config ships → endpoints (TLS names, SSH tunnels), every
+//!   ship connected at once with per-ship errors;
 //! - [`docker`]: the only module that talks to Docker (bollard); executes,
 //!   makes no decisions;
+//! - [`execute`]: the executor of plays (start, stop, kill, restart, clean,
+//!   pull): walks a plan, reports [`progress`] events;
+//! - [`lifecycle`]: the lifecycle checks (tcp, http, exec, rexec, sleep);
 //! - [`ships`]: `maestro ships`;
 //! - [`tunnel`]: SSH tunnels to ships (the system's `ssh`);
 //! - [`observe`]: the read-only commands (`status`, `logs`) over every

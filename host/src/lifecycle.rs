@@ -145,6 +145,8 @@ async fn tcp(target: Target<'_>, port_name: &str, max_wait: u64) -> Result<(), S
     let number = u16::try_from(port.external.start)
         .map_err(|_| format!("port {} is out of range", port.external.start))?;
     let host = target.ship_ip.to_owned();
+    // MaestroNG: `attempts = max_wait or 180`.
+    let max_wait = if max_wait == 0 { 180 } else { max_wait };
     let window = Duration::from_secs(max_wait);
     poll(window, |remaining| {
         let host = host.clone();

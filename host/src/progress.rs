@@ -4,7 +4,6 @@
 //! decides how they look (a live view with one line per container on a
 //! terminal, plain progress lines otherwise, JSON for scripts). Keeping the
 //! events plain data lets each side be tested without the other.
-#![allow(dead_code)] // wired by the orchestration issue
 
 use std::time::Duration;
 

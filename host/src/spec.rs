@@ -9,9 +9,6 @@
 //! (`tasks.py:StartTask._create_and_start_container`, through docker-py 1.10.6), so the
 //! resolved spec can be compared with what the reference implementation would create.
 
-// Wired by the orchestration issue: nothing outside the Docker layer's tests builds these yet.
-#![allow(dead_code)]
-
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;

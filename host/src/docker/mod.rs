@@ -14,9 +14,6 @@
 //! - `logs`: reassembling Docker's log frames into whole lines.
 //! - `error`: [`DockerError`].
 
-// Wired by the orchestration issue: the CLI does not call into this layer yet.
-#![allow(dead_code)]
-
 mod error;
 mod logs;
 mod ops;
@@ -28,15 +25,10 @@ pub(crate) use tls::client_config as tls_client_config;
 #[cfg(test)]
 mod tests;
 
-// Re-exported for the orchestration issue, which is their first user outside this module.
-#[allow(unused_imports)]
 pub use error::DockerError;
-#[allow(unused_imports)]
 pub use logs::{LogLine, LogStream, LogTail};
-#[allow(unused_imports)]
 pub use ops::{
     ContainerInfo, ContainerSelector, ContainerState, ContainerSummary, Created, ExecOutcome,
     ImageInfo, PullEvent,
 };
-#[allow(unused_imports)]
 pub use ship::{DaemonVersion, Ship};

@@ -1,0 +1,527 @@
+//! The executor against real daemons: `start` of a dependency chain across the main
+//! daemon (unix socket) and ship2 (plain TCP), the environment and ports the containers
+//! get, a failing lifecycle check keeping dependents down, `stop` in reverse order,
+//! `kill`, `restart`, `clean`, `pull` with registry credentials, and Ctrl-C.
+//!
+//! Every container is named inside a [`Scope`], which removes it when the test ends.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use maestro_e2e::{Docker, Scope, Testbed, bin, free_port, poll};
+
+/// The `ships:` section: `main` over the unix socket, `ship2` over plain TCP.
+fn ships(tb: &Testbed) -> String {
+    let socket = tb
+        .main_host()
+        .strip_prefix("unix://")
+        .expect("the main daemon is a unix socket");
+    format!(
+        "ships:\n  main: {{ip: 127.0.0.1, socket_path: {socket}}}\n  ship2: {{ip: {}, docker_port: {}}}\n",
+        tb.ship2_addr(),
+        tb.ship2_port()
+    )
+}
+
+/// Writes `maestro.yaml` (name, ships, then `rest`) into a scratch dir; returns its path.
+fn project(scope: &Scope, tb: &Testbed, rest: &str) -> PathBuf {
+    let dir = scope.scratch_dir("project");
+    let file = dir.join("maestro.yaml");
+    let text = format!("name: {}\n{}{rest}", scope.prefix(), ships(tb));
+    std::fs::write(&file, text).expect("writing maestro.yaml");
+    file
+}
+
+/// Runs `maestro -f FILE ARGS` with a home of its own (no Docker credentials).
+fn maestro(scope: &Scope, file: &Path, args: &[&str]) -> Output {
+    let home = scope.scratch_dir("home");
+    Command::new(bin("maestro"))
+        .arg("-f")
+        .arg(file)
+        .args(args)
+        .env("HOME", &home)
+        .env_remove("DOCKER_CONFIG")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("running maestro")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "status {:?}\n--- stdout\n{}--- stderr\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[track_caller]
+fn assert_code(out: &Output, code: i32) {
+    assert_eq!(out.status.code(), Some(code), "{}", text(out));
+}
+
+/// `State.<field>` as (seconds part, nanoseconds) so that timestamps with fractions of
+/// different lengths compare correctly.
+fn state_time(docker: &Docker, name: &str, field: &str) -> (String, u64) {
+    let v = docker.inspect(name);
+    let t = v["State"][field].as_str().expect("a timestamp").to_owned();
+    let t = t.trim_end_matches('Z');
+    let (secs, frac) = t.split_once('.').unwrap_or((t, "0"));
+    let digits: String = frac.chars().take_while(char::is_ascii_digit).collect();
+    let nanos = format!("{digits:0<9}").parse().expect("fraction digits");
+    (secs.to_owned(), nanos)
+}
+
+fn running(docker: &Docker, name: &str) -> bool {
+    docker.inspect(name)["State"]["Running"] == true
+}
+
+fn exists(docker: &Docker, name: &str) -> bool {
+    docker.try_run(["inspect", name]).is_ok()
+}
+
+/// `GET /` over HTTP/1.0: the body, or `None` if nothing answered.
+fn http_body(addr: &str, port: u16) -> Option<String> {
+    let mut stream = TcpStream::connect((addr, port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(3))).ok()?;
+    stream.write_all(b"GET / HTTP/1.0\r\n\r\n").ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned())
+}
+
+/// A port that is probably free on ship2 too (its namespace has few listeners).
+fn port() -> u16 {
+    free_port()
+}
+
+#[test]
+fn start_chain_across_ships_then_stop_in_reverse_and_clean() {
+    let tb = Testbed::load();
+    let scope = Scope::new("chain");
+    let (a, b, c) = (scope.name("a"), scope.name("b"), scope.name("c"));
+    let web_port = port();
+    let image = tb.test_image();
+    let file = project(
+        &scope,
+        tb,
+        &format!(
+            r#"services:
+  first:
+    image: {image}
+    ports: {{web: "8080:{web_port}"}}
+    lifecycle:
+      running: [{{type: tcp, port: web, max_wait: 20}}]
+    instances:
+      {a}:
+        ship: ship2
+        stop_timeout: 1
+        command: "sh -c 'mkdir -p /www && echo served by $CONTAINER_NAME > /www/index.html && exec httpd -f -p 8080 -h /www'"
+  second:
+    image: {image}
+    requires: [first]
+    env: {{GREETING: "hello world", EMPTY: ""}}
+    instances:
+      {b}: {{ship: main, stop_timeout: 1, command: [sleep, "300"]}}
+  third:
+    image: {image}
+    requires: [second]
+    instances:
+      {c}: {{ship: ship2, stop_timeout: 1, command: sleep 300}}
+"#
+        ),
+    );
+
+    let t0 = Instant::now();
+    let out = maestro(&scope, &file, &["start"]);
+    assert_code(&out, 0);
+    let started = t0.elapsed();
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(stdout.contains("start: 3 done"), "{}", text(&out));
+
+    // Dependency order, across two daemons.
+    let (main, ship2) = (tb.main(), tb.ship2());
+    let ta = state_time(&ship2, &a, "StartedAt");
+    let tb_ = state_time(&main, &b, "StartedAt");
+    let tc = state_time(&ship2, &c, "StartedAt");
+    assert!(ta < tb_ && tb_ < tc, "start order {ta:?} {tb_:?} {tc:?}");
+
+    // The environment in the container is exactly `maestro env`'s, in order.
+    let env_out = maestro(&scope, &file, &["env", &b]);
+    assert_code(&env_out, 0);
+    let expected: Vec<String> = String::from_utf8_lossy(&env_out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert!(expected.contains(&"GREETING=hello world".to_owned()));
+    assert!(expected.contains(&format!("CONTAINER_NAME={b}")));
+    let config_env: Vec<String> =
+        serde_json::from_value(main.inspect(&b)["Config"]["Env"].take()).expect("Config.Env");
+    let image_env: Vec<String> =
+        serde_json::from_value(main.inspect(image)["Config"]["Env"].take()).unwrap_or_default();
+    let ours: Vec<String> = config_env
+        .iter()
+        .filter(|v| !image_env.contains(v))
+        .cloned()
+        .collect();
+    assert_eq!(ours, expected);
+    let inside = main.run(["exec", &b, "env"]);
+    for var in &expected {
+        assert!(inside.lines().any(|l| l == var), "{var} not in:\n{inside}");
+    }
+    // maestro's labels.
+    let labels = &main.inspect(&b)["Config"]["Labels"];
+    assert_eq!(labels["maestro.service"], "second");
+    assert_eq!(labels["maestro.environment"], scope.prefix());
+
+    // The published port answers on ship2's address.
+    let body = poll(Duration::from_secs(10), || {
+        http_body(tb.ship2_addr(), web_port)
+    });
+    assert_eq!(
+        body.as_deref().map(str::trim),
+        Some(format!("served by {a}").as_str())
+    );
+
+    // Starting again leaves running containers alone.
+    let out = maestro(&scope, &file, &["start"]);
+    assert_code(&out, 0);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("up for"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(state_time(&ship2, &a, "StartedAt"), ta);
+
+    // Stop: dependents first.
+    let out = maestro(&scope, &file, &["stop", "-a"]);
+    assert_code(&out, 0);
+    for (d, n) in [(&ship2, &a), (&main, &b), (&ship2, &c)] {
+        assert!(!running(d, n), "{n} still running");
+    }
+    let fa = state_time(&ship2, &a, "FinishedAt");
+    let fb = state_time(&main, &b, "FinishedAt");
+    let fc = state_time(&ship2, &c, "FinishedAt");
+    assert!(fc < fb && fb < fa, "stop order {fc:?} {fb:?} {fa:?}");
+
+    // Clean removes the stopped containers; a running one is left alone.
+    main.run(["start", &b]);
+    let out = maestro(&scope, &file, &["clean"]);
+    assert_code(&out, 0);
+    assert!(!exists(&ship2, &a) && !exists(&ship2, &c), "{}", text(&out));
+    assert!(
+        running(&main, &b),
+        "clean must not touch a running container"
+    );
+    eprintln!("chain started in {started:?}");
+}
+
+/// Docker's port proxy accepts TCP connections on a published port even when nothing
+/// listens in the container (so a `tcp` check passes, in MaestroNG too); an `http`
+/// check sees the truth.
+#[test]
+fn failing_running_check_keeps_dependents_down() {
+    let tb = Testbed::load();
+    let scope = Scope::new("failcheck");
+    let (a, b, other) = (scope.name("a"), scope.name("b"), scope.name("other"));
+    let dead_port = port();
+    let image = tb.test_image();
+    let file = project(
+        &scope,
+        tb,
+        &format!(
+            r#"services:
+  base:
+    image: {image}
+    ports: {{probe: "7000:{dead_port}"}}
+    instances:
+      {a}:
+        ship: main
+        stop_timeout: 1
+        command: "sh -c 'echo hello from base; exec sleep 300'"
+        lifecycle:
+          running: [{{type: http, port: probe, max_wait: 1}}]
+  top:
+    image: {image}
+    requires: [base]
+    instances:
+      {b}: {{ship: ship2, command: sleep 300}}
+  alone:
+    image: {image}
+    instances:
+      {other}: {{ship: ship2, stop_timeout: 1, command: sleep 300}}
+"#
+        ),
+    );
+    let t0 = Instant::now();
+    let out = maestro(&scope, &file, &["start"]);
+    let took = t0.elapsed();
+    assert_code(&out, 1);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        stdout.contains("start: 1 done, 1 failed, 1 skipped"),
+        "{}",
+        text(&out)
+    );
+    let failed_line = stdout
+        .lines()
+        .find(|l| l.contains("FAILED") && l.contains(&a))
+        .unwrap_or_else(|| panic!("no FAILED line for {a}: {}", text(&out)));
+    assert!(
+        failed_line.contains("running checks failed: http port probe /")
+            && failed_line.contains(&format!("127.0.0.1:{dead_port}")),
+        "{failed_line}"
+    );
+    assert!(stdout.contains("| hello from base"), "{}", text(&out));
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.contains("skipped") && l.contains(&b) && l.contains(&format!("{a} failed"))),
+        "{}",
+        text(&out)
+    );
+    // The dependent was never created; the independent one started.
+    assert!(!exists(&tb.ship2(), &b));
+    assert!(running(&tb.ship2(), &other));
+    // The check gave up after its max_wait, not MaestroNG's default of 180 s.
+    assert!(took < Duration::from_secs(15), "{took:?}");
+}
+
+#[test]
+fn kill_then_restart_and_only_if_changed() {
+    let tb = Testbed::load();
+    let scope = Scope::new("killrestart");
+    let a = scope.name("a");
+    let image = tb.test_image();
+    let file = project(
+        &scope,
+        tb,
+        &format!(
+            "services:\n  s:\n    image: {image}\n    instances:\n      {a}: {{ship: ship2, stop_timeout: 1, command: sleep 300}}\n"
+        ),
+    );
+    let ship2 = tb.ship2();
+    assert_code(&maestro(&scope, &file, &["start"]), 0);
+    assert!(running(&ship2, &a));
+
+    // stop/kill/restart need -s for a service name, as in MaestroNG.
+    let out = maestro(&scope, &file, &["kill", "s"]);
+    assert_code(&out, 2);
+    let out = maestro(&scope, &file, &["kill", "-s", "s"]);
+    assert_code(&out, 0);
+    let state = &ship2.inspect(&a)["State"];
+    assert_eq!(state["Running"], false);
+    assert_eq!(state["ExitCode"], 137, "killed by SIGKILL");
+
+    let first_id = ship2.inspect(&a)["Id"].as_str().unwrap().to_owned();
+    let out = maestro(&scope, &file, &["restart", "-a"]);
+    assert_code(&out, 0);
+    assert!(running(&ship2, &a), "{}", text(&out));
+    let second = ship2.inspect(&a);
+    assert_ne!(second["Id"].as_str().unwrap(), first_id, "re-created");
+    let started = state_time(&ship2, &a, "StartedAt");
+
+    let out = maestro(&scope, &file, &["restart", "-a", "--only-if-changed"]);
+    assert_code(&out, 0);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("up to date"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(state_time(&ship2, &a, "StartedAt"), started);
+
+    // --reuse starts the stopped container as it was.
+    assert_code(&maestro(&scope, &file, &["stop", "-a"]), 0);
+    let out = maestro(&scope, &file, &["start", "--reuse"]);
+    assert_code(&out, 0);
+    assert_eq!(
+        ship2.inspect(&a)["Id"].as_str().unwrap(),
+        second["Id"].as_str().unwrap()
+    );
+}
+
+#[test]
+fn pull_with_registry_credentials_and_without() {
+    let tb = Testbed::load();
+    let scope = Scope::new("pull");
+    let main = tb.main();
+    let password = tb.registry_password();
+    // A tag of our own in the registry, absent from the main daemon.
+    let tag = scope.prefix().to_owned();
+    let image = format!("{}/maestro-test/busybox:{tag}", tb.registry());
+    let cfg = scope.scratch_dir("dockercfg");
+    let pusher = Docker::new(tb.main_host()).config_dir(&cfg);
+    pusher.run(["tag", tb.test_image(), &image]);
+    let login = pusher
+        .command()
+        .args([
+            "login",
+            "-u",
+            tb.registry_user(),
+            "--password-stdin",
+            tb.registry(),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(password.as_bytes())?;
+            child.wait_with_output()
+        })
+        .expect("docker login");
+    assert!(login.status.success(), "{}", text(&login));
+    pusher.run(["push", &image]);
+    pusher.run(["rmi", &image]);
+    let _untag = Untag(main.clone(), image.clone());
+
+    let a = scope.name("a");
+    let services = format!(
+        "services:\n  s:\n    image: {image}\n    instances:\n      {a}: {{ship: main, command: sleep 300}}\n"
+    );
+    let registries = |user: &str, pass: &str| {
+        format!(
+            "registries:\n  \"{reg}\":\n    registry: http://{reg}\n    username: {user}\n    password: \"{pass}\"\n    email: test@example.invalid\n",
+            reg = tb.registry()
+        )
+    };
+
+    // Without credentials: a clean failure.
+    let file = project(&scope, tb, &services);
+    let out = maestro(&scope, &file, &["pull"]);
+    assert_code(&out, 1);
+    assert!(text(&out).contains("FAILED"), "{}", text(&out));
+    assert!(!exists(&main, &image));
+
+    // Wrong password: refused, and the password is never shown.
+    let wrong = "Wr0ng-Pa55word-for-test";
+    let file = project(
+        &scope,
+        tb,
+        &format!("{}{services}", registries(tb.registry_user(), wrong)),
+    );
+    let out = maestro(&scope, &file, &["pull"]);
+    assert_code(&out, 1);
+    assert!(!text(&out).contains(wrong), "{}", text(&out));
+
+    // The right credentials: pulled, and still no password in the output.
+    let file = project(
+        &scope,
+        tb,
+        &format!("{}{services}", registries(tb.registry_user(), &password)),
+    );
+    let out = maestro(&scope, &file, &["pull"]);
+    assert_code(&out, 0);
+    assert!(!text(&out).contains(&password), "password shown");
+    assert!(exists(&main, &image), "{}", text(&out));
+
+    // Credentials from the Docker client configuration when the entry has no username.
+    main.run(["rmi", &image]);
+    let file = project(
+        &scope,
+        tb,
+        &format!(
+            "registries:\n  \"{reg}\":\n    registry: http://{reg}\n{services}",
+            reg = tb.registry()
+        ),
+    );
+    let out = Command::new(bin("maestro"))
+        .arg("-f")
+        .arg(&file)
+        .args(["start"])
+        .env("DOCKER_CONFIG", &cfg)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("maestro");
+    assert_code(&out, 0);
+    assert!(running(&main, &a));
+    assert!(!text(&out).contains(&password), "password shown");
+}
+
+/// Removes a local image tag when dropped.
+struct Untag(Docker, String);
+
+impl Drop for Untag {
+    fn drop(&mut self) {
+        let _ = self.0.try_run(["rmi", "-f", &self.1]);
+    }
+}
+
+#[test]
+fn ctrl_c_lets_running_steps_finish_and_skips_the_rest() {
+    let tb = Testbed::load();
+    let scope = Scope::new("sigint");
+    let (a, b) = (scope.name("a"), scope.name("b"));
+    let image = tb.test_image();
+    let file = project(
+        &scope,
+        tb,
+        &format!(
+            r#"services:
+  slow:
+    image: {image}
+    instances:
+      {a}:
+        ship: main
+        command: sleep 300
+        lifecycle:
+          running: [{{type: sleep, wait: 3}}]
+  next:
+    image: {image}
+    requires: [slow]
+    instances:
+      {b}: {{ship: main, command: sleep 300}}
+"#
+        ),
+    );
+    let home = scope.scratch_dir("home");
+    let child = Command::new(bin("maestro"))
+        .arg("-f")
+        .arg(&file)
+        .arg("start")
+        .env("HOME", &home)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("maestro");
+    // Once the slow container runs, its 3 s check is under way: interrupt.
+    let main = tb.main();
+    let seen = poll(Duration::from_secs(20), || {
+        (exists(&main, &a) && running(&main, &a)).then_some(())
+    });
+    assert!(seen.is_some(), "the first container never ran");
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(kill.success());
+    let out = child.wait_with_output().expect("maestro output");
+    assert_code(&out, 130);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.contains("done") && l.contains(&a) && l.contains("started")),
+        "the running step must finish: {}",
+        text(&out)
+    );
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.contains("skipped") && l.contains(&b) && l.contains("interrupted")),
+        "{}",
+        text(&out)
+    );
+    assert!(!exists(&main, &b));
+}
