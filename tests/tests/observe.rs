@@ -460,3 +460,77 @@ fn logs_follow_survives_restart_and_recreation() {
     );
     assert!(notes.contains(&format!("{b}: started again")), "{notes}");
 }
+
+/// Runs `maestro ARGS` on a pseudo-terminal (util-linux `script`); what the
+/// terminal received, and the exit status.
+fn on_terminal(project: &Project, args: &[&str], no_color: bool) -> (String, Option<i32>) {
+    let mut line = format!(
+        "{} -f {}",
+        maestro_e2e::bin("maestro").display(),
+        project.dir.join("maestro.yaml").display()
+    );
+    for a in args {
+        line.push(' ');
+        line.push_str(a);
+    }
+    let mut cmd = Command::new("script");
+    cmd.args(["-q", "-e", "-c", &line, "/dev/null"])
+        .env("COLUMNS", "250")
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::null());
+    if no_color {
+        cmd.env("NO_COLOR", "1");
+    }
+    let out = cmd.output().expect("running script");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        out.status.code(),
+    )
+}
+
+#[test]
+fn on_a_terminal_the_play_redraws_in_place_and_colours_unless_no_color() {
+    let tb = Testbed::load();
+    let scope = Scope::new("tty");
+    let (a, b) = (scope.name("a"), scope.name("b"));
+    let yaml = format!(
+        "name: tty\n{}services:\n  s:\n    image: {img}\n    instances:\n      {a}: {{ship: main, command: 'sh -c \"echo from a; exec sleep 600\"', stop_timeout: 1}}\n      {b}: {{ship: ship2, command: 'sh -c \"echo from b; exec sleep 600\"', stop_timeout: 1}}\n",
+        ships_yaml(tb),
+        img = tb.test_image()
+    );
+    let project = Project::new(&scope, &yaml);
+
+    // The live view: lines redrawn in place (cursor up, erase to end of
+    // line), the final states in green.
+    let (text, code) = on_terminal(&project, &["start"], false);
+    assert_eq!(code, Some(0), "{text:?}");
+    assert!(text.contains("\x1b[K"), "{text:?}");
+    assert!(
+        text.contains("\x1b[2A"),
+        "redrawn over its 2 lines: {text:?}"
+    );
+    assert!(text.contains("\x1b[32mstarted\x1b[0m"), "{text:?}");
+
+    // status and logs colour on a terminal too.
+    let (text, code) = on_terminal(&project, &["status"], false);
+    assert_eq!(code, Some(0), "{text:?}");
+    assert!(text.contains("\x1b[32mrunning for "), "{text:?}");
+    let (text, _) = on_terminal(&project, &["logs", "s"], false);
+    assert!(text.contains("\x1b[38;5;"), "coloured prefixes: {text:?}");
+    assert!(
+        text.contains("from a") && text.contains("from b"),
+        "{text:?}"
+    );
+
+    // NO_COLOR: still drawn in place, without colour.
+    let (text, code) = on_terminal(&project, &["stop", "-s", "s"], true);
+    assert_eq!(code, Some(0), "{text:?}");
+    assert!(text.contains("\x1b[K"), "{text:?}");
+    assert!(
+        !text.contains("\x1b[3"),
+        "colour despite NO_COLOR: {text:?}"
+    );
+    let (text, _) = on_terminal(&project, &["status"], true);
+    assert!(!text.contains("\x1b["), "{text:?}");
+    assert!(text.contains(" down for "), "{text:?}");
+}

@@ -243,9 +243,32 @@ fn start_env_ports_status_stop_clean() {
         .collect();
     assert_eq!(again, started);
 
-    // Stop: dependents first.
-    let out = env.run(&["stop", "-a"]);
+    // Stop: dependents first. The summary as JSON on stdout, the progress
+    // on stderr.
+    let out = env.run(&["stop", "-a", "--format", "json"]);
     assert_status(&out, 0);
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON summary");
+    assert_eq!(summary["ok"], true, "{summary}");
+    assert_eq!(summary["action"], "stop");
+    let stopped: Vec<&str> = summary["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["container"].as_str().unwrap())
+        .collect();
+    assert_eq!(stopped, [&env.worker, &env.api, &env.db], "{summary}");
+    assert!(
+        summary["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["result"] == "done")
+    );
+    assert!(
+        stderr(&out).contains(&format!("{} (db on ship2): ", env.db)),
+        "{}",
+        stderr(&out)
+    );
     let finished: Vec<_> = env
         .containers(tb)
         .iter()

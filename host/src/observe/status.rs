@@ -177,3 +177,75 @@ async fn tcp_answers(ip: &str, port: u32) -> bool {
         Ok(Ok(_))
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::docker::ContainerState;
+
+    fn info(state: ContainerState) -> ContainerInfo {
+        ContainerInfo {
+            id: "abc".into(),
+            name: "web-1".into(),
+            state,
+            image_id: String::new(),
+            config_image: "img".into(),
+            labels: Default::default(),
+            env: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn states_from_inspection() {
+        let now = 1_000_000;
+        let running = info(ContainerState {
+            running: true,
+            status: "running".into(),
+            started_at: Some("1970-01-12T13:43:38Z".into()),
+            finished_at: None,
+            exit_code: Some(0),
+        });
+        assert_eq!(
+            state_of(&running, now),
+            State::Running {
+                uptime: Duration::from_secs(182)
+            }
+        );
+        let exited = info(ContainerState {
+            running: false,
+            status: "exited".into(),
+            started_at: Some("1970-01-12T13:40:00Z".into()),
+            finished_at: Some("1970-01-12T13:46:35Z".into()),
+            exit_code: Some(137),
+        });
+        assert_eq!(
+            state_of(&exited, now),
+            State::Down {
+                since: Some(Duration::from_secs(5)),
+                exit_code: Some(137)
+            }
+        );
+        let created = info(ContainerState {
+            running: false,
+            status: "created".into(),
+            started_at: None,
+            finished_at: None,
+            exit_code: Some(0),
+        });
+        assert_eq!(
+            state_of(&created, now),
+            State::Down {
+                since: None,
+                exit_code: None
+            }
+        );
+        assert_eq!(
+            State::Down {
+                since: None,
+                exit_code: None
+            }
+            .text(),
+            "down"
+        );
+    }
+}
