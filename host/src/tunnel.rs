@@ -210,6 +210,10 @@ impl TunnelSpec {
         opt("ServerAliveInterval=15".into());
         opt("ServerAliveCountMax=3".into());
         opt("ClearAllForwardings=no".into());
+        // The tunnel must be this very process: no connection sharing from the user's
+        // ssh configuration (a master would carry the forward and this ssh would exit).
+        opt("ControlMaster=no".into());
+        opt("ControlPath=none".into());
         opt(format!(
             "StrictHostKeyChecking={}",
             self.host_key_checking.as_ssh_option()
