@@ -251,7 +251,7 @@ pub struct Tunnel {
     stderr: Arc<Mutex<Vec<u8>>>,
 }
 
-/// How long an attempt lasts at most; [`Tunnel::open`] retries within the ship's timeout.
+/// The pause between two readiness probes (within the ship's timeout).
 const PROBE_INTERVAL: Duration = Duration::from_millis(50);
 
 impl Tunnel {
