@@ -10,8 +10,8 @@
 //!   Docker layer consumes (plain data);
 //! - [`resolve`]: model → [`spec`] (container specs, registry credentials),
 //!   pure; [`shlex`]: command strings split as Python's `shlex.split`;
-//! - [`connect`]: config ships → endpoints, every ship connected at once with
-//!   per-ship errors;
+//! - [`connect`]: config ships → endpoints (TLS names, SSH tunnels), every
+//!   ship connected at once with per-ship errors;
 //! - [`docker`]: the only module that talks to Docker (bollard); executes,
 //!   makes no decisions;
 //! - [`execute`]: the executor of plays (start, stop, kill, restart, clean,

@@ -210,6 +210,10 @@ impl TunnelSpec {
         opt("ServerAliveInterval=15".into());
         opt("ServerAliveCountMax=3".into());
         opt("ClearAllForwardings=no".into());
+        // The tunnel must be this very process: no connection sharing from the user's
+        // ssh configuration (a master would carry the forward and this ssh would exit).
+        opt("ControlMaster=no".into());
+        opt("ControlPath=none".into());
         opt(format!(
             "StrictHostKeyChecking={}",
             self.host_key_checking.as_ssh_option()
@@ -242,10 +246,12 @@ pub struct Tunnel {
     spec: TunnelSpec,
     local_port: u16,
     child: Child,
+    /// ssh was reaped: its pid (and group id) may belong to someone else now.
+    reaped: bool,
     stderr: Arc<Mutex<Vec<u8>>>,
 }
 
-/// How long an attempt lasts at most; [`Tunnel::open`] retries within the ship's timeout.
+/// The pause between two readiness probes (within the ship's timeout).
 const PROBE_INTERVAL: Duration = Duration::from_millis(50);
 
 impl Tunnel {
@@ -344,6 +350,7 @@ impl Tunnel {
             spec: spec.clone(),
             local_port,
             child,
+            reaped: false,
             stderr,
         })
     }
@@ -352,6 +359,7 @@ impl Tunnel {
         let mut last_probe = String::from("the local end never accepted a connection");
         loop {
             if let Some(status) = self.child.try_wait().ok().flatten() {
+                self.reaped = true;
                 // Let the reader collect what ssh said before exiting.
                 let _ = tokio::time::timeout(Duration::from_millis(200), async {
                     while Arc::strong_count(&self.stderr) > 1 {
@@ -430,7 +438,18 @@ impl Tunnel {
 
 impl Drop for Tunnel {
     fn drop(&mut self) {
-        // SIGKILL ends ssh at once, so reaping it right here does not block for long.
+        // ssh leads its own process group: killing the group also ends what it started
+        // (a ProxyCommand, a ProxyJump's ssh). SIGKILL ends them at once, so reaping
+        // ssh right here does not block for long.
+        if self.reaped {
+            return;
+        }
+        if let Ok(pid) = i32::try_from(self.child.id()) {
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

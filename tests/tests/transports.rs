@@ -379,23 +379,23 @@ fn socket_path_ships_and_a_missing_socket_in_one_survey() {
     let scope = Scope::new("socket");
     let dir = scope.scratch_dir("env");
     let name = scope.name("app");
-    tb.ship2()
+    // The main daemon (other scenarios freeze ship2 for a while).
+    tb.main()
         .run(["create", "--name", &name, tb.test_image(), "sleep", "300"]);
     let missing: PathBuf = dir.join("no-such.sock");
     let yaml = format!(
-        "name: transports\nships:\n  ship2:\n    ip: {ip}\n    socket_path: {sock}\n  gone:\n    ip: 127.0.0.1\n    socket_path: {missing}\n{svc}",
-        ip = tb.ship2_addr(),
-        sock = tb.ship2_socket().display(),
+        "name: transports\nships:\n  local:\n    ip: 127.0.0.1\n    socket_path: {sock}\n  gone:\n    ip: 127.0.0.1\n    socket_path: {missing}\n{svc}",
+        sock = tb.main_host().trim_start_matches("unix://"),
         missing = missing.display(),
-        svc = one_instance(&name, "ship2"),
+        svc = one_instance(&name, "local"),
     );
     let run = maestro(&dir, &yaml, &["ships", "--format", "json"]);
     assert_eq!(run.code, 1, "one ship is down: {run:?}");
     let v = run.json();
-    let ship2 = &v["ships"][0];
-    assert_eq!(ship2["transport"], "unix");
-    assert_eq!(ship2["reachable"], true, "{run:?}");
-    assert_eq!(ship2["containers"][0]["name"], name.as_str());
+    let local = &v["ships"][0];
+    assert_eq!(local["transport"], "unix");
+    assert_eq!(local["reachable"], true, "{run:?}");
+    assert_eq!(local["containers"][0]["name"], name.as_str());
     let gone = &v["ships"][1];
     assert_eq!(gone["reachable"], false);
     assert!(
@@ -413,11 +413,15 @@ fn a_pinned_api_version_is_used_or_refused_with_both_versions() {
     let tb = Testbed::load();
     let scope = Scope::new("api");
     let dir = scope.scratch_dir("env");
+    copy_certs(&dir);
+    // ship3 over TLS (other scenarios freeze ship2 for a while).
     let yaml = |version: &str| {
-        format!(
-            "name: transports\nships:\n  ship2:\n    ip: {ip}\n    api_version: '{version}'\nservices: {{}}\n",
-            ip = tb.ship2_addr(),
+        ship3_yaml(
+            &scope,
+            "unused",
+            &format!("{GOOD_TLS}    api_version: '{version}'\n"),
         )
+        .replace(&one_instance("unused", "ship3"), "services: {}\n")
     };
     let ok = maestro(&dir, &yaml("1.40"), &["ships", "--format", "json"]);
     assert_eq!(ok.code, 0, "{ok:?}");
@@ -428,14 +432,14 @@ fn a_pinned_api_version_is_used_or_refused_with_both_versions() {
     assert_eq!(auto.json()["ships"][0]["api_version"], "1.41");
 
     let refused_msg =
-        "ship ship2: the Docker daemon does not accept API version 1.99: it supports 1.12 to 1.41";
+        "ship ship3: the Docker daemon does not accept API version 1.99: it supports 1.12 to 1.41";
     let refused = maestro(&dir, &yaml("1.99"), &["ships"]);
     assert_eq!(refused.code, 1, "{refused:?}");
     assert!(refused.stdout.contains(refused_msg), "{refused:?}");
 
     // The same refusal through status and start, which name the ship's containers.
     let name = scope.name("app");
-    let with_instance = yaml("1.99").replace("services: {}\n", &one_instance(&name, "ship2"));
+    let with_instance = yaml("1.99").replace("services: {}\n", &one_instance(&name, "ship3"));
     let status = maestro(&dir, &with_instance, &["status", "--format", "json"]);
     assert_eq!(status.code, 1, "{status:?}");
     assert_eq!(status.json()[0]["state"], "host_down", "{status:?}");
@@ -444,7 +448,7 @@ fn a_pinned_api_version_is_used_or_refused_with_both_versions() {
     assert_eq!(start.code, 1, "{start:?}");
     assert!(start.all().contains(refused_msg), "{start:?}");
     assert!(
-        tb.ship2().try_run(["inspect", &name]).is_err(),
+        tb.ship3().try_run(["inspect", &name]).is_err(),
         "not created"
     );
 }
