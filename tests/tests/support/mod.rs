@@ -141,10 +141,11 @@ pub fn assert_status(out: &Output, code: i32) {
 }
 
 /// The `ships:` block naming the main daemon (`main`, by socket) and ship2
-/// (`ship2`, plain TCP), with a short timeout.
+/// (`ship2`, plain TCP). The timeout is generous: under the suite's load a
+/// busy daemon may take seconds to create a container.
 pub fn ships_yaml(tb: &Testbed) -> String {
     format!(
-        "ships:\n  main: {{ip: 127.0.0.1, socket_path: /var/run/docker.sock, timeout: 3}}\n  ship2: {{ip: {}, docker_port: {}, timeout: 3}}\n",
+        "ships:\n  main: {{ip: 127.0.0.1, socket_path: /var/run/docker.sock, timeout: 15}}\n  ship2: {{ip: {}, docker_port: {}, timeout: 15}}\n",
         tb.ship2_addr(),
         tb.ship2_port()
     )
