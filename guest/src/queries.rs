@@ -138,8 +138,8 @@ fn fail(message: &str) -> ExitCode {
 
 /// `get_container_internal_address()`: the first IPv4 address of
 /// `interface`, read with getifaddrs(3) (guestutils uses netifaces, which
-/// lists addresses in the same order).
-fn internal_address(interface: &str) -> Result<Ipv4Addr, String> {
+/// lists addresses in the same order). Templates use it too.
+pub(crate) fn internal_address(interface: &str) -> Result<Ipv4Addr, String> {
     let addresses =
         nix::ifaddrs::getifaddrs().map_err(|e| format!("cannot list network interfaces: {e}"))?;
     let mut found = false;

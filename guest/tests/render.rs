@@ -349,6 +349,10 @@ fn guest_functions_take_python_arguments_and_return_python_types() {
             "zk-kafka/kafka/kafka-2",
         ),
         ("{{ get_container_host_address() }}", "192.168.10.2"),
+        (
+            "{{ get_container_host_address(as_ip_address=True) }}",
+            "192.168.10.2",
+        ),
     ];
     for (text, expected) in cases {
         assert_eq!(render_text(&vars, text).as_deref(), Ok(expected), "{text}");

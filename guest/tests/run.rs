@@ -127,7 +127,14 @@ fn orphans_are_reaped_when_not_pid1() {
 /// SIGPIPE and SIGCHLD ignored, as a caller (a shell with `trap ''`, a
 /// supervisor with a blocked mask) could.
 fn with_signal_state(command: &mut Command) {
-    let hook = || {
+    with_signal_state_and(command, true);
+}
+
+/// [`with_signal_state`], SIGCHLD left alone unless `ignore_chld`.
+/// maestro-guest starts the child with posix_spawn unless the caller
+/// ignored SIGCHLD, and forks otherwise: both paths are covered.
+fn with_signal_state_and(command: &mut Command, ignore_chld: bool) {
+    let hook = move || {
         // SAFETY: only async-signal-safe calls on initialised local sets.
         unsafe {
             let mut set: libc::sigset_t = std::mem::zeroed();
@@ -137,7 +144,9 @@ fn with_signal_state(command: &mut Command) {
             libc::pthread_sigmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
             libc::signal(libc::SIGUSR2, libc::SIG_IGN);
             libc::signal(libc::SIGPIPE, libc::SIG_IGN);
-            libc::signal(libc::SIGCHLD, libc::SIG_IGN);
+            if ignore_chld {
+                libc::signal(libc::SIGCHLD, libc::SIG_IGN);
+            }
         }
         Ok(())
     };
@@ -168,25 +177,32 @@ fn bit(signal: i32) -> u64 {
 
 #[test]
 fn the_child_starts_with_the_callers_ignored_and_blocked_signals() {
-    let mut direct = Command::new("cat");
-    direct.arg("/proc/self/status");
-    with_signal_state(&mut direct);
-    let direct = output(direct);
+    for ignore_chld in [true, false] {
+        let mut direct = Command::new("cat");
+        direct.arg("/proc/self/status");
+        with_signal_state_and(&mut direct, ignore_chld);
+        let direct = output(direct);
 
-    let mut through = run(&["--", "cat", "/proc/self/status"]);
-    with_signal_state(&mut through);
-    let through = output(through);
-    assert_eq!(through.code, Some(0), "{}", through.stderr);
+        let mut through = run(&["--", "cat", "/proc/self/status"]);
+        with_signal_state_and(&mut through, ignore_chld);
+        let through = output(through);
+        assert_eq!(through.code, Some(0), "{}", through.stderr);
 
-    let expected = vec![
-        format!("SigBlk:\t{:016x}", bit(libc::SIGUSR1) | bit(libc::SIGTERM)),
-        format!(
-            "SigIgn:\t{:016x}",
-            bit(libc::SIGUSR2) | bit(libc::SIGPIPE) | bit(libc::SIGCHLD)
-        ),
-    ];
-    assert_eq!(signal_lines(&direct.stdout), expected);
-    assert_eq!(signal_lines(&through.stdout), expected);
+        let chld = if ignore_chld { bit(libc::SIGCHLD) } else { 0 };
+        let expected = vec![
+            format!("SigBlk:\t{:016x}", bit(libc::SIGUSR1) | bit(libc::SIGTERM)),
+            format!(
+                "SigIgn:\t{:016x}",
+                bit(libc::SIGUSR2) | bit(libc::SIGPIPE) | chld
+            ),
+        ];
+        assert_eq!(signal_lines(&direct.stdout), expected);
+        assert_eq!(
+            signal_lines(&through.stdout),
+            expected,
+            "ignore_chld={ignore_chld}"
+        );
+    }
 
     // And with nothing set up, nothing is blocked or ignored.
     let plain = output(run(&["--", "cat", "/proc/self/status"]));
@@ -274,7 +290,8 @@ fn leftovers_get_sigterm_and_their_grace_period() {
 
 #[test]
 fn leftovers_ignoring_sigterm_are_killed_after_the_grace_period() {
-    let script = "(trap '' TERM; exec sleep 1000) & echo ready; read _; exit 0";
+    // "ready" only once the straggler ignores SIGTERM.
+    let script = "(trap '' TERM; echo ready; exec sleep 1000) & read _; exit 0";
     let mut command = run(&["--grace", "0.5", "--", "sh", "-c", script]);
     command.stdin(std::process::Stdio::piped());
     let mut running = Running::start(command);
@@ -289,4 +306,33 @@ fn leftovers_ignoring_sigterm_are_killed_after_the_grace_period() {
         "killed too early: {took:?}"
     );
     assert!(took < Duration::from_secs(10), "not killed: {took:?}");
+}
+
+#[test]
+fn the_child_gets_the_terminals_foreground() {
+    // `script` (bsdutils) runs maestro-guest on a fresh pseudo-terminal,
+    // in its own session, as a terminal's foreground job would be.
+    let guest = env!("CARGO_BIN_EXE_maestro-guest");
+    let inner = format!("{guest} run -- sh -c 'cat /proc/self/stat'");
+    let mut command = Command::new("script");
+    command.args(["-qec", &inner, "/dev/null"]);
+    let out = match std::process::Command::new("script")
+        .arg("--version")
+        .output()
+    {
+        Ok(_) => output(command),
+        Err(_) => panic!("`script` is missing: apt-get install bsdutils"),
+    };
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    // "pid (comm) state ppid pgrp session tty_nr tpgid ..."
+    let stat = out.stdout.trim();
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..]
+        .split_whitespace()
+        .collect();
+    let (pgrp, session, tpgid) = (fields[2], fields[3], fields[5]);
+    assert_eq!(
+        tpgid, pgrp,
+        "the child's group is not the foreground: {stat}"
+    );
+    assert_ne!(pgrp, session, "the child did not get its own group: {stat}");
 }

@@ -78,6 +78,26 @@ pub enum Command {
     Complete(CompleteArgs),
     /// Print a completion script for a shell.
     Completions(CompletionsArgs),
+    /// Contact every ship: transport, whether it answers, engine and API versions, and
+    /// the environment's containers on it (exit status 0 when all answer, else 1).
+    Ships(ShipsArgs),
+}
+
+/// Output formats of `ships`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShipsFormat {
+    /// A table, then the reasons of the ships that did not answer.
+    Text,
+    /// JSON.
+    Json,
+}
+
+/// `ships` arguments.
+#[derive(Debug, Clone, Args)]
+pub struct ShipsArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ShipsFormat::Text)]
+    pub format: ShipsFormat,
 }
 
 /// Output formats of `env`.
@@ -175,6 +195,23 @@ Exit status:
   1  some container does not exist or its ship cannot be reached
   2  configuration or usage error";
 
+/// Output formats of a play's summary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlayFormat {
+    /// A summary table after the progress.
+    Text,
+    /// The summary as JSON on stdout; the progress goes to stderr.
+    Json,
+}
+
+/// `--format` of the plays (start, stop, kill, restart, pull, clean).
+#[derive(Debug, Clone, Args)]
+pub struct PlayOutput {
+    /// Output format of the summary.
+    #[arg(long, value_enum, default_value_t = PlayFormat::Text)]
+    pub format: PlayFormat,
+}
+
 /// Output formats of `status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum StatusFormat {
@@ -227,6 +264,8 @@ pub struct PullArgs {
     pub concurrent: Concurrent,
     #[command(flatten)]
     pub filters: Filters,
+    #[command(flatten)]
+    pub output: PlayOutput,
 }
 
 /// `start` arguments.
@@ -241,6 +280,8 @@ pub struct StartArgs {
     pub refresh: Refresh,
     #[command(flatten)]
     pub filters: Filters,
+    #[command(flatten)]
+    pub output: PlayOutput,
 }
 
 /// `stop` and `kill` arguments.
@@ -255,6 +296,8 @@ pub struct StopArgs {
     pub expand: Expandable,
     #[command(flatten)]
     pub filters: Filters,
+    #[command(flatten)]
+    pub output: PlayOutput,
 }
 
 /// `restart` arguments.
@@ -271,6 +314,8 @@ pub struct RestartArgs {
     pub refresh: Refresh,
     #[command(flatten)]
     pub filters: Filters,
+    #[command(flatten)]
+    pub output: PlayOutput,
     /// Seconds to wait between restarting two containers.
     #[arg(long = "step-delay", value_name = "N", default_value_t = 0)]
     pub step_delay: u64,

@@ -5,8 +5,16 @@
 //! ship a command needs, in parallel, keeping each ship's failure apart: one unreachable
 //! ship must not stop the others, its containers are reported failed instead.
 //!
-//! SSH tunnels are a hook: [`open_tunnel`] is where a ship with `ssh_tunnel` gets a
-//! local endpoint (and a guard that keeps the tunnel open while the [`Ships`] live).
+//! SSH tunnels: [`open_tunnel`] starts the ship's tunnel ([`crate::tunnel`]) and dials
+//! its local end; the tunnel is kept as a guard for as long as the [`Ships`] live (one
+//! tunnel per ship, shared by the whole play), and closed when they are dropped.
+//!
+//! TLS: with verification the server certificate must name the ship's `endpoint`
+//! (MaestroNG 0.8.3: "give the IP as `ip`, and the name in the server certificate as
+//! `endpoint`"). That name often exists only in the certificate: when it does not
+//! resolve, the ship's `ip` is dialled instead, and the certificate is still checked
+//! for the `endpoint` name. Through a tunnel the local end is dialled and the
+//! certificate is likewise checked for the `endpoint` name.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -16,6 +24,7 @@ use std::time::Duration;
 use crate::config::model::{self, Environment};
 use crate::docker::{DockerError, Ship};
 use crate::spec::{ApiVersion, ShipEndpoint, ShipTransport, TlsSettings};
+use crate::tunnel::{Tunnel, TunnelError, TunnelSpec};
 
 /// Why a ship cannot be used.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -23,20 +32,16 @@ pub enum ConnectError {
     /// The configuration names a ship that does not exist.
     #[error("ship {0}: not defined in the environment description")]
     UnknownShip(String),
-    /// The ship is reached through an SSH tunnel, which this build cannot open yet.
-    #[error("ship {ship}: SSH tunnels (ssh_tunnel) are not supported yet")]
-    TunnelUnsupported {
+    /// The ship is reached through an SSH tunnel: [`endpoint`] cannot describe it
+    /// alone, [`open_tunnel`] must run first.
+    #[error("ship {ship}: reached through an SSH tunnel, which must be opened first")]
+    NeedsTunnel {
         /// Ship name.
         ship: String,
     },
     /// Opening the SSH tunnel failed.
-    #[error("ship {ship}: cannot open the SSH tunnel: {reason}")]
-    Tunnel {
-        /// Ship name.
-        ship: String,
-        /// What went wrong.
-        reason: String,
-    },
+    #[error(transparent)]
+    Tunnel(#[from] TunnelError),
     /// The daemon could not be reached or refused the connection settings.
     #[error("{0}")]
     Docker(Arc<DockerError>),
@@ -124,7 +129,7 @@ pub fn endpoint(
     max_stop_timeout: Duration,
 ) -> Result<ShipEndpoint, ConnectError> {
     let transport = if ship.ssh_tunnel.is_some() {
-        return Err(ConnectError::TunnelUnsupported {
+        return Err(ConnectError::NeedsTunnel {
             ship: ship.name.clone(),
         });
     } else if let Some(path) = &ship.socket_path {
@@ -159,7 +164,9 @@ pub fn transport_tcp(ship: &model::Ship, host: &str, port: u16, base_dir: &Path)
                     client_cert: if client { resolve(&tls.cert) } else { None },
                     client_key: if client { resolve(&tls.key) } else { None },
                     verify: tls.verify,
-                    server_name: None,
+                    // Whichever address is dialled (the endpoint, its ip, a tunnel's
+                    // local end), the certificate must name the endpoint.
+                    server_name: Some(ship.endpoint.clone()),
                 },
             }
         }
@@ -196,19 +203,26 @@ pub fn max_stop_timeout(env: &Environment, ship: &str) -> Duration {
     )
 }
 
-/// The hook for ships reached through SSH: opens the tunnel and returns the local
-/// transport plus a guard that keeps it open. Not implemented in this build.
+/// Opens the SSH tunnel of `ship` (it must have `ssh_tunnel`) and returns the
+/// transport to its local end, plus the tunnel as a guard: the tunnel stays open while
+/// the guard lives. Fails within the ship's timeout, with ssh's reason.
 pub async fn open_tunnel(
     ship: &model::Ship,
-    _base_dir: &Path,
+    base_dir: &Path,
 ) -> Result<(ShipTransport, TransportGuard), ConnectError> {
-    Err(ConnectError::TunnelUnsupported {
-        ship: ship.name.clone(),
-    })
+    let spec = TunnelSpec::for_ship(ship, base_dir, timeout(ship, Duration::ZERO)).ok_or(
+        ConnectError::NeedsTunnel {
+            ship: ship.name.clone(),
+        },
+    )?;
+    let tunnel = Tunnel::open(&spec).await?;
+    let transport = transport_tcp(ship, "127.0.0.1", tunnel.local_port(), base_dir);
+    Ok((transport, Box::new(tunnel)))
 }
 
-/// Connects one ship (opening its tunnel first when it has one).
-async fn connect_one(
+/// Connects one ship (opening its tunnel first when it has one). The guard, if any,
+/// must be kept as long as the ship is used.
+pub async fn connect_ship(
     env: &Environment,
     ship: &model::Ship,
 ) -> (Result<Ship, ConnectError>, Option<TransportGuard>) {
@@ -224,11 +238,99 @@ async fn connect_one(
             api_version: api_version(&ship.api_version),
             timeout: timeout(ship, stop),
         };
-        return (Ship::connect(&ep).await.map_err(Into::into), Some(guard));
+        return (
+            Ship::connect(&ep).await.map_err(|e| explain(e).into()),
+            Some(guard),
+        );
     }
-    match endpoint(ship, &env.base_dir, stop) {
-        Ok(ep) => (Ship::connect(&ep).await.map_err(Into::into), None),
-        Err(e) => (Err(e), None),
+    let mut ep = match endpoint(ship, &env.base_dir, stop) {
+        Ok(ep) => ep,
+        Err(e) => return (Err(e), None),
+    };
+    if let ShipTransport::Tls { host, port, .. } = &mut ep.transport {
+        if ship.ip != *host && !resolves(host, *port, timeout(ship, Duration::ZERO)).await {
+            *host = ship.ip.clone();
+        }
+    }
+    (
+        Ship::connect(&ep).await.map_err(|e| explain(e).into()),
+        None,
+    )
+}
+
+/// Whether `host` is an address or a name the resolver knows (within `timeout`).
+async fn resolves(host: &str, port: u16, timeout: Duration) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if bare.parse::<std::net::IpAddr>().is_ok() {
+        return true;
+    }
+    match tokio::time::timeout(timeout, tokio::net::lookup_host((bare, port))).await {
+        Ok(Ok(mut addrs)) => addrs.next().is_some(),
+        _ => false,
+    }
+}
+
+/// Adds what the user can do to the TLS failures whose wording is cryptic.
+fn explain(err: DockerError) -> DockerError {
+    let DockerError::Unreachable {
+        ship,
+        endpoint,
+        reason,
+    } = err
+    else {
+        return err;
+    };
+    let hint = if reason.contains("UnknownIssuer") {
+        Some(
+            "the server certificate is not signed by the CA in tls_ca_cert (or, without tls_ca_cert, by a CA of the system)",
+        )
+    } else if reason.contains("NotValidForName") {
+        Some(
+            "the server certificate does not name the ship's endpoint; set endpoint to the name in the certificate and ip to the address",
+        )
+    } else if reason.contains("Expired") {
+        Some("the server certificate has expired")
+    } else if reason.contains("BadCertificate")
+        || reason.contains("CertificateRequired")
+        || reason.contains("UnknownCA")
+    {
+        Some(
+            "the daemon refused the client certificate: give tls: true with a tls_cert and tls_key signed by a CA the daemon trusts",
+        )
+    } else if reason.contains("InvalidContentType") || reason.contains("CorruptMessage") {
+        Some("the daemon does not speak TLS on this port")
+    } else {
+        None
+    };
+    DockerError::Unreachable {
+        ship,
+        endpoint,
+        reason: match hint {
+            Some(h) => format!("{reason} ({h})"),
+            None => reason,
+        },
+    }
+}
+
+/// How `ship` is reached, for people: its kind (`unix`, `tcp`, `tls`, `ssh`) and a
+/// URL-like address (`unix:///p`, `tcp://h:p`, `https://h:p`,
+/// `ssh://user@h:p -> remote`, with ` (tls)` when TLS runs through the tunnel).
+pub fn describe(ship: &model::Ship, base_dir: &Path) -> (&'static str, String) {
+    if let Some(spec) = TunnelSpec::for_ship(ship, base_dir, timeout(ship, Duration::ZERO)) {
+        let tls = if ship.tls.is_some() { " (tls)" } else { "" };
+        return ("ssh", format!("{}{tls}", spec.describe()));
+    }
+    if let Some(path) = &ship.socket_path {
+        return ("unix", format!("unix://{}", path.display()));
+    }
+    let host = if ship.endpoint.contains(':') && !ship.endpoint.starts_with('[') {
+        format!("[{}]:{}", ship.endpoint, ship.docker_port)
+    } else {
+        format!("{}:{}", ship.endpoint, ship.docker_port)
+    };
+    match &ship.tls {
+        Some(_) => ("tls", format!("https://{host}")),
+        None => ("tcp", format!("tcp://{host}")),
     }
 }
 
@@ -243,7 +345,7 @@ pub async fn connect_all<'a>(
     names.dedup();
     let attempts = names.iter().map(|name| async move {
         let outcome = match env.ship(name) {
-            Some(ship) => connect_one(env, ship).await,
+            Some(ship) => connect_ship(env, ship).await,
             None => (Err(ConnectError::UnknownShip((*name).to_owned())), None),
         };
         ((*name).to_owned(), outcome)
@@ -357,17 +459,94 @@ mod tests {
     }
 
     #[test]
-    fn tunnels_are_not_supported_yet() {
+    fn tunnelled_ships_need_their_tunnel_first() {
         let mut s = ship();
         s.ssh_tunnel = Some(SshTunnel {
             user: "root".into(),
             key: "id".into(),
             port: 22,
+            known_hosts: None,
+            strict_host_key_checking: None,
         });
         let err = endpoint(&s, Path::new(""), Duration::ZERO).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "ship s1: SSH tunnels (ssh_tunnel) are not supported yet"
+            "ship s1: reached through an SSH tunnel, which must be opened first"
         );
+        assert_eq!(
+            describe(&s, Path::new("/cfg")),
+            (
+                "ssh",
+                "ssh://root@docker.example:22 -> 127.0.0.1:2375".into()
+            )
+        );
+        s.socket_path = Some("/var/run/docker.sock".into());
+        s.tls = Some(tls_verify_only());
+        assert_eq!(
+            describe(&s, Path::new("/cfg")).1,
+            "ssh://root@docker.example:22 -> /var/run/docker.sock (tls)"
+        );
+    }
+
+    fn tls_verify_only() -> Tls {
+        Tls {
+            client_auth: false,
+            verify: true,
+            ca_cert: None,
+            cert: None,
+            key: None,
+            ssl_version: None,
+        }
+    }
+
+    #[test]
+    fn descriptions_of_the_other_transports() {
+        let mut s = ship();
+        assert_eq!(
+            describe(&s, Path::new("")),
+            ("tcp", "tcp://docker.example:2375".into())
+        );
+        s.tls = Some(tls_verify_only());
+        assert_eq!(
+            describe(&s, Path::new("")),
+            ("tls", "https://docker.example:2375".into())
+        );
+        s.socket_path = Some("/run/d.sock".into());
+        assert_eq!(
+            describe(&s, Path::new("")),
+            ("unix", "unix:///run/d.sock".into())
+        );
+    }
+
+    #[test]
+    fn the_certificate_must_name_the_endpoint_whatever_is_dialled() {
+        let mut s = ship();
+        s.tls = Some(tls_verify_only());
+        let ShipTransport::Tls { tls, .. } = transport_tcp(&s, "127.0.0.1", 4000, Path::new(""))
+        else {
+            panic!("expected TLS");
+        };
+        assert_eq!(tls.server_name.as_deref(), Some("docker.example"));
+    }
+
+    #[test]
+    fn tls_failures_get_a_hint() {
+        let e = explain(DockerError::Unreachable {
+            ship: "s".into(),
+            endpoint: "https://x:2376".into(),
+            reason: "invalid peer certificate: UnknownIssuer".into(),
+        });
+        assert!(
+            e.to_string()
+                .contains("not signed by the CA in tls_ca_cert"),
+            "{e}"
+        );
+    }
+
+    #[tokio::test]
+    async fn names_resolve_or_not() {
+        assert!(resolves("10.0.0.1", 1, Duration::from_secs(1)).await);
+        assert!(resolves("[::1]", 1, Duration::from_secs(1)).await);
+        assert!(!resolves("no-such-host.invalid", 1, Duration::from_secs(2)).await);
     }
 }

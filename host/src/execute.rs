@@ -624,7 +624,7 @@ mod tests {
             r#"
 name: t
 ships:
-  down: {ip: 10.0.0.1, ssh_tunnel: {user: u, key: k}}
+  down: {ip: 10.0.0.1, socket_path: /nonexistent/maestro-down.sock}
 services:
   a: {image: busybox, instances: {a-1: {ship: down}}}
   b: {image: busybox, requires: [a], instances: {b-1: {ship: down}}}
@@ -643,9 +643,13 @@ services:
         let plan = crate::plan::plan(&env, Action::Start, &Request::default()).unwrap();
         let ships = Ships::from_results([(
             "down".to_owned(),
-            Err(ConnectError::TunnelUnsupported {
-                ship: "down".into(),
-            }),
+            Err(ConnectError::from(
+                crate::docker::DockerError::Unreachable {
+                    ship: "down".into(),
+                    endpoint: "unix:///nonexistent/maestro-down.sock".into(),
+                    reason: "no such socket".into(),
+                },
+            )),
         )]);
         let record = Arc::new(Record::default());
         let (_tx, rx) = watch::channel(interrupted);
@@ -676,7 +680,9 @@ services:
                 interrupted: false
             }
         );
-        let reason = "ship down: SSH tunnels (ssh_tunnel) are not supported yet".to_owned();
+        let reason = "ship down: cannot reach the Docker daemon at \
+                      unix:///nonexistent/maestro-down.sock: no such socket"
+            .to_owned();
         assert_eq!(
             finals["a-1"],
             Phase::Failed {

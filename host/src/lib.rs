@@ -10,13 +10,15 @@
 //!   Docker layer consumes (plain data);
 //! - [`resolve`]: model → [`spec`] (container specs, registry credentials),
 //!   pure; [`shlex`]: command strings split as Python's `shlex.split`;
-//! - [`connect`]: config ships → endpoints, every ship connected at once with
-//!   per-ship errors;
+//! - [`connect`]: config ships → endpoints (TLS names, SSH tunnels), every
+//!   ship connected at once with per-ship errors;
 //! - [`docker`]: the only module that talks to Docker (bollard); executes,
 //!   makes no decisions;
 //! - [`execute`]: the executor of plays (start, stop, kill, restart, clean,
 //!   pull): walks a plan, reports [`progress`] events;
 //! - [`lifecycle`]: the lifecycle checks (tcp, http, exec, rexec, sleep);
+//! - [`ships`]: `maestro ships`;
+//! - [`tunnel`]: SSH tunnels to ships (the system's `ssh`);
 //! - [`observe`]: the read-only commands (`status`, `logs`) over every
 //!   ship at once;
 //! - [`output`]: the only writer to the terminal;
@@ -34,5 +36,7 @@ pub mod plan;
 pub mod progress;
 pub mod resolve;
 pub mod run;
+pub mod ships;
 pub mod shlex;
 pub mod spec;
+pub mod tunnel;

@@ -40,6 +40,7 @@ const COMMANDS: &[&str] = &[
     "env",
     "plan",
     "completions",
+    "ships",
 ];
 
 /// Runs the command.
@@ -108,6 +109,7 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
             Action::Pull,
             request(&a.things, &a.concurrent, None, &a.filters),
             execute::Options::default(),
+            a.output.format,
         ),
         Command::Start(a) => play(
             cli,
@@ -118,18 +120,21 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
                 reuse: a.refresh.reuse,
                 ..Default::default()
             },
+            a.output.format,
         ),
         Command::Stop(a) => play(
             cli,
             Action::Stop,
             request(&a.things, &a.concurrent, Some(&a.expand), &a.filters),
             execute::Options::default(),
+            a.output.format,
         ),
         Command::Kill(a) => play(
             cli,
             Action::Kill,
             request(&a.things, &a.concurrent, Some(&a.expand), &a.filters),
             execute::Options::default(),
+            a.output.format,
         ),
         Command::Restart(a) => play(
             cli,
@@ -143,12 +148,14 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
                 only_if_changed: a.only_if_changed,
                 ..Default::default()
             },
+            a.output.format,
         ),
         Command::Clean(a) => play(
             cli,
             Action::Clean,
             request(&a.things, &a.concurrent, None, &a.filters),
             execute::Options::default(),
+            a.output.format,
         ),
         Command::Logs(args) => logs(cli, args),
         Command::Dump(_) => emit(&output::dump(&load(cli)?)),
@@ -189,6 +196,7 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
             })
         }
         Command::Complete(args) => complete(cli, &args.tokens),
+        Command::Ships(args) => ships(cli, args.format),
         Command::Completions(args) => {
             let shell = match args.shell {
                 cli::Shell::Bash => clap_complete::Shell::Bash,
@@ -210,6 +218,7 @@ fn play(
     action: Action,
     req: Request,
     mut options: execute::Options,
+    format: cli::PlayFormat,
 ) -> Result<u8, Failure> {
     let env = Arc::new(load(cli)?);
     let plan = plan::plan(&env, action, &req).map_err(|e| usage(e.to_string()))?;
@@ -222,7 +231,11 @@ fn play(
         .iter()
         .map(|s| output::live::Row::new(&s.container, &s.service, &s.ship))
         .collect();
-    let view = output::live::LiveView::stdout(rows);
+    // With JSON on stdout, the progress goes to stderr.
+    let view = match format {
+        cli::PlayFormat::Text => output::live::LiveView::stdout(rows),
+        cli::PlayFormat::Json => output::live::LiveView::stderr(rows),
+    };
     let clock = Instant::now();
     let finished = rt.block_on(async {
         let (tx, rx) = watch::channel(false);
@@ -248,13 +261,28 @@ fn play(
     view.finish();
     let summary =
         output::summary::Summary::from_rows(action.as_str(), &view.rows(), clock.elapsed());
-    emit(&output::summary::summary_text(
-        &summary,
-        output::stdout_colour(),
-    ))?;
+    emit(&match format {
+        cli::PlayFormat::Text => output::summary::summary_text(&summary, output::stdout_colour()),
+        cli::PlayFormat::Json => output::summary::summary_json(&summary),
+    })?;
     Ok(if finished.interrupted {
         EXIT_INTERRUPTED
     } else if finished.ok() {
+        EXIT_OK
+    } else {
+        EXIT_FAILURE
+    })
+}
+
+/// `maestro ships`: 0 when every ship answers, 1 otherwise.
+fn ships(cli: &Cli, format: cli::ShipsFormat) -> Result<u8, Failure> {
+    let env = load(cli)?;
+    let reports = runtime()?.block_on(crate::ships::survey(&env));
+    emit(&match format {
+        cli::ShipsFormat::Text => output::ships_text(&reports),
+        cli::ShipsFormat::Json => output::ships_json(&reports),
+    })?;
+    Ok(if reports.iter().all(|r| r.reachable) {
         EXIT_OK
     } else {
         EXIT_FAILURE

@@ -303,7 +303,9 @@ services: {}
         Some(SshTunnel {
             user: "ops".into(),
             key: "/home/ops/.ssh/id_dsa".into(),
-            port: 22
+            port: 22,
+            known_hosts: None,
+            strict_host_key_checking: None,
         })
     );
     assert_eq!(vm3.backend_url(), "ssh://ops@c416.corp.domain.com:22->4243");
@@ -1023,7 +1025,7 @@ fn yaml_and_top_level_errors_are_pinned() {
     );
     assert_eq!(
         load_err("name: {{ env.X.y }}\nships: {}\n"),
-        "t.yaml:1:1: template error: undefined value"
+        "t.yaml:1:1: template error: undefined value: `env.X` is undefined"
     );
     assert_eq!(
         load_err("__maestro: {schema: 3}\nname: x\nships: {}\n"),
@@ -1192,4 +1194,65 @@ fn zookeeper_kafka_example_gives_the_documented_guest_answers() {
             .as_str(),
         "2181"
     );
+}
+
+// ---------------------------------------------------------------------------
+// Ship transports: maestro's ssh_tunnel keys, socket_path through a tunnel, TLS ports
+// ---------------------------------------------------------------------------
+
+#[test]
+fn ssh_tunnel_host_key_settings() {
+    let loaded = load_ok(
+        r#"
+name: t
+ships:
+  a: {ip: h, ssh_tunnel: {user: u, key: k, known_hosts: kh, strict_host_key_checking: yes}}
+  b: {ip: h, ssh_tunnel: {user: u, key: k, strict_host_key_checking: accept-new}}
+  c: {ip: h, ssh_tunnel: {user: u, key: k, strict_host_key_checking: false}}
+services: {}
+"#,
+    );
+    let env = &loaded.environment;
+    let a = env.ship("a").unwrap().ssh_tunnel.clone().unwrap();
+    assert_eq!(a.known_hosts.as_deref(), Some(Path::new("kh")));
+    assert_eq!(a.strict_host_key_checking.as_deref(), Some("yes"));
+    let b = env.ship("b").unwrap().ssh_tunnel.clone().unwrap();
+    assert_eq!(b.strict_host_key_checking.as_deref(), Some("accept-new"));
+    let c = env.ship("c").unwrap().ssh_tunnel.clone().unwrap();
+    assert_eq!(c.strict_host_key_checking.as_deref(), Some("no"));
+
+    let err = load_err(
+        "name: t\nships:\n  a: {ip: h, ssh_tunnel: {user: u, key: k, strict_host_key_checking: maybe}}\nservices: {}\n",
+    );
+    assert!(err.contains("expected accept-new, yes or no"), "{err}");
+}
+
+#[test]
+fn socket_path_through_a_tunnel_is_the_ship_s_and_absolute() {
+    let loaded = load_ok(
+        "name: t\nships:\n  a: {ip: h, socket_path: /var/run/docker.sock, ssh_tunnel: {user: u, key: k}}\nservices: {}\n",
+    );
+    let a = loaded.environment.ship("a").unwrap();
+    assert_eq!(a.backend_url(), "ssh://u@h:22->/var/run/docker.sock");
+    let err = load_err(
+        "name: t\nships:\n  a: {ip: h, socket_path: run/docker.sock, ssh_tunnel: {user: u, key: k}}\nservices: {}\n",
+    );
+    assert!(err.contains("must be absolute"), "{err}");
+}
+
+#[test]
+fn tls_verify_without_tls_keeps_port_2375_and_warns() {
+    let loaded = load_ok("name: t\nships:\n  a: {ip: h, tls_verify: true}\nservices: {}\n");
+    assert_eq!(loaded.environment.ship("a").unwrap().docker_port, 2375);
+    assert!(
+        loaded.warnings[0]
+            .message
+            .contains("docker_port stays 2375"),
+        "{:?}",
+        loaded.warnings
+    );
+    let loaded = load_ok(
+        "name: t\nships:\n  a: {ip: h, tls_verify: true, docker_port: 2376}\nservices: {}\n",
+    );
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
 }

@@ -474,7 +474,7 @@ fn ctrl_c_lets_running_steps_finish_and_skips_the_rest() {
         ship: main
         command: sleep 300
         lifecycle:
-          running: [{{type: sleep, wait: 3}}]
+          running: [{{type: sleep, wait: 4}}]
   next:
     image: {image}
     requires: [slow]
@@ -495,7 +495,7 @@ fn ctrl_c_lets_running_steps_finish_and_skips_the_rest() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("maestro");
-    // Once the slow container runs, its 3 s check is under way: interrupt.
+    // Once the slow container runs, its 4 s check is under way: interrupt.
     let main = tb.main();
     let seen = poll(Duration::from_secs(20), || {
         (exists(&main, &a) && running(&main, &a)).then_some(())
@@ -524,4 +524,95 @@ fn ctrl_c_lets_running_steps_finish_and_skips_the_rest() {
         text(&out)
     );
     assert!(!exists(&main, &b));
+}
+
+/// Seconds (with fraction) of a `State.<field>` timestamp, for differences within a test.
+fn state_secs(docker: &Docker, name: &str, field: &str) -> f64 {
+    let (secs, nanos) = state_time(docker, name, field);
+    // "YYYY-MM-DDTHH:MM:SS": day of month and time of day are enough within a test.
+    let num = |r: std::ops::Range<usize>| -> f64 { secs[r].parse().expect("a timestamp field") };
+    num(8..10) * 86_400.0
+        + num(11..13) * 3_600.0
+        + num(14..16) * 60.0
+        + num(17..19)
+        + nanos as f64 / 1e9
+}
+
+#[test]
+fn concurrency_limit_step_delay_and_rexec_checks() {
+    let tb = Testbed::load();
+    let scope = Scope::new("limits");
+    let (x, y) = (scope.name("x"), scope.name("y"));
+    let image = tb.test_image();
+    let file = project(
+        &scope,
+        tb,
+        &format!(
+            r#"services:
+  s:
+    image: {image}
+    lifecycle:
+      running:
+        - {{type: rexec, command: "sh -c 'sleep 1 && test -x /bin/maestro-guest'", attempts: 2}}
+    instances:
+      {x}: {{ship: main, stop_timeout: 1, command: sleep 300}}
+      {y}: {{ship: main, stop_timeout: 1, command: sleep 300}}
+"#
+        ),
+    );
+    let main = tb.main();
+    // -c 1: the second container starts once the first one's check (1 s) passed.
+    let out = maestro(&scope, &file, &["start", "-c", "1"]);
+    assert_code(&out, 0);
+    let gap = (state_secs(&main, &y, "StartedAt") - state_secs(&main, &x, "StartedAt")).abs();
+    assert!(
+        gap >= 0.9,
+        "with -c 1 the starts are {gap}s apart: {}",
+        text(&out)
+    );
+
+    // --step-delay 2: the second restart waits 2 s more than the first.
+    let out = maestro(&scope, &file, &["restart", "-a", "--step-delay", "2"]);
+    assert_code(&out, 0);
+    // Measured on the progress lines (`[  2.0s] NAME (...): stopping`): creating a
+    // container takes a varying time on a loaded machine, the delay is before the stop.
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stopping_at = |name: &str| -> f64 {
+        let line = stdout
+            .lines()
+            .find(|l| l.contains(&format!("{name} (")) && l.ends_with("stopping"))
+            .unwrap_or_else(|| panic!("no stopping line for {name}: {}", text(&out)));
+        let inner = line.trim_start_matches('[').split('s').next().unwrap_or("");
+        inner.trim().parse().expect("elapsed seconds")
+    };
+    let gap = stopping_at(&y) - stopping_at(&x);
+    assert!(
+        gap >= 1.9,
+        "with --step-delay 2 the restarts are {gap}s apart: {}",
+        text(&out)
+    );
+
+    // A rexec check that never passes fails with its reason.
+    let failing = project(
+        &scope,
+        tb,
+        &format!(
+            r#"services:
+  s:
+    image: {image}
+    lifecycle:
+      running: [{{type: rexec, command: "sh -c 'echo not ready; exit 4'", attempts: 1}}]
+    instances:
+      {x}: {{ship: main, stop_timeout: 1, command: sleep 300}}
+"#
+        ),
+    );
+    assert_code(&maestro(&scope, &failing, &["stop", "-a"]), 0);
+    let out = maestro(&scope, &failing, &["start", x.as_str()]);
+    assert_code(&out, 1);
+    assert!(
+        text(&out).contains("exit status 4: not ready"),
+        "{}",
+        text(&out)
+    );
 }

@@ -2,8 +2,10 @@
 //! started it directly: same signal mask and ignored signals, same working
 //! directory, and the terminal's foreground when the caller had it.
 
-use std::ffi::OsString;
+use std::ffi::{CString, OsString};
 use std::io;
+use std::mem::MaybeUninit;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, ExitCode};
 
@@ -45,7 +47,20 @@ impl SpawnError {
 
 /// Starts `argv` in its own process group (so a terminal's Ctrl-C reaches
 /// it once, not again through the supervisor) and returns its pid.
+///
+/// The common case (no terminal to hand over, SIGCHLD not ignored by the
+/// caller) uses `posix_spawn`, which glibc implements with a vfork-style
+/// clone: no page tables copied, about a third less start-up cost than a
+/// fork. Otherwise a fork with a `pre_exec` hook does what spawn attributes
+/// cannot: take the terminal, and set signals to `SIG_IGN`.
 pub fn spawn(argv: &[OsString], original: &Original) -> Result<libc::pid_t, SpawnError> {
+    if original.chld_ignored || owns_terminal() {
+        return spawn_forked(argv, original);
+    }
+    spawn_posix(argv, original).map_err(|error| SpawnError::from_io(&argv[0], error))
+}
+
+fn spawn_forked(argv: &[OsString], original: &Original) -> Result<libc::pid_t, SpawnError> {
     let mut command = command(argv, original, true);
     command.process_group(0);
     match command.spawn() {
@@ -54,6 +69,57 @@ pub fn spawn(argv: &[OsString], original: &Original) -> Result<libc::pid_t, Spaw
         Ok(child) => Ok(child.id() as libc::pid_t),
         Err(error) => Err(SpawnError::from_io(&argv[0], error)),
     }
+}
+
+unsafe extern "C" {
+    /// The process environment, handed to the child unchanged.
+    static environ: *const *mut libc::c_char;
+}
+
+/// `posix_spawnp` with the caller's mask and a new process group; every
+/// disposition is the caller's already.
+fn spawn_posix(argv: &[OsString], original: &Original) -> io::Result<libc::pid_t> {
+    let args = argv
+        .iter()
+        .map(|arg| CString::new(arg.as_bytes()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "an argument contains NUL"))?;
+    let mut pointers: Vec<*mut libc::c_char> =
+        args.iter().map(|arg| arg.as_ptr().cast_mut()).collect();
+    pointers.push(std::ptr::null_mut());
+    let flags = libc::POSIX_SPAWN_SETSIGMASK | libc::POSIX_SPAWN_SETPGROUP;
+    let mut attr = MaybeUninit::<libc::posix_spawnattr_t>::uninit();
+    let mut pid: libc::pid_t = 0;
+    // SAFETY: `attr` is initialised by posix_spawnattr_init before use and
+    // destroyed after; the sets, argv (NUL-terminated C strings ending in a
+    // null pointer) and `environ` outlive the call.
+    let rc = unsafe {
+        libc::posix_spawnattr_init(attr.as_mut_ptr());
+        libc::posix_spawnattr_setsigmask(attr.as_mut_ptr(), original.mask.raw());
+        libc::posix_spawnattr_setpgroup(attr.as_mut_ptr(), 0);
+        libc::posix_spawnattr_setflags(attr.as_mut_ptr(), flags as libc::c_short);
+        let rc = libc::posix_spawnp(
+            &mut pid,
+            args[0].as_ptr(),
+            std::ptr::null(),
+            attr.as_ptr(),
+            pointers.as_ptr(),
+            environ,
+        );
+        libc::posix_spawnattr_destroy(attr.as_mut_ptr());
+        rc
+    };
+    if rc == 0 {
+        Ok(pid)
+    } else {
+        Err(io::Error::from_raw_os_error(rc))
+    }
+}
+
+/// Whether stdin is a terminal whose foreground is our process group.
+fn owns_terminal() -> bool {
+    // SAFETY: isatty, tcgetpgrp and getpgrp only inspect fd 0 and ourselves.
+    unsafe { libc::isatty(0) == 1 && libc::tcgetpgrp(0) == libc::getpgrp() }
 }
 
 /// Replaces the current process with `argv` (`--exec`); returns only on failure.

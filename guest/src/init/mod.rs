@@ -50,6 +50,7 @@ pub fn supervise(command: &[OsString], options: &Supervise) -> ExitCode {
             return error.exit_code();
         }
     };
+    release_startup_memory();
     // From here on maestro-guest must not bail out: if it is PID 1, its
     // exit takes the whole container down. Errors are warnings.
     let status = loop {
@@ -84,6 +85,39 @@ fn become_subreaper() {
     if let Err(error) = nix::sys::prctl::set_child_subreaper(true) {
         eprintln!(
             "maestro-guest: warning: cannot become a subreaper ({error}); orphans will not be reaped"
+        );
+    }
+}
+
+/// PID 1 lives as long as the container: what start-up (argument parsing
+/// above all) left resident goes back to the kernel. The free heap is
+/// trimmed, and so are the stack pages below this frame: start-up's deeper
+/// call chains are over, and a page touched again later comes back zeroed.
+#[inline(never)]
+fn release_startup_memory() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: malloc_trim only returns free heap pages to the kernel.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+    const PAGE: usize = 4096;
+    // Well below this frame and the madvise call's own frames.
+    const MARGIN: usize = 4 * PAGE;
+    const SPAN: usize = 1024 * 1024;
+    let marker = 0u8;
+    let here = std::hint::black_box(&marker) as *const u8 as usize;
+    let top = (here - MARGIN) & !(PAGE - 1);
+    let bottom = top.saturating_sub(SPAN);
+    // SAFETY: [bottom, top) lies below the current stack pointer (by
+    // MARGIN), so no live frame is in it and no signal handler runs on this
+    // stack (all handled signals are blocked); MADV_DONTNEED on private
+    // anonymous memory just drops the pages. Unmapped parts of the range
+    // only make the call return ENOMEM, which is ignored.
+    unsafe {
+        libc::madvise(
+            bottom as *mut libc::c_void,
+            top - bottom,
+            libc::MADV_DONTNEED,
         );
     }
 }

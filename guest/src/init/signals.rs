@@ -7,7 +7,6 @@
 
 use std::io;
 use std::mem::MaybeUninit;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use libc::c_int;
@@ -23,23 +22,6 @@ const SYNCHRONOUS: [c_int; 7] = [
     libc::SIGTRAP,
     libc::SIGSYS,
 ];
-
-/// Whether SIGPIPE was ignored when the process was started.
-///
-/// Rust's runtime sets SIGPIPE to `SIG_IGN` before `main`, so by the time
-/// `main` runs the caller's setting is gone; [`RECORD_SIGPIPE`] reads it
-/// first so an ignored SIGPIPE can be handed on to the child.
-static SIGPIPE_WAS_IGNORED: AtomicBool = AtomicBool::new(false);
-
-/// Runs [`record_sigpipe`] from the ELF `.init_array`, which the C runtime
-/// calls before Rust's runtime initialisation.
-#[used]
-#[unsafe(link_section = ".init_array")]
-static RECORD_SIGPIPE: extern "C" fn() = record_sigpipe;
-
-extern "C" fn record_sigpipe() {
-    SIGPIPE_WAS_IGNORED.store(is_ignored(libc::SIGPIPE), Ordering::Relaxed);
-}
 
 /// Whether `signal`'s disposition is currently `SIG_IGN`.
 fn is_ignored(signal: c_int) -> bool {
@@ -71,10 +53,9 @@ impl SigSet {
         unsafe { libc::sigaddset(&mut self.0, signal) };
     }
 
-    /// Whether `signal` is a member.
-    pub fn contains(&self, signal: c_int) -> bool {
-        // SAFETY: `self.0` is an initialised set.
-        unsafe { libc::sigismember(&self.0, signal) == 1 }
+    /// The C set, for `posix_spawnattr_*`.
+    pub fn raw(&self) -> &libc::sigset_t {
+        &self.0
     }
 }
 
@@ -93,17 +74,24 @@ pub fn watched() -> SigSet {
 }
 
 /// The signal state maestro-guest was started with, which the child gets back.
+///
+/// Dispositions pass to the child by themselves (fork keeps them, exec
+/// keeps `SIG_IGN`), except SIGCHLD, which maestro-guest sets to default so
+/// that children are not auto-reaped, and SIGPIPE, which std's `Command`
+/// resets in every child it forks.
 #[derive(Clone, Copy)]
 pub struct Original {
     /// The caller's signal mask.
     pub mask: SigSet,
-    /// Signals the caller set to `SIG_IGN`; they stay ignored in the child.
-    pub ignored: SigSet,
+    /// Whether the caller ignored SIGPIPE.
+    pub pipe_ignored: bool,
+    /// Whether the caller ignored SIGCHLD.
+    pub chld_ignored: bool,
 }
 
 impl Original {
-    /// Reads the state before anything in `main` changed it (Rust's runtime
-    /// only touches SIGPIPE, which [`RECORD_SIGPIPE`] saw earlier).
+    /// Reads the state before anything changed it (maestro-guest has no
+    /// Rust runtime start-up that would; see `main.rs`).
     pub fn capture() -> io::Result<Original> {
         let mut mask = SigSet::empty();
         // SAFETY: a null new set only queries the current mask into `mask`.
@@ -111,25 +99,21 @@ impl Original {
         if rc != 0 {
             return Err(io::Error::from_raw_os_error(rc));
         }
-        let mut ignored = SigSet::empty();
-        for signal in 1..=libc::SIGRTMAX() {
-            let was_ignored = if signal == libc::SIGPIPE {
-                SIGPIPE_WAS_IGNORED.load(Ordering::Relaxed)
-            } else {
-                is_ignored(signal)
-            };
-            if was_ignored {
-                ignored.add(signal);
-            }
-        }
-        Ok(Original { mask, ignored })
+        Ok(Original {
+            mask,
+            pipe_ignored: is_ignored(libc::SIGPIPE),
+            chld_ignored: is_ignored(libc::SIGCHLD),
+        })
     }
 
     /// Puts this state back in a freshly forked child, after std's spawn has
     /// reset the mask and SIGPIPE. Only async-signal-safe calls.
     pub fn restore_in_child(&self) -> io::Result<()> {
-        for signal in 1..=libc::SIGRTMAX() {
-            if self.ignored.contains(signal) {
+        for (ignored, signal) in [
+            (self.pipe_ignored, libc::SIGPIPE),
+            (self.chld_ignored, libc::SIGCHLD),
+        ] {
+            if ignored {
                 // SAFETY: setting SIG_IGN installs no handler code; async-signal-safe.
                 unsafe { libc::signal(signal, libc::SIG_IGN) };
             }

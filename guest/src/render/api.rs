@@ -73,15 +73,33 @@ fn add_guest_functions(env: &mut Environment<'static>, guest: Arc<GuestEnv>) {
     env.add_function(
         "get_container_host_address",
         move |args: Rest<Value>, kwargs: Kwargs| {
-            bind("get_container_host_address", &[], &args, kwargs)?;
-            text(g.host_address())
+            let [as_ip_address] = bind(
+                "get_container_host_address",
+                &["as_ip_address?"],
+                &args,
+                kwargs,
+            )?;
+            if !as_ip_address.is_some_and(|v| v.is_true()) {
+                return text(g.host_address());
+            }
+            // Python resolves first (`socket.gethostbyname('')` is 0.0.0.0),
+            // here without NSS: an IP literal or /etc/hosts.
+            match g.var(maestro_guest::contract::names::CONTAINER_HOST_ADDRESS) {
+                Some("") => Ok(Value::from("0.0.0.0")),
+                Some(host) => crate::wait::resolve_host(host)
+                    .map(|ip| Value::from(ip.to_string()))
+                    .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string())),
+                None => text(g.host_address()),
+            }
         },
     );
     env.add_function(
         "get_container_internal_address",
         |args: Rest<Value>, kwargs: Kwargs| {
             bind("get_container_internal_address", &[], &args, kwargs)?;
-            internal_address().map(Value::from)
+            crate::queries::internal_address("eth0")
+                .map(|ip| Value::from(ip.to_string()))
+                .map_err(|message| Error::new(ErrorKind::InvalidOperation, message))
         },
     );
     let g = guest.clone();
@@ -247,29 +265,6 @@ fn optional(value: &Option<Value>) -> Result<Option<String>, Error> {
     }
 }
 
-/// `get_container_internal_address()`: the first IPv4 address of `eth0`.
-fn internal_address() -> Result<String, Error> {
-    let addresses = nix::ifaddrs::getifaddrs()
-        .map_err(|e| Error::new(ErrorKind::InvalidOperation, format!("getifaddrs: {e}")))?;
-    for interface in addresses {
-        if interface.interface_name != "eth0" {
-            continue;
-        }
-        if let Some(ip) = interface
-            .address
-            .as_ref()
-            .and_then(|a| a.as_sockaddr_in())
-            .map(|a| a.ip())
-        {
-            return Ok(ip.to_string());
-        }
-    }
-    Err(Error::new(
-        ErrorKind::InvalidOperation,
-        "eth0 has no IPv4 address",
-    ))
-}
-
 /// `env`: every environment variable, by name.
 #[derive(Debug)]
 struct EnvVars(HashMap<String, String>);
@@ -305,9 +300,8 @@ fn is_defined(value: &Value) -> bool {
 
 /// Jinja's `default(value, default_value='', boolean=false)`, also for
 /// missing `env` keys.
-fn default(state: &State, value: &Value, args: &[Value]) -> Result<Value, Error> {
+fn default(value: &Value, args: &[Value]) -> Result<Value, Error> {
     let (other, lax): (Option<Value>, Option<bool>) = from_args(args)?;
-    let _ = state;
     let other = other.unwrap_or_else(|| Value::from(""));
     if !is_defined(value) || (lax.unwrap_or(false) && !value.is_true()) {
         Ok(other)

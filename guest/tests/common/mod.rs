@@ -97,8 +97,21 @@ impl Running {
 }
 
 impl Drop for Running {
+    /// SIGTERM first, so that maestro-guest passes it on and cleans up its
+    /// children (a SIGKILL would leave them running, holding our pipes).
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        if let Ok(None) = self.child.try_wait() {
+            // SAFETY: kill has no memory-safety preconditions.
+            unsafe { libc::kill(self.pid(), libc::SIGTERM) };
+            let deadline = Instant::now() + DEADLINE;
+            while let Ok(None) = self.child.try_wait() {
+                if Instant::now() > deadline {
+                    let _ = self.child.kill();
+                    break;
+                }
+                thread::sleep(Duration::from_millis(10));
+            }
+        }
         let _ = self.child.wait();
     }
 }

@@ -580,23 +580,33 @@ fn build_ships(
                     .ok_or_else(|| ctx.err(Some(n), &p, format!("invalid port {v}")))?
             }
             None if tls_on => 2376,
-            None => 2375,
-        };
-        let socket_path = match set("socket_path") {
-            Some((n, p)) => {
-                let raw = PathBuf::from(ctx.string(n, &p)?);
-                Some(if raw.is_absolute() {
-                    raw
-                } else {
-                    std::env::current_dir().unwrap_or_default().join(raw)
-                })
+            None if verify => {
+                if let Some((n, p)) = set("tls_verify") {
+                    ctx.warn(
+                        n,
+                        &p,
+                        "tls_verify without tls: the default docker_port stays 2375 (as in MaestroNG); set docker_port (usually 2376)",
+                    );
+                }
+                2375
             }
-            None => None,
+            None => 2375,
         };
         let ssh_tunnel = match set("ssh_tunnel") {
             Some((n, p)) => {
                 let te = ctx.map(n, &p)?;
-                ctx.check_keys(te, &["user", "key", "port"], &p, "ssh_tunnel")?;
+                ctx.check_keys(
+                    te,
+                    &[
+                        "user",
+                        "key",
+                        "port",
+                        "known_hosts",
+                        "strict_host_key_checking",
+                    ],
+                    &p,
+                    "ssh_tunnel",
+                )?;
                 let user = match get_set(te, "user") {
                     Some(u) => ctx.string(u, &join(&p, "user"))?,
                     None => {
@@ -626,7 +636,58 @@ fn build_ships(
                     }
                     None => 22,
                 };
-                Some(SshTunnel { user, key, port })
+                // maestro's own keys: where the host key is checked, and how strictly.
+                let known_hosts = match get_set(te, "known_hosts") {
+                    Some(k) => Some(PathBuf::from(ctx.string(k, &join(&p, "known_hosts"))?)),
+                    None => None,
+                };
+                let strict_host_key_checking = match get_set(te, "strict_host_key_checking") {
+                    Some(k) => {
+                        let kp = join(&p, "strict_host_key_checking");
+                        // YAML 1.1 reads a bare yes/no as a boolean.
+                        let v = match k.scalar().map(|s| s.raw.as_str()) {
+                            Some(raw @ ("yes" | "no" | "accept-new")) => raw.to_owned(),
+                            Some("true") => "yes".to_owned(),
+                            Some("false") => "no".to_owned(),
+                            _ => {
+                                return Err(ctx.err(
+                                    Some(k),
+                                    &kp,
+                                    "expected accept-new, yes or no",
+                                ));
+                            }
+                        };
+                        Some(v)
+                    }
+                    None => None,
+                };
+                Some(SshTunnel {
+                    user,
+                    key,
+                    port,
+                    known_hosts,
+                    strict_host_key_checking,
+                })
+            }
+            None => None,
+        };
+        // With a tunnel the socket is the daemon's socket on the ship, so it is kept as
+        // written (and must be absolute); without one it is a local path, made absolute
+        // against the working directory as MaestroNG's `realpath` does.
+        let socket_path = match set("socket_path") {
+            Some((n, p)) => {
+                let raw = PathBuf::from(ctx.string(n, &p)?);
+                Some(if raw.is_absolute() {
+                    raw
+                } else if ssh_tunnel.is_some() {
+                    return Err(ctx.err(
+                        Some(n),
+                        &p,
+                        "with ssh_tunnel, socket_path is the daemon's socket on the ship and must be absolute",
+                    ));
+                } else {
+                    std::env::current_dir().unwrap_or_default().join(raw)
+                })
             }
             None => None,
         };

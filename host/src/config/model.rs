@@ -163,6 +163,7 @@ impl Ship {
                 tunnel: tunnel.clone(),
                 ssh_host: self.endpoint.clone(),
                 remote_port: self.docker_port,
+                remote_socket: self.socket_path.clone(),
                 https: self.tls.is_some(),
             }
         } else if let Some(path) = &self.socket_path {
@@ -188,11 +189,20 @@ impl Ship {
                 tunnel,
                 ssh_host,
                 remote_port,
+                remote_socket,
                 ..
-            } => format!(
-                "ssh://{}@{ssh_host}:{}->{remote_port}",
-                tunnel.user, tunnel.port
-            ),
+            } => match remote_socket {
+                Some(path) => format!(
+                    "ssh://{}@{ssh_host}:{}->{}",
+                    tunnel.user,
+                    tunnel.port,
+                    path.display()
+                ),
+                None => format!(
+                    "ssh://{}@{ssh_host}:{}->{remote_port}",
+                    tunnel.user, tunnel.port
+                ),
+            },
         }
     }
 }
@@ -217,8 +227,11 @@ pub enum Connection {
         tunnel: SshTunnel,
         /// SSH server (the ship's endpoint).
         ssh_host: String,
-        /// Daemon port on the ship.
+        /// Daemon port on the ship (forwarded when there is no `remote_socket`).
         remote_port: u16,
+        /// The daemon's unix socket on the ship (`socket_path` with `ssh_tunnel`,
+        /// a maestro extension): forwarded instead of the port when set.
+        remote_socket: Option<PathBuf>,
         /// HTTPS through the tunnel when TLS is configured.
         https: bool,
     },
@@ -233,6 +246,11 @@ pub struct SshTunnel {
     pub key: PathBuf,
     /// SSH port (default 22).
     pub port: u16,
+    /// maestro's `known_hosts`: the known-hosts file ssh checks the ship's host key
+    /// against; `None` = ssh's default (`~/.ssh/known_hosts`).
+    pub known_hosts: Option<PathBuf>,
+    /// maestro's `strict_host_key_checking`: `accept-new` (default), `yes` or `no`.
+    pub strict_host_key_checking: Option<String>,
 }
 
 /// A ship's Docker API version.

@@ -12,9 +12,9 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
 
-use super::ships::connect_all;
 use super::time::parse_rfc3339;
 use crate::config::model::Environment;
+use crate::connect::connect_all;
 use crate::docker::{LogTail, Ship};
 use crate::output::logs::LogFormat;
 
@@ -62,11 +62,11 @@ pub async fn logs(
         .iter()
         .filter_map(|c| env.instance(c).map(|i| (i.name.clone(), i.ship.clone())))
         .collect();
-    let ships = connect_all(env, placed.iter().map(|(_, s)| s.clone())).await;
+    let ships = connect_all(env, placed.iter().map(|(_, s)| s.as_str())).await;
     let mut ended = Ended::Ok;
     if !follow {
         for (name, ship) in &placed {
-            let ship = match &ships[ship] {
+            let ship = match ships.get(ship) {
                 Ok(s) => s,
                 Err(e) => {
                     sink.error(&format!("logs of {name}: {e}"));
@@ -107,7 +107,7 @@ pub async fn logs(
     let (tx, mut rx) = mpsc::channel::<Msg>(1024);
     let mut running = 0usize;
     for (name, ship) in &placed {
-        match &ships[ship] {
+        match ships.get(ship) {
             Ok(ship) => {
                 running += 1;
                 tokio::spawn(follow_one(ship.clone(), name.clone(), tail, tx.clone()));

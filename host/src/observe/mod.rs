@@ -4,14 +4,15 @@
 //! handed to `output` for rendering; the Docker calls go through `docker`.
 //!
 //! # Layout
-//! - `ships`: connecting the ships a command needs, all at once; a ship that
-//!   cannot be reached is an answer, not a failure of the command.
+//!
+//! Ships are connected all at once by [`crate::connect::connect_all`]; a ship
+//! that cannot be reached is an answer (`host down`), not a failure of the
+//! command.
 //! - `status`: one container listing per ship, uptimes, port probes.
 //! - `logs`: history and following of one or several containers, across
 //!   restarts.
 //! - `time`: Docker's RFC 3339 timestamps.
 
 pub mod logs;
-pub mod ships;
 pub mod status;
 pub mod time;

@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use futures_util::future::join_all;
 
-use super::ships::connect_all;
 use super::time::{now_secs, since};
 use crate::config::model::{Environment, Instance, Protocol};
+use crate::connect::connect_all;
 use crate::docker::{ContainerInfo, ContainerSelector, Ship};
 use crate::output::status::{PortState, State, StatusRow};
 
@@ -34,16 +34,24 @@ pub async fn status(env: &Environment, containers: &[String], full: bool) -> Vec
             .or_default()
             .insert(i.name.clone());
     }
-    let ships = connect_all(env, by_ship.keys().cloned()).await;
-    let answers = join_all(by_ship.iter().map(|(name, wanted)| {
-        let ship = &ships[name];
-        async move {
-            let answer: ShipAnswer = match ship {
+    let answers = join_all(by_ship.iter().map(|(name, wanted)| async move {
+        let limit = deadline(env, name);
+        let asked = tokio::time::timeout(limit, async {
+            // One ship at a time, so a hung daemon holds up nobody else.
+            let ships = connect_all(env, [name.as_str()]).await;
+            match ships.get(name) {
                 Ok(ship) => observe(ship, wanted).await,
-                Err(e) => Err(e.clone()),
-            };
-            (name.clone(), answer)
-        }
+                Err(e) => Err(e.to_string()),
+            }
+        })
+        .await;
+        let answer: ShipAnswer = asked.unwrap_or_else(|_| {
+            Err(format!(
+                "ship {name}: the Docker daemon did not answer within {}s",
+                limit.as_secs()
+            ))
+        });
+        (name.clone(), answer)
     }))
     .await;
     let answers: BTreeMap<String, ShipAnswer> = answers.into_iter().collect();
@@ -86,6 +94,19 @@ pub async fn status(env: &Environment, containers: &[String], full: bool) -> Vec
         }
     });
     join_all(rows).await
+}
+
+/// How long `status` waits for one ship: its `timeout` for each of the
+/// three round trips (connect, list, inspect), at least 1 s each. (The
+/// executor's connections allow a slow stop more; status stops nothing.)
+fn deadline(env: &Environment, ship: &str) -> Duration {
+    let each = env
+        .ships
+        .iter()
+        .find(|s| s.name == ship)
+        .map_or(5.0, |s| s.timeout_secs)
+        .clamp(1.0, 600.0);
+    Duration::from_secs_f64(each * 3.0)
 }
 
 /// One listing of the wanted names, then an inspection of those found.
@@ -155,4 +176,76 @@ async fn tcp_answers(ip: &str, port: u32) -> bool {
         tokio::time::timeout(PORT_PROBE_TIMEOUT, tokio::net::TcpStream::connect(addr)).await,
         Ok(Ok(_))
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::docker::ContainerState;
+
+    fn info(state: ContainerState) -> ContainerInfo {
+        ContainerInfo {
+            id: "abc".into(),
+            name: "web-1".into(),
+            state,
+            image_id: String::new(),
+            config_image: "img".into(),
+            labels: Default::default(),
+            env: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn states_from_inspection() {
+        let now = 1_000_000;
+        let running = info(ContainerState {
+            running: true,
+            status: "running".into(),
+            started_at: Some("1970-01-12T13:43:38Z".into()),
+            finished_at: None,
+            exit_code: Some(0),
+        });
+        assert_eq!(
+            state_of(&running, now),
+            State::Running {
+                uptime: Duration::from_secs(182)
+            }
+        );
+        let exited = info(ContainerState {
+            running: false,
+            status: "exited".into(),
+            started_at: Some("1970-01-12T13:40:00Z".into()),
+            finished_at: Some("1970-01-12T13:46:35Z".into()),
+            exit_code: Some(137),
+        });
+        assert_eq!(
+            state_of(&exited, now),
+            State::Down {
+                since: Some(Duration::from_secs(5)),
+                exit_code: Some(137)
+            }
+        );
+        let created = info(ContainerState {
+            running: false,
+            status: "created".into(),
+            started_at: None,
+            finished_at: None,
+            exit_code: Some(0),
+        });
+        assert_eq!(
+            state_of(&created, now),
+            State::Down {
+                since: None,
+                exit_code: None
+            }
+        );
+        assert_eq!(
+            State::Down {
+                since: None,
+                exit_code: None
+            }
+            .text(),
+            "down"
+        );
+    }
 }

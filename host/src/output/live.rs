@@ -37,9 +37,15 @@ pub enum Mode {
 }
 
 impl Mode {
-    /// Live on a terminal (colour unless `NO_COLOR`), plain otherwise.
+    /// Live when standard output is a terminal (colour unless `NO_COLOR`),
+    /// plain otherwise.
     pub fn detect() -> Mode {
-        if super::stdout_is_terminal() {
+        Self::for_terminal(super::stdout_is_terminal())
+    }
+
+    /// Live when `terminal` (the stream written to is one), else plain.
+    pub fn for_terminal(terminal: bool) -> Mode {
+        if terminal {
             Mode::Live {
                 colour: super::colour_allowed(),
                 width: super::terminal_width(),
@@ -214,6 +220,19 @@ pub fn frame(rows: &[Row], now: Duration, drawn: usize, width: usize, colour: bo
     out
 }
 
+/// Whether plain mode prints a line for `next` after `last`: every change
+/// of state, but a pull's progress only by quarters (a pull reports often).
+pub fn worth_a_line(last: Option<&Phase>, next: &Phase) -> bool {
+    let quarter = |p: &Option<f64>| p.map(|p| (p.clamp(0.0, 100.0) / 25.0).floor() as u8);
+    match (last, next) {
+        (Some(Phase::Pulling { percent: a }), Phase::Pulling { percent: b }) => {
+            quarter(a) != quarter(b)
+        }
+        (Some(a), b) => a != b,
+        (None, _) => true,
+    }
+}
+
 /// The plain-mode line for one event:
 /// `[  1.2s] web-1 (web on ship2): pulling 42%`; a failure's log lines follow,
 /// indented.
@@ -242,6 +261,8 @@ struct State {
     dirty: bool,
     /// `finish` was called: nothing more is drawn.
     finished: bool,
+    /// Plain mode: the last phase printed per container.
+    printed: std::collections::HashMap<String, Phase>,
     out: Box<dyn Write + Send>,
 }
 
@@ -261,6 +282,14 @@ impl LiveView {
         Self::with_writer(rows, Mode::detect(), Box::new(std::io::stdout()))
     }
 
+    /// A view of `rows` on standard error (when standard output carries
+    /// something else, such as `--format json`).
+    pub fn stderr(rows: Vec<Row>) -> Arc<LiveView> {
+        use std::io::IsTerminal;
+        let mode = Mode::for_terminal(std::io::stderr().is_terminal());
+        Self::with_writer(rows, mode, Box::new(std::io::stderr()))
+    }
+
     /// A view writing to `out` in `mode`.
     pub fn with_writer(rows: Vec<Row>, mode: Mode, out: Box<dyn Write + Send>) -> Arc<LiveView> {
         Arc::new(LiveView {
@@ -272,6 +301,7 @@ impl LiveView {
                 last_draw: None,
                 dirty: true,
                 finished: false,
+                printed: std::collections::HashMap::new(),
                 out,
             }),
         })
@@ -370,7 +400,10 @@ impl Reporter for LiveView {
         st.dirty = true;
         match self.mode {
             Mode::Plain => {
-                if !st.finished {
+                let last = st.printed.get(&event.container);
+                if !st.finished && worth_a_line(last, &event.phase) {
+                    st.printed
+                        .insert(event.container.clone(), event.phase.clone());
                     let text = progress_line(&event);
                     let _ = st.out.write_all(text.as_bytes());
                     let _ = st.out.flush();
@@ -543,6 +576,39 @@ mod tests {
         );
         let rows = view.rows();
         assert_eq!(rows[0].finished, Some(Duration::from_millis(20)));
+    }
+
+    #[test]
+    fn plain_mode_prints_pull_progress_by_quarters() {
+        let buf = Buf::default();
+        let view = LiveView::with_writer(Vec::new(), Mode::Plain, Box::new(buf.clone()));
+        for p in [
+            None,
+            Some(3.0),
+            Some(10.0),
+            Some(26.0),
+            Some(30.0),
+            Some(100.0),
+        ] {
+            view.event(ev("web-1", Phase::Pulling { percent: p }, 0));
+        }
+        view.event(ev("web-1", Phase::Creating, 0));
+        view.event(ev("web-1", Phase::Creating, 0));
+        let text = buf.text();
+        let states: Vec<&str> = text
+            .lines()
+            .map(|l| l.rsplit(": ").next().unwrap())
+            .collect();
+        assert_eq!(
+            states,
+            [
+                "pulling",
+                "pulling 3%",
+                "pulling 26%",
+                "pulling 100%",
+                "creating"
+            ]
+        );
     }
 
     #[test]

@@ -11,6 +11,10 @@ pub mod summary;
 use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
+mod ships;
+
+pub use ships::{ships_json, ships_text};
+
 use crate::config::model::{EnvVar, Environment};
 use crate::plan::{Plan, deptree};
 
@@ -31,7 +35,7 @@ pub fn stdout_colour() -> bool {
 }
 
 /// The terminal's width: `COLUMNS` when set (as MaestroNG reads it), else
-/// what the terminal on standard output says, else 120.
+/// what the terminal on standard output (or error) says, else 120.
 pub fn terminal_width() -> usize {
     if let Some(c) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
         return c;
@@ -42,14 +46,15 @@ pub fn terminal_width() -> usize {
         ws_xpixel: 0,
         ws_ypixel: 0,
     };
-    // SAFETY: TIOCGWINSZ writes one `winsize` through the pointer, which
-    // points to a live, properly aligned local; on failure nothing is written.
-    let ok = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut ws) } == 0;
-    if ok && ws.ws_col > 0 {
-        usize::from(ws.ws_col)
-    } else {
-        120
+    for fd in [libc::STDOUT_FILENO, libc::STDERR_FILENO] {
+        // SAFETY: TIOCGWINSZ writes one `winsize` through the pointer, which
+        // points to a live, properly aligned local; on failure nothing is written.
+        let ok = unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) } == 0;
+        if ok && ws.ws_col > 0 {
+            return usize::from(ws.ws_col);
+        }
     }
+    120
 }
 
 /// The colours maestro uses.

@@ -1,0 +1,152 @@
+//! Helpers shared by the scenario files: a project directory with a
+//! `maestro.yaml` on the testbed, and running the `maestro` CLI on it.
+#![allow(dead_code)] // each test file uses a part
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use maestro_e2e::{Scope, Testbed, bin, poll};
+
+/// A `maestro.yaml` in a scratch directory of the scope.
+pub struct Project {
+    pub dir: PathBuf,
+}
+
+impl Project {
+    /// Writes `yaml` as the project's `maestro.yaml`.
+    pub fn new(scope: &Scope, yaml: &str) -> Project {
+        let dir = scope.scratch_dir("project");
+        std::fs::write(dir.join("maestro.yaml"), yaml).expect("writing maestro.yaml");
+        Project { dir }
+    }
+
+    /// `maestro -f <dir>/maestro.yaml ARGS`, not run yet; no colour, no
+    /// terminal, no inherited `COLUMNS`.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(bin("maestro"));
+        cmd.current_dir(&self.dir)
+            .arg("-f")
+            .arg(self.dir.join("maestro.yaml"))
+            .args(args)
+            .env_remove("COLUMNS")
+            .env_remove("DOCKER_HOST")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// Runs `maestro ARGS` to its end.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let mut cmd = self.command(args);
+        cmd.output()
+            .unwrap_or_else(|e| panic!("running maestro {args:?}: {e}"))
+    }
+
+    /// Starts `maestro ARGS` with its stdout and stderr collected line by line.
+    pub fn spawn(&self, args: &[&str]) -> Running {
+        let mut child = self
+            .command(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting maestro {args:?}: {e}"));
+        let stdout = collect(child.stdout.take().expect("piped stdout"));
+        let stderr = collect(child.stderr.take().expect("piped stderr"));
+        Running {
+            child,
+            stdout,
+            stderr,
+        }
+    }
+}
+
+fn collect(from: impl std::io::Read + Send + 'static) -> Arc<Mutex<Vec<String>>> {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&lines);
+    std::thread::spawn(move || {
+        for line in BufReader::new(from).lines().map_while(Result::ok) {
+            sink.lock().unwrap().push(line);
+        }
+    });
+    lines
+}
+
+/// A `maestro` process running in the background; killed when dropped.
+pub struct Running {
+    pub child: Child,
+    pub stdout: Arc<Mutex<Vec<String>>>,
+    pub stderr: Arc<Mutex<Vec<String>>>,
+}
+
+impl Running {
+    /// The stdout lines so far.
+    pub fn lines(&self) -> Vec<String> {
+        self.stdout.lock().unwrap().clone()
+    }
+
+    /// Waits until `pred` holds for the stdout lines so far.
+    #[track_caller]
+    pub fn wait_for(&self, what: &str, timeout: Duration, pred: impl Fn(&[String]) -> bool) {
+        if poll(timeout, || pred(&self.lines()).then_some(())).is_none() {
+            panic!(
+                "waited {timeout:?} for {what}; stdout: {:#?}\nstderr: {:#?}",
+                self.lines(),
+                self.stderr.lock().unwrap()
+            );
+        }
+    }
+
+    /// Sends SIGINT (Ctrl-C) and waits for the exit status.
+    #[track_caller]
+    pub fn interrupt(&mut self, timeout: Duration) -> i32 {
+        let pid = self.child.id().to_string();
+        let ok = Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "kill -INT {pid} failed");
+        let status = poll(timeout, || self.child.try_wait().ok().flatten())
+            .unwrap_or_else(|| panic!("maestro did not end within {timeout:?} of SIGINT"));
+        status.code().unwrap_or(-1)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Asserts the exit status, showing both outputs otherwise.
+#[track_caller]
+pub fn assert_status(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(out),
+        stderr(out)
+    );
+}
+
+/// The `ships:` block naming the main daemon (`main`, by socket) and ship2
+/// (`ship2`, plain TCP). The timeout is generous: under the suite's load a
+/// busy daemon may take seconds to create a container.
+pub fn ships_yaml(tb: &Testbed) -> String {
+    format!(
+        "ships:\n  main: {{ip: 127.0.0.1, socket_path: /var/run/docker.sock, timeout: 15}}\n  ship2: {{ip: {}, docker_port: {}, timeout: 15}}\n",
+        tb.ship2_addr(),
+        tb.ship2_port()
+    )
+}
