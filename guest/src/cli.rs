@@ -142,12 +142,12 @@ pub enum Query {
 }
 
 /// How the child is supervised (shared by `run` and `render -- CMD`).
-#[derive(Debug, Args)]
+#[derive(Debug, Args, PartialEq)]
 pub struct Supervise {
     /// Forward signals to the child's whole process group.
     #[arg(long)]
     pub group: bool,
-    /// Seconds the processes left behind get between SIGTERM and SIGKILL.
+    /// Seconds the processes left behind by CMD get between SIGTERM and SIGKILL.
     #[arg(long, default_value_t = 5.0)]
     pub grace: f64,
     /// Replace maestro-guest with CMD instead of supervising it.
@@ -161,7 +161,7 @@ pub struct Supervise {
     pub wait_timeout: f64,
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Args, PartialEq)]
 pub struct RunArgs {
     #[command(flatten)]
     pub supervise: Supervise,
@@ -175,7 +175,7 @@ pub struct RenderArgs {
     /// Directory that rendered files of a template directory go under.
     #[arg(long, default_value = "/")]
     pub to: PathBuf,
-    /// Render and report, but write nothing.
+    /// Render and report, but write nothing (and run no CMD).
     #[arg(long)]
     pub check: bool,
     /// Template directories, or FILE:DEST pairs.
@@ -196,4 +196,111 @@ pub struct WaitArgs {
     /// SERVICE, SERVICE:PORT or HOST:PORT.
     #[arg(required = true)]
     pub targets: Vec<String>,
+}
+
+/// The common `maestro-guest run [OPTIONS] -- CMD...` line, read without
+/// clap; `None` for anything else (help, errors, unusual spellings), which
+/// then goes through clap.
+///
+/// This is PID 1's start-up path: building clap's parser costs about as
+/// much CPU as the rest of the start-up, and its freed allocations would
+/// stay resident for the container's whole life. A test checks that both
+/// parsers agree.
+pub fn parse_run_fast(args: &[OsString]) -> Option<RunArgs> {
+    let mut args = args.iter().skip(1);
+    if args.next()?.to_str()? != "run" {
+        return None;
+    }
+    let mut supervise = Supervise {
+        group: false,
+        grace: 5.0,
+        exec: false,
+        wait: Vec::new(),
+        wait_timeout: 60.0,
+    };
+    loop {
+        let arg = args.next()?.to_str()?;
+        let (name, inline) = match arg.split_once('=') {
+            Some((name, value)) if name.starts_with("--") => (name, Some(value)),
+            _ => (arg, None),
+        };
+        let mut value = || -> Option<&str> {
+            let value = match inline {
+                Some(value) => value,
+                None => args.next()?.to_str()?,
+            };
+            (!value.starts_with('-')).then_some(value)
+        };
+        match name {
+            "--" => break,
+            "--group" if inline.is_none() => supervise.group = true,
+            "--exec" if inline.is_none() => supervise.exec = true,
+            "--grace" => supervise.grace = value()?.parse().ok()?,
+            "--wait-timeout" => supervise.wait_timeout = value()?.parse().ok()?,
+            "--wait" => supervise.wait.push(value()?.to_owned()),
+            _ => return None,
+        }
+    }
+    let command: Vec<OsString> = args.cloned().collect();
+    if command.is_empty() {
+        return None;
+    }
+    Some(RunArgs { supervise, command })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clap_run(line: &[&str]) -> Option<RunArgs> {
+        match Cli::try_parse_from(line).ok()?.command {
+            Command::Run(args) => Some(args),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn the_fast_run_parser_agrees_with_clap() {
+        let lines: &[&[&str]] = &[
+            &["mg", "run", "--", "true"],
+            &["mg", "run", "--", "sh", "-c", "exit 3", "--", "x"],
+            &["mg", "run", "--group", "--grace", "0.5", "--", "sleep", "1"],
+            &["mg", "run", "--grace=2", "--exec", "--", "a"],
+            &[
+                "mg",
+                "run",
+                "--wait",
+                "zk:client",
+                "--wait=db",
+                "--wait-timeout",
+                "3",
+                "--",
+                "a",
+            ],
+            &["mg", "run", "--", "--help"],
+        ];
+        for line in lines {
+            let os: Vec<OsString> = line.iter().map(OsString::from).collect();
+            let fast = parse_run_fast(&os);
+            assert!(fast.is_some(), "{line:?}");
+            assert_eq!(fast, clap_run(line), "{line:?}");
+        }
+        // Everything else is left to clap, which reports it properly.
+        let others: &[&[&str]] = &[
+            &["mg", "run"],
+            &["mg", "run", "--"],
+            &["mg", "run", "true"],
+            &["mg", "run", "--help", "--", "x"],
+            &["mg", "run", "--grace", "x", "--", "a"],
+            &["mg", "run", "--grace", "-1", "--", "a"],
+            &["mg", "run", "--group=1", "--", "a"],
+            &["mg", "run", "--nope", "--", "a"],
+            &["mg", "render", "--", "a"],
+            &["mg"],
+        ];
+        for line in others {
+            let os: Vec<OsString> = line.iter().map(OsString::from).collect();
+            assert_eq!(parse_run_fast(&os), None, "{line:?}");
+        }
+    }
 }

@@ -1,10 +1,141 @@
-//! PID 1 supervision (placeholder; see the entrypoint issue).
+//! `maestro-guest run`: the program's init (PID 1 in a container).
+//!
+//! [`supervise`] reads top to bottom like tini's and catatonit's `main`:
+//! configure signals, spawn, then loop { wait for a signal; reap on
+//! SIGCHLD, forward anything else } until the main child is gone, clean up
+//! what it left behind, and exit with its status.
 
+mod child;
+mod reap;
+mod signals;
+
+use std::ffi::OsString;
 use std::process::ExitCode;
+use std::time::Duration;
 
-use crate::cli::RunArgs;
+use libc::c_int;
 
-pub fn run(_args: RunArgs) -> ExitCode {
-    eprintln!("error: not implemented yet");
-    ExitCode::from(crate::cli::exit::FAILURE)
+use crate::cli::{RunArgs, Supervise, exit};
+
+/// Entry point of `maestro-guest run`.
+pub fn run(args: RunArgs) -> ExitCode {
+    if let Err(code) = crate::wait::before_start(&args.supervise) {
+        return code;
+    }
+    supervise(&args.command, &args.supervise)
+}
+
+/// Runs `command` as `run` does: replaced by it with `--exec`, supervised
+/// otherwise. Also used by `render -- CMD`.
+pub fn supervise(command: &[OsString], options: &Supervise) -> ExitCode {
+    let original = match signals::Original::capture() {
+        Ok(original) => original,
+        Err(error) => return fatal(&format!("cannot read the signal mask: {error}")),
+    };
+    if options.exec {
+        let error = child::exec(command, &original);
+        eprintln!("maestro-guest: {error}");
+        return error.exit_code();
+    }
+
+    let watched = signals::watched();
+    if let Err(error) = configure_signals(&watched) {
+        return fatal(&format!("cannot block signals: {error}"));
+    }
+    become_subreaper();
+    let main = match child::spawn(command, &original) {
+        Ok(pid) => pid,
+        Err(error) => {
+            eprintln!("maestro-guest: {error}");
+            return error.exit_code();
+        }
+    };
+    release_startup_memory();
+    // From here on maestro-guest must not bail out: if it is PID 1, its
+    // exit takes the whole container down. Errors are warnings.
+    let status = loop {
+        match signals::wait(&watched, None) {
+            Some(libc::SIGCHLD) => {
+                if let Some(status) = reap::zombies(main).main {
+                    break status;
+                }
+            }
+            Some(signal) => forward(signal, main, options.group),
+            None => {}
+        }
+    };
+    reap::leftovers(main, &watched, grace(options.grace));
+    ExitCode::from(status.0)
+}
+
+/// Blocks every watched signal so that each one queues for
+/// [`signals::wait`] instead of running a handler, and makes sure the
+/// kernel does not auto-reap children.
+fn configure_signals(watched: &signals::SigSet) -> std::io::Result<()> {
+    signals::reset_sigchld();
+    signals::block(watched)
+}
+
+/// Orphans are re-parented to the nearest subreaper; as PID 1 we are the
+/// reaper of last resort anyway, otherwise we ask to be one.
+fn become_subreaper() {
+    if std::process::id() == 1 {
+        return;
+    }
+    if let Err(error) = nix::sys::prctl::set_child_subreaper(true) {
+        eprintln!(
+            "maestro-guest: warning: cannot become a subreaper ({error}); orphans will not be reaped"
+        );
+    }
+}
+
+/// PID 1 lives as long as the container: what start-up (argument parsing
+/// above all) left resident goes back to the kernel. The free heap is
+/// trimmed, and so are the stack pages below this frame: start-up's deeper
+/// call chains are over, and a page touched again later comes back zeroed.
+#[inline(never)]
+fn release_startup_memory() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: malloc_trim only returns free heap pages to the kernel.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+    const PAGE: usize = 4096;
+    // Well below this frame and the madvise call's own frames.
+    const MARGIN: usize = 4 * PAGE;
+    const SPAN: usize = 1024 * 1024;
+    let marker = 0u8;
+    let here = std::hint::black_box(&marker) as *const u8 as usize;
+    let top = (here - MARGIN) & !(PAGE - 1);
+    let bottom = top.saturating_sub(SPAN);
+    // SAFETY: [bottom, top) lies below the current stack pointer (by
+    // MARGIN), so no live frame is in it and no signal handler runs on this
+    // stack (all handled signals are blocked); MADV_DONTNEED on private
+    // anonymous memory just drops the pages. Unmapped parts of the range
+    // only make the call return ENOMEM, which is ignored.
+    unsafe {
+        libc::madvise(
+            bottom as *mut libc::c_void,
+            top - bottom,
+            libc::MADV_DONTNEED,
+        );
+    }
+}
+
+/// Passes `signal` on to the main child, or to its process group.
+fn forward(signal: c_int, main: libc::pid_t, group: bool) {
+    let target = if group { -main } else { main };
+    if let Err(error) = signals::send(target, signal) {
+        eprintln!("maestro-guest: warning: cannot forward signal {signal}: {error}");
+    }
+}
+
+/// `--grace` as a duration; negative or NaN means none.
+fn grace(seconds: f64) -> Duration {
+    Duration::try_from_secs_f64(seconds).unwrap_or(Duration::ZERO)
+}
+
+fn fatal(message: &str) -> ExitCode {
+    eprintln!("maestro-guest: {message}");
+    ExitCode::from(exit::FAILURE)
 }

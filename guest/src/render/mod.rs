@@ -1,0 +1,241 @@
+//! `maestro-guest render`: configuration files from templates and the
+//! injected environment, written all-or-nothing, then optionally the
+//! program, supervised as `run` does.
+
+mod api;
+
+use std::fs;
+use std::io::{self, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use maestro_guest::contract::GuestEnv;
+
+use crate::cli::{RenderArgs, exit};
+
+/// Why rendering failed; nothing was written when this is returned
+/// (except for a failed rename, which names what was already in place).
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// A SRC argument is neither a directory nor `FILE:DEST`.
+    #[error("{0}: not a directory; a single template is given as FILE:DEST")]
+    BadSource(String),
+    /// Reading a template or walking a directory failed.
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: io::Error },
+    /// A template failed to parse or render (undefined variable, guest
+    /// function error, syntax error); the message names template and line.
+    #[error("{0}")]
+    Template(String),
+    /// Writing an output (or its temporary file) failed.
+    #[error("cannot write {path}: {source}")]
+    Write { path: PathBuf, source: io::Error },
+}
+
+/// One template and where its output goes.
+#[derive(Debug)]
+pub struct Job {
+    /// The template file.
+    pub source: PathBuf,
+    /// The file it renders to.
+    pub dest: PathBuf,
+}
+
+/// A rendered template, not yet written.
+#[derive(Debug)]
+pub struct Rendered {
+    /// Where it goes.
+    pub dest: PathBuf,
+    /// The text.
+    pub text: String,
+    /// The template's permission bits, which the output keeps.
+    pub mode: u32,
+}
+
+/// Entry point of `maestro-guest render`.
+pub fn run(args: RenderArgs) -> ExitCode {
+    if let Err(code) = crate::wait::before_start(&args.supervise) {
+        return code;
+    }
+    let guest = Arc::new(GuestEnv::from_process());
+    let result = jobs(&args.sources, &args.to)
+        .and_then(|jobs| render_all(&jobs, guest))
+        .and_then(|rendered| {
+            if args.check {
+                for output in &rendered {
+                    println!("ok {} ({} bytes)", output.dest.display(), output.text.len());
+                }
+                Ok(())
+            } else {
+                write_all(&rendered)
+            }
+        });
+    if let Err(errors) = result {
+        for error in errors {
+            eprintln!("maestro-guest: {error}");
+        }
+        return ExitCode::from(exit::FAILURE);
+    }
+    if args.command.is_empty() || args.check {
+        return ExitCode::SUCCESS;
+    }
+    crate::init::supervise(&args.command, &args.supervise)
+}
+
+/// Expands the SRC arguments: each file of a directory goes to `to` plus
+/// its relative path with a trailing `.j2` removed; `FILE:DEST` as given.
+pub fn jobs(sources: &[String], to: &Path) -> Result<Vec<Job>, Vec<RenderError>> {
+    let mut jobs = Vec::new();
+    for source in sources {
+        let path = Path::new(source);
+        if path.is_dir() {
+            walk(path, path, to, &mut jobs).map_err(|e| vec![e])?;
+        } else if let Some((file, dest)) = source.split_once(':') {
+            jobs.push(Job {
+                source: PathBuf::from(file),
+                dest: PathBuf::from(dest),
+            });
+        } else {
+            return Err(vec![RenderError::BadSource(source.clone())]);
+        }
+    }
+    Ok(jobs)
+}
+
+fn walk(root: &Path, dir: &Path, to: &Path, jobs: &mut Vec<Job>) -> Result<(), RenderError> {
+    let read = |source| RenderError::Read {
+        path: dir.to_owned(),
+        source,
+    };
+    let mut entries = fs::read_dir(dir)
+        .map_err(read)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(read)?;
+    entries.sort_by_key(|entry| entry.file_name());
+    for entry in entries {
+        let path = entry.path();
+        if path.is_dir() {
+            walk(root, &path, to, jobs)?;
+            continue;
+        }
+        let relative = path.strip_prefix(root).unwrap_or(&path);
+        let mut dest = to.join(relative);
+        if let Some(stem) = dest
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_suffix(".j2"))
+            .map(str::to_owned)
+        {
+            dest.set_file_name(stem);
+        }
+        jobs.push(Job { source: path, dest });
+    }
+    Ok(())
+}
+
+/// Renders every job in memory; all failures are reported together.
+pub fn render_all(jobs: &[Job], guest: Arc<GuestEnv>) -> Result<Vec<Rendered>, Vec<RenderError>> {
+    let env = api::environment(guest);
+    let mut rendered = Vec::new();
+    let mut errors = Vec::new();
+    for job in jobs {
+        match render_one(&env, job) {
+            Ok(output) => rendered.push(output),
+            Err(error) => errors.push(error),
+        }
+    }
+    if errors.is_empty() {
+        Ok(rendered)
+    } else {
+        Err(errors)
+    }
+}
+
+fn render_one(env: &minijinja::Environment<'static>, job: &Job) -> Result<Rendered, RenderError> {
+    let read = |source| RenderError::Read {
+        path: job.source.clone(),
+        source,
+    };
+    let source = fs::read_to_string(&job.source).map_err(read)?;
+    let mode = fs::metadata(&job.source)
+        .map_err(read)?
+        .permissions()
+        .mode()
+        & 0o7777;
+    let name = job.source.display().to_string();
+    let text = env
+        .template_from_named_str(&name, &source)
+        .and_then(|template| template.render(()))
+        .map_err(|error| RenderError::Template(error.to_string()))?;
+    Ok(Rendered {
+        dest: job.dest.clone(),
+        text,
+        mode,
+    })
+}
+
+/// Writes every output atomically: all temporary files first (removed
+/// again if any fails), then one rename each.
+pub fn write_all(rendered: &[Rendered]) -> Result<(), Vec<RenderError>> {
+    let mut temps = Vec::new();
+    for output in rendered {
+        match write_temp(output) {
+            Ok(temp) => temps.push(temp),
+            Err(error) => {
+                for temp in &temps {
+                    let _ = fs::remove_file(temp);
+                }
+                return Err(vec![error]);
+            }
+        }
+    }
+    for (temp, output) in temps.iter().zip(rendered) {
+        if let Err(source) = fs::rename(temp, &output.dest) {
+            let _ = fs::remove_file(temp);
+            return Err(vec![RenderError::Write {
+                path: output.dest.clone(),
+                source,
+            }]);
+        }
+    }
+    Ok(())
+}
+
+/// Writes `output` next to its destination, with its mode, and syncs it.
+fn write_temp(output: &Rendered) -> Result<PathBuf, RenderError> {
+    let failed = |source| RenderError::Write {
+        path: output.dest.clone(),
+        source,
+    };
+    let dir = output
+        .dest
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(failed)?;
+    let name = output
+        .dest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temp = dir.join(format!(".{name}.{}.maestro-tmp", std::process::id()));
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(output.mode)
+        .open(&temp)
+        .map_err(failed)?;
+    let written = file
+        .write_all(output.text.as_bytes())
+        // The umask may have narrowed the mode given at creation.
+        .and_then(|()| file.set_permissions(fs::Permissions::from_mode(output.mode)))
+        .and_then(|()| file.sync_all());
+    if let Err(source) = written {
+        let _ = fs::remove_file(&temp);
+        return Err(failed(source));
+    }
+    Ok(temp)
+}
