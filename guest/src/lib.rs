@@ -6,3 +6,10 @@
 //! without pulling in the guest's runtime.
 
 pub mod contract;
+
+/// The template environment of `maestro-guest render` (the guest functions
+/// and `env`), pure: no files are read or written. The binary renders
+/// through it; it is public so that it can be fuzzed and tested alone.
+#[cfg(feature = "runtime")]
+#[path = "render/api.rs"]
+pub mod template;

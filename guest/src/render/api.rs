@@ -12,7 +12,7 @@ use std::sync::Arc;
 use minijinja::value::{Kwargs, Object, Rest, Value, from_args};
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, State, UndefinedBehavior};
 
-use maestro_guest::contract::{ContractError, GuestEnv, PortNumber};
+use crate::contract::{ContractError, GuestEnv, PortNumber};
 
 /// Builds the template environment over the guest's variables.
 ///

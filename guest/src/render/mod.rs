@@ -2,7 +2,7 @@
 //! injected environment, written all-or-nothing, then optionally the
 //! program, supervised as `run` does.
 
-mod api;
+use maestro_guest::template as api;
 
 use std::fs;
 use std::io::{self, Write};

@@ -433,7 +433,7 @@ pub fn build(parsed: &Parsed, options: Options) -> Result<Loaded, ConfigError> {
         )?);
     }
     resolve_dependencies(&ctx, &raw_services)?;
-    env::inject_links(&mut environment, &mut raw_services);
+    env::inject_links(&ctx, &mut environment, &mut raw_services)?;
     check_volumes_from(&ctx, &mut environment, &raw_services)?;
     check_cycles(&ctx, &environment, &raw_services)?;
     Ok(Loaded {

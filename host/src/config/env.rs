@@ -292,14 +292,46 @@ pub fn service_links(environment: &Environment, service: &str) -> ServiceLinks {
     }
 }
 
+/// Most link variables all containers together may get. Every container
+/// of a service gets the variables of all its peers and dependencies, so
+/// they grow with the square of the instance count: a 26 KB description of
+/// 2500 aliased instances asked for 156 million (gigabytes, minutes). Real
+/// descriptions stay orders of magnitude below.
+pub const MAX_LINK_VARIABLES: usize = 1_000_000;
+
 /// Adds link variables to every container and stores the final
 /// environment in the model (the last step of the build).
-pub(super) fn inject_links(environment: &mut Environment, raw: &mut [RawService]) {
-    for service in raw.iter_mut() {
+pub(super) fn inject_links(
+    ctx: &Ctx,
+    environment: &mut Environment,
+    raw: &mut [RawService],
+) -> Result<(), ConfigError> {
+    let mut links: Vec<Vec<(String, String)>> = Vec::new();
+    let mut total = 0usize;
+    for service in raw.iter() {
         let mut vars = service_links(environment, &service.name).variables(true);
         for dep in dependency_services(environment, &service.name) {
             vars.extend(service_links(environment, &dep).variables(false));
         }
+        if service.instances.is_empty() {
+            links.push(Vec::new());
+            continue;
+        }
+        total = total.saturating_add(vars.len().saturating_mul(service.instances.len()));
+        if total > MAX_LINK_VARIABLES {
+            return Err(ctx.err(
+                Some(service.node),
+                &service.path,
+                format!(
+                    "the containers would get more than {MAX_LINK_VARIABLES} link variables \
+                     in all (each container gets its peers' and dependencies' addresses \
+                     and ports); split the environment"
+                ),
+            ));
+        }
+        links.push(vars);
+    }
+    for (service, vars) in raw.iter_mut().zip(links) {
         for inst in &mut service.instances {
             for (k, v) in &vars {
                 inst.env.set_str(k, Some(v.clone()));
@@ -313,6 +345,7 @@ pub(super) fn inject_links(environment: &mut Environment, raw: &mut [RawService]
             }
         }
     }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -336,5 +369,49 @@ mod tests {
             err.to_string(),
             "f.env:2:1: invalid line in environment file (expected KEY=VALUE): \"nope\""
         );
+    }
+
+    /// `count` aliased instances of one service, each with 12 ports.
+    fn squared(count: usize) -> String {
+        let ports: Vec<String> = (0..12).map(|j| format!("p{j}: {}", j + 1)).collect();
+        let instances: Vec<String> = (0..count).map(|i| format!("a{i}: *x")).collect();
+        format!(
+            "name: x\nships: {{s: {{ip: 1.2.3.4}}}}\n_x: &x {{ship: s, ports: {{{}}}}}\n\
+             services:\n  a:\n    image: i\n    instances: {{{}}}\n",
+            ports.join(", "),
+            instances.join(", ")
+        )
+    }
+
+    fn load(text: String) -> Result<crate::config::Loaded, ConfigError> {
+        let source = crate::config::Source::Text {
+            text,
+            name: "t.yaml".into(),
+            base_dir: ".".into(),
+        };
+        crate::config::load(&source, crate::config::Options::default())
+    }
+
+    /// Found with a targeted input while building the `yaml_loader` fuzz
+    /// target (fuzz/regressions/yaml_loader/link-variables-squared): link
+    /// variables grow with the square of the instance count, and 2500
+    /// aliased instances took minutes and gigabytes. Now refused at once,
+    /// naming the service.
+    #[test]
+    fn link_variables_squared_are_bounded() {
+        let started = std::time::Instant::now();
+        let err = load(squared(2500)).unwrap_err();
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+        let message = err.to_string();
+        assert!(
+            message.starts_with(
+                "t.yaml:6:5: services.a: the containers would get more than 1000000 link variables"
+            ),
+            "{message}"
+        );
+        // 100 such instances (250,100 variables) still load.
+        let loaded = load(squared(100)).unwrap();
+        let env = &loaded.environment.instances[0].env;
+        assert!(env.iter().any(|v| v.name == "A_A99_P11_INTERNAL_PORT"));
     }
 }

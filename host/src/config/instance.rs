@@ -446,6 +446,24 @@ fn port_side(
     Ok((range, proto))
 }
 
+/// Parses one port spec outside a description (fuzzing, tests): `node` is
+/// the value of `ports.NAME`, `path` its key path for messages. Returns the
+/// port and the warnings met.
+pub fn port_spec(
+    name: &str,
+    node: &Node,
+    path: &str,
+) -> Result<(Port, Vec<super::error::Diagnostic>), ConfigError> {
+    let mut ctx = Ctx {
+        file: "-",
+        base_dir: std::path::Path::new("."),
+        strict: false,
+        warnings: Vec::new(),
+    };
+    let port = parse_port(&mut ctx, name, node, path)?;
+    Ok((port, ctx.warnings))
+}
+
 /// Parses one named port in any of §2.5's forms.
 pub(super) fn parse_port(
     ctx: &mut Ctx,

@@ -15,6 +15,7 @@ pub mod yaml;
 
 pub use build::{Loaded, Options};
 pub use error::{ConfigError, Diagnostic};
+pub use instance::port_spec;
 pub use load::Source;
 
 /// Loads a description: read, render, parse, build.
