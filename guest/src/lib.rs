@@ -7,6 +7,10 @@
 
 pub mod contract;
 
+/// Own address and host-name lookups (no NSS), for queries, templates and waits.
+#[cfg(feature = "runtime")]
+pub mod net;
+
 /// The template environment of `maestro-guest render` (the guest functions
 /// and `env`), pure: no files are read or written. The binary renders
 /// through it; it is public so that it can be fuzzed and tested alone.

@@ -9,7 +9,6 @@
 //! [`maestro_guest::contract::GuestEnv`]; this module only formats them.
 
 use std::io::Write;
-use std::net::Ipv4Addr;
 use std::process::ExitCode;
 
 use maestro_guest::contract::{ContractError, GuestEnv, PortNumber};
@@ -57,7 +56,7 @@ fn answer(env: &GuestEnv, query: Query) -> Result<(Answer, bool), String> {
         Query::ContainerName(output) => text(env.container_name(), output),
         Query::HostAddress(output) => text(env.host_address(), output),
         Query::InternalAddress(output) => {
-            let address = internal_address("eth0")?;
+            let address = maestro_guest::net::internal_address("eth0")?;
             Ok((Answer::Text(address.to_string()), output.json))
         }
         Query::Port {
@@ -136,51 +135,9 @@ fn fail(message: &str) -> ExitCode {
     ExitCode::from(exit::FAILURE)
 }
 
-/// `get_container_internal_address()`: the first IPv4 address of
-/// `interface`, read with getifaddrs(3) (guestutils uses netifaces, which
-/// lists addresses in the same order). Templates use it too.
-pub(crate) fn internal_address(interface: &str) -> Result<Ipv4Addr, String> {
-    let addresses =
-        nix::ifaddrs::getifaddrs().map_err(|e| format!("cannot list network interfaces: {e}"))?;
-    let mut found = false;
-    for entry in addresses.filter(|a| a.interface_name == interface) {
-        found = true;
-        let ipv4 = entry
-            .address
-            .as_ref()
-            .and_then(|a| a.as_sockaddr_in())
-            .map(|a| a.ip());
-        if let Some(ip) = ipv4 {
-            return Ok(ip);
-        }
-    }
-    Err(if found {
-        format!("network interface {interface} has no IPv4 address")
-    } else {
-        format!("no network interface {interface}")
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn loopback_has_an_ipv4_address() {
-        assert_eq!(
-            internal_address("lo"),
-            Ok(Ipv4Addr::LOCALHOST),
-            "every Linux network namespace has lo with 127.0.0.1"
-        );
-    }
-
-    #[test]
-    fn a_missing_interface_is_a_clear_error() {
-        assert_eq!(
-            internal_address("no-such-if0"),
-            Err("no network interface no-such-if0".to_owned())
-        );
-    }
 
     #[test]
     fn numbers_print_bare_in_both_forms() {

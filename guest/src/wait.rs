@@ -174,24 +174,7 @@ fn split_host_port(target: &str) -> Option<(&str, &str)> {
 
 /// An IP literal, or the first address `/etc/hosts` gives the name.
 pub fn resolve_host(host: &str) -> Result<IpAddr, WaitError> {
-    if let Ok(ip) = host.parse::<IpAddr>() {
-        return Ok(ip);
-    }
-    let hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
-    lookup_hosts_file(&hosts, host).ok_or_else(|| WaitError::Unresolved(host.to_owned()))
-}
-
-/// Looks `name` up in the text of an `/etc/hosts` file (case-insensitive,
-/// `#` comments, first match wins as in glibc).
-pub fn lookup_hosts_file(hosts: &str, name: &str) -> Option<IpAddr> {
-    hosts.lines().find_map(|line| {
-        let line = line.split('#').next().unwrap_or("");
-        let mut fields = line.split_whitespace();
-        let ip = fields.next()?.parse::<IpAddr>().ok()?;
-        fields
-            .any(|alias| alias.eq_ignore_ascii_case(name))
-            .then_some(ip)
-    })
+    maestro_guest::net::resolve_host(host).ok_or_else(|| WaitError::Unresolved(host.to_owned()))
 }
 
 /// Polls every endpoint at once until each accepts a connection or
@@ -359,25 +342,6 @@ fn wait_connecting(probes: &mut [Probe], timeout: Duration) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hosts_file_lookup_follows_glibc_rules() {
-        let hosts = "# comment\n127.0.0.1 localhost\n::1 localhost ip6-localhost\n10.0.0.7 Ship2 ship2.local # x\nbad line\n";
-        assert_eq!(
-            lookup_hosts_file(hosts, "localhost"),
-            Some("127.0.0.1".parse().unwrap())
-        );
-        assert_eq!(
-            lookup_hosts_file(hosts, "ship2"),
-            Some("10.0.0.7".parse().unwrap())
-        );
-        assert_eq!(
-            lookup_hosts_file(hosts, "ip6-localhost"),
-            Some("::1".parse().unwrap())
-        );
-        assert_eq!(lookup_hosts_file(hosts, "x"), None);
-        assert_eq!(lookup_hosts_file(hosts, "comment"), None);
-    }
 
     #[test]
     fn targets_split_into_host_and_port() {

@@ -84,11 +84,18 @@ fn add_guest_functions(env: &mut Environment<'static>, guest: Arc<GuestEnv>) {
             }
             // Python resolves first (`socket.gethostbyname('')` is 0.0.0.0),
             // here without NSS: an IP literal or /etc/hosts.
-            match g.var(maestro_guest::contract::names::CONTAINER_HOST_ADDRESS) {
+            match g.var(crate::contract::names::CONTAINER_HOST_ADDRESS) {
                 Some("") => Ok(Value::from("0.0.0.0")),
-                Some(host) => crate::wait::resolve_host(host)
+                Some(host) => crate::net::resolve_host(host)
                     .map(|ip| Value::from(ip.to_string()))
-                    .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string())),
+                    .ok_or_else(|| {
+                        Error::new(
+                            ErrorKind::InvalidOperation,
+                            format!(
+                                "cannot resolve {host}: not an IP address and not in /etc/hosts"
+                            ),
+                        )
+                    }),
                 None => text(g.host_address()),
             }
         },
@@ -97,7 +104,7 @@ fn add_guest_functions(env: &mut Environment<'static>, guest: Arc<GuestEnv>) {
         "get_container_internal_address",
         |args: Rest<Value>, kwargs: Kwargs| {
             bind("get_container_internal_address", &[], &args, kwargs)?;
-            crate::queries::internal_address("eth0")
+            crate::net::internal_address("eth0")
                 .map(|ip| Value::from(ip.to_string()))
                 .map_err(|message| Error::new(ErrorKind::InvalidOperation, message))
         },
