@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use maestro_e2e::{Scope, Testbed, free_port};
-use support::{Project, assert_status, ships_yaml, stderr, stdout};
+use support::{Project, TestbedLock, assert_status, ships_yaml, stderr, stdout};
 
 /// The row of `name` in a status table, split in cells.
 fn row<'a>(table: &'a str, name: &str) -> Vec<&'a str> {
@@ -176,41 +176,6 @@ fn status_reports_running_down_absent_and_unreachable_containers() {
         text.contains(&format!("    port sql {unused}/tcp: down\n")),
         "{text}"
     );
-}
-
-/// Holds the testbed's lock (so no `up`/`down` runs meanwhile) for as long
-/// as it lives.
-struct TestbedLock(std::process::Child);
-
-impl TestbedLock {
-    fn take() -> TestbedLock {
-        use std::io::{BufRead, BufReader};
-        let mut child = Command::new("flock")
-            .args([
-                "-x",
-                "/run/maestro-testbed/lock",
-                "-c",
-                "echo locked; read _",
-            ])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("running flock");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .expect("reading flock's answer");
-        assert_eq!(line.trim(), "locked");
-        TestbedLock(child)
-    }
-}
-
-impl Drop for TestbedLock {
-    fn drop(&mut self) {
-        // Closing its stdin ends `read`, the shell, and the lock.
-        drop(self.0.stdin.take());
-        let _ = self.0.wait();
-    }
 }
 
 /// ship2's dockerd frozen (SIGSTOP) until dropped (SIGCONT): it accepts

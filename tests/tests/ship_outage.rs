@@ -10,46 +10,12 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use maestro_e2e::{Scope, Testbed, poll};
-use support::{Project, assert_status, stderr, stdout};
-
-/// Holds `/run/maestro-testbed/lock` (the lock `up` and `down` take) while
-/// it lives.
-struct TestbedLock(std::process::Child);
-
-impl TestbedLock {
-    fn take() -> TestbedLock {
-        let mut child = Command::new("flock")
-            .args([
-                "-x",
-                "/run/maestro-testbed/lock",
-                "-c",
-                "echo locked; read _",
-            ])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("running flock");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .expect("reading flock's answer");
-        assert_eq!(line.trim(), "locked");
-        TestbedLock(child)
-    }
-}
-
-impl Drop for TestbedLock {
-    fn drop(&mut self) {
-        drop(self.0.stdin.take());
-        let _ = self.0.wait();
-    }
-}
+use support::{Project, TestbedLock, assert_status, stderr, stdout};
 
 fn testbed_up() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testbed/up")

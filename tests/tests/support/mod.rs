@@ -150,3 +150,38 @@ pub fn ships_yaml(tb: &Testbed) -> String {
         tb.ship2_port()
     )
 }
+
+/// Holds the testbed's lock (so no `up`/`down` runs meanwhile) for as long
+/// as it lives.
+pub struct TestbedLock(Child);
+
+impl TestbedLock {
+    /// Waits for the lock and takes it.
+    pub fn take() -> TestbedLock {
+        let mut child = Command::new("flock")
+            .args([
+                "-x",
+                "/run/maestro-testbed/lock",
+                "-c",
+                "echo locked; read _",
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("running flock");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .expect("reading flock's answer");
+        assert_eq!(line.trim(), "locked");
+        TestbedLock(child)
+    }
+}
+
+impl Drop for TestbedLock {
+    fn drop(&mut self) {
+        // Closing its stdin ends `read`, the shell, and the lock.
+        drop(self.0.stdin.take());
+        let _ = self.0.wait();
+    }
+}
