@@ -292,6 +292,39 @@ fn parse_env(text: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// The repository's root (the workspace), for scripts and example files.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ lives in the workspace")
+        .to_owned()
+}
+
+/// The python of the venv holding MaestroNG 0.8.3 (the reference the
+/// differential tests compare with), made by `tests/testbed/maestro-ng-venv`
+/// on first use.
+///
+/// # Panics
+/// When the venv cannot be made, with what it needs.
+pub fn reference_python() -> PathBuf {
+    let script = repo_root().join("tests/testbed/maestro-ng-venv");
+    let output = Command::new(&script)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+    assert!(
+        output.status.success(),
+        "{} failed; it needs python3 and python3-venv (apt-get install -y python3 python3-venv) \
+         and pip access to maestro-ng==0.8.3:\n{}",
+        script.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    PathBuf::from(
+        String::from_utf8(output.stdout)
+            .expect("UTF-8 path")
+            .trim_end(),
+    )
+}
+
 /// A binary of this workspace (`maestro`, `maestro-guest`), as cargo built it
 /// for this test run.
 ///

@@ -7,18 +7,11 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use maestro_e2e::{Scope, Testbed, bin, poll};
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ is inside the repository")
-        .to_path_buf()
-}
+use maestro_e2e::{Scope, Testbed, bin, poll, repo_root};
 
 fn show(output: &Output) -> String {
     format!(

@@ -14,44 +14,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use maestro_e2e::{bin, reference_python, repo_root};
+
 use serde_json::Value;
 
 type Env = BTreeMap<String, Option<String>>;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn maestro_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("current_exe");
-    // target/<profile>/deps/<test> → target/<profile>/maestro
-    let bin = exe
-        .parent()
-        .and_then(Path::parent)
-        .map(|d| d.join(format!("maestro{}", std::env::consts::EXE_SUFFIX)))
-        .expect("target directory");
-    assert!(
-        bin.exists(),
-        "the maestro binary is missing at {}: build it with `cargo build -p maestro` (or run `cargo test --workspace`)",
-        bin.display()
-    );
-    bin
-}
-
-fn oracle_python() -> PathBuf {
-    let script = repo().join("tests/testbed/maestro-ng-venv");
-    let out = Command::new("bash")
-        .arg(&script)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e} (bash is required)", script.display()));
-    assert!(
-        out.status.success(),
-        "{} failed (it needs python3, python3-venv and access to PyPI; `apt-get install -y python3 python3-venv`):\n{}",
-        script.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim())
-}
 
 /// Variables both sides see through Jinja's `env`.
 const TEMPLATE_VARS: &[(&str, &str)] = &[
@@ -77,7 +44,7 @@ fn run(mut cmd: Command, what: &str) -> Value {
 
 fn oracle(python: &Path, file: &Path) -> BTreeMap<String, Env> {
     let mut cmd = Command::new(python);
-    cmd.arg(repo().join("tests/differential/maestro_env_oracle.py"))
+    cmd.arg(repo_root().join("tests/differential/maestro_env_oracle.py"))
         .arg(file);
     let value = run(cmd, &format!("the MaestroNG oracle on {}", file.display()));
     let mut out = BTreeMap::new();
@@ -118,9 +85,9 @@ fn ours(binary: &Path, file: &Path) -> BTreeMap<String, Env> {
 
 #[test]
 fn every_container_environment_matches_maestro_ng() {
-    let binary = maestro_binary();
-    let python = oracle_python();
-    let dir = repo().join("tests/differential/envs");
+    let binary = bin("maestro");
+    let python = reference_python();
+    let dir = repo_root().join("tests/differential/envs");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.expect("dir entry").path())

@@ -5,8 +5,10 @@
 //! what Python does; code points Python's Unicode does not assign are left
 //! out, and [`KNOWN`] lists the only assigned ones allowed to differ.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
+
+use maestro_e2e::{reference_python, repo_root};
 
 use maestro_guest::contract::{PortNumber, env_var_name};
 
@@ -15,33 +17,6 @@ use maestro_guest::contract::{PortNumber, env_var_name};
 const KNOWN: [u32; 4] = [0x019b, 0x0264, 0xa7d3, 0xa7d5];
 
 const CODE_POINTS: usize = 0x11_0000;
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ lives in the workspace")
-        .to_owned()
-}
-
-/// The venv python with maestro-ng 0.8.3, created on first use.
-fn reference_python() -> PathBuf {
-    let script = repo_root().join("tests/testbed/maestro-ng-venv");
-    let output = Command::new(&script)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
-    assert!(
-        output.status.success(),
-        "{} failed; it needs python3 and python3-venv (apt-get install -y python3 python3-venv) \
-         and pip access to maestro-ng==0.8.3:\n{}",
-        script.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    PathBuf::from(
-        String::from_utf8(output.stdout)
-            .expect("UTF-8 path")
-            .trim_end(),
-    )
-}
 
 /// Python's answers, indexed by code point.
 struct Oracle {

@@ -24,6 +24,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use maestro_e2e::{reference_python, repo_root};
+
 use serde_json::Value;
 
 const SEED: u64 = 20_260_512;
@@ -40,33 +42,6 @@ fn setting<T: std::str::FromStr>(name: &str, default: T) -> T {
 }
 /// How many mismatches are shown in full before the summary.
 const SHOWN: usize = 12;
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ lives in the workspace")
-        .to_owned()
-}
-
-/// The venv python with maestro-ng 0.8.3, created on first use.
-fn reference_python() -> PathBuf {
-    let script = repo_root().join("tests/testbed/maestro-ng-venv");
-    let output = Command::new(&script)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
-    assert!(
-        output.status.success(),
-        "{} failed; it needs python3 and python3-venv (apt-get install -y python3 python3-venv) \
-         and pip access to maestro-ng==0.8.3:\n{}",
-        script.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    PathBuf::from(
-        String::from_utf8(output.stdout)
-            .expect("UTF-8 path")
-            .trim_end(),
-    )
-}
 
 /// The binary under test: `MAESTRO_GUEST_BIN`, or a fresh debug build.
 fn guest_binary() -> PathBuf {
