@@ -229,9 +229,11 @@ pub fn parse_envfile(text: &str, file: &Path) -> Result<Vec<(String, String)>, D
                         col: 1,
                     }),
                     path: String::new(),
-                    message: format!(
-                        "invalid line in environment file (expected KEY=VALUE): {line:?}"
-                    ),
+                    // The line itself is not shown: envfiles hold passwords and tokens,
+                    // and errors end up in CI logs.
+                    message: "invalid line in environment file: expected KEY=VALUE \
+                              (the line is not shown, envfiles may hold secrets)"
+                        .into(),
                 });
             }
         }
@@ -364,10 +366,11 @@ mod tests {
                 ("C".into(), String::new())
             ]
         );
-        let err = parse_envfile("A=1\nnope\n", Path::new("f.env")).unwrap_err();
+        let err = parse_envfile("A=1\ns3cret-token\n", Path::new("f.env")).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "f.env:2:1: invalid line in environment file (expected KEY=VALUE): \"nope\""
+            "f.env:2:1: invalid line in environment file: expected KEY=VALUE \
+             (the line is not shown, envfiles may hold secrets)"
         );
     }
 

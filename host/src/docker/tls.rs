@@ -36,15 +36,21 @@ pub(crate) fn client_config(tls: &TlsSettings) -> Result<ClientConfig, String> {
     match (&tls.client_cert, &tls.client_key) {
         (Some(cert), Some(key)) => {
             let chain = read_certs(cert, "TLS client certificate")?;
-            let key = PrivateKeyDer::from_pem_file(key).map_err(|e| {
+            let der = PrivateKeyDer::from_pem_file(key).map_err(|e| {
                 format!(
                     "TLS client key {}: cannot read a PEM private key: {e}",
                     key.display()
                 )
             })?;
-            builder
-                .with_client_auth_cert(chain, key)
-                .map_err(|e| format!("TLS client certificate {}: {e}", cert.display()))
+            // rustls parses the key only here: a key it cannot use is the key
+            // file's fault, so the message names both files.
+            builder.with_client_auth_cert(chain, der).map_err(|e| {
+                format!(
+                    "TLS client key {} (for certificate {}): {e}",
+                    key.display(),
+                    cert.display()
+                )
+            })
         }
         (None, None) => Ok(builder.with_no_client_auth()),
         (Some(_), None) => Err("TLS client certificate given without its key".into()),
