@@ -290,7 +290,13 @@ impl Ship {
                         total: info.progress_detail.as_ref().and_then(|p| p.total),
                     }),
                     Err(e) => {
-                        failure = Some(self.error(format!("pull image {image}"), e));
+                        // A retried pull says which attempt failed.
+                        let action = if attempt > 1 {
+                            format!("pull image {image} (attempt {attempt} of {attempts})")
+                        } else {
+                            format!("pull image {image}")
+                        };
+                        failure = Some(self.error(action, e));
                         break;
                     }
                 }

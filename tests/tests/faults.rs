@@ -1,0 +1,303 @@
+//! Fault tests against the real testbed (issue 8): a registry that answers 500
+//! and then 200 (a fault-injecting proxy on loopback), a registry that is down,
+//! lifecycle checks that never pass, SIGINT and SIGTERM in the middle of a
+//! play, and guest rendering that fails part-way. ship2's daemon killed in the
+//! middle of a play is in `ship_outage.rs` (it must run alone).
+//!
+//! Every container is named inside a [`Scope`], removed when the test ends.
+
+mod support;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use maestro_e2e::{Docker, Scope, Testbed, bin, poll};
+use support::proxy::FaultyRegistry;
+use support::ships_yaml;
+
+/// `maestro.yaml` (name, ships, `rest`) in a scratch directory; its path.
+fn project(scope: &Scope, tb: &Testbed, rest: &str) -> PathBuf {
+    let file = scope.scratch_dir("project").join("maestro.yaml");
+    let text = format!("name: {}\n{}{rest}", scope.prefix(), ships_yaml(tb));
+    std::fs::write(&file, text).expect("writing maestro.yaml");
+    file
+}
+
+/// `maestro -f FILE ARGS`, with a home of its own (no Docker credentials), not run yet.
+fn maestro(scope: &Scope, file: &std::path::Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(bin("maestro"));
+    cmd.arg("-f")
+        .arg(file)
+        .args(args)
+        .env("HOME", scope.scratch_dir("home"))
+        .env_remove("DOCKER_CONFIG")
+        .env_remove("COLUMNS")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null());
+    cmd
+}
+
+fn run(mut cmd: Command) -> Output {
+    cmd.output().expect("running maestro")
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "status {:?}\n--- stdout\n{}--- stderr\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[track_caller]
+fn assert_code(out: &Output, code: i32) {
+    assert_eq!(out.status.code(), Some(code), "{}", text(out));
+}
+
+/// The summary line of `container` (`  done  NAME  detail`), or a panic.
+#[track_caller]
+fn summary_line(out: &Output, container: &str) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    stdout
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("  ") && l.split_whitespace().nth(1) == Some(container))
+        .map(str::to_owned)
+        .unwrap_or_else(|| panic!("no summary line for {container}: {}", text(out)))
+}
+
+fn exists(docker: &Docker, name: &str) -> bool {
+    docker
+        .try_run(["inspect", "--type", "container", name])
+        .is_ok()
+}
+
+fn running(docker: &Docker, name: &str) -> bool {
+    docker.inspect(name)["State"]["Running"] == true
+}
+
+// ---------------------------------------------------------------- registry
+
+/// Removes a local image tag when dropped.
+struct Untag(Docker, Vec<String>);
+
+impl Drop for Untag {
+    fn drop(&mut self) {
+        for image in &self.1 {
+            let _ = self.0.try_run(["rmi", "-f", image]);
+        }
+    }
+}
+
+/// Pushes the test image to the testbed registry under a tag of the scope's own
+/// (so the main daemon does not have it); returns `maestro-test/busybox:TAG`.
+fn push_unique(tb: &Testbed, scope: &Scope) -> String {
+    let repo_tag = format!("maestro-test/busybox:{}", scope.prefix());
+    let image = format!("{}/{repo_tag}", tb.registry());
+    let cfg = scope.scratch_dir("dockercfg");
+    let pusher = Docker::new(tb.main_host()).config_dir(&cfg);
+    pusher.run(["tag", tb.test_image(), &image]);
+    let login = pusher
+        .command()
+        .args([
+            "login",
+            "-u",
+            tb.registry_user(),
+            "--password-stdin",
+            tb.registry(),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            let mut stdin = child.stdin.take().expect("stdin");
+            stdin.write_all(tb.registry_password().as_bytes())?;
+            drop(stdin);
+            child.wait_with_output()
+        })
+        .expect("docker login");
+    assert!(login.status.success(), "{}", text(&login));
+    pusher.run(["push", &image]);
+    pusher.run(["rmi", &image]);
+    repo_tag
+}
+
+/// The `registries:` entry of `127.0.0.1:PORT` with the testbed's credentials.
+fn registry_entry(tb: &Testbed, port: u16, retry: &str) -> String {
+    format!(
+        "registries:\n  \"127.0.0.1:{port}\":\n    registry: http://127.0.0.1:{port}\n    \
+         username: {}\n    password: \"{}\"\n    retry: {retry}\n",
+        tb.registry_user(),
+        tb.registry_password()
+    )
+}
+
+/// What a `pull` through a proxy that fails the first `fail_first` manifest
+/// requests gives.
+struct Pulled {
+    out: Output,
+    took: Duration,
+    manifest_requests: usize,
+    log: Vec<String>,
+    image: String,
+}
+
+fn pull_through(
+    tb: &Testbed,
+    scope: &Scope,
+    repo_tag: &str,
+    fail_first: usize,
+    retry: &str,
+) -> Pulled {
+    let proxy = FaultyRegistry::start(tb.registry(), fail_first);
+    let image = format!("127.0.0.1:{}/{repo_tag}", proxy.port);
+    let _untag = Untag(tb.main(), vec![image.clone()]);
+    let a = scope.name("a");
+    let file = project(
+        scope,
+        tb,
+        &format!(
+            "{}services:\n  s:\n    image: {image}\n    instances:\n      {a}: {{ship: main, command: sleep 300}}\n",
+            registry_entry(tb, proxy.port, retry)
+        ),
+    );
+    let t0 = Instant::now();
+    let out = run(maestro(scope, &file, &["pull"]));
+    let took = t0.elapsed();
+    let pulled = Pulled {
+        took,
+        manifest_requests: proxy.manifest_requests(),
+        log: proxy.log(),
+        image,
+        out,
+    };
+    assert!(
+        !text(&pulled.out).contains(&tb.registry_password()),
+        "the password is shown: {}",
+        text(&pulled.out)
+    );
+    pulled
+}
+
+impl Pulled {
+    fn show(&self) -> String {
+        format!(
+            "{}\ntook {:?}\nproxy: {:#?}",
+            text(&self.out),
+            self.took,
+            self.log
+        )
+    }
+}
+
+/// The main dockerd (29.x) answers a pull whose manifest request gets a 500
+/// by trying the manifest once more (a HEAD, then a GET), then refuses
+/// `POST /images/create` with HTTP 500: one pull attempt costs two manifest
+/// requests, and a successful one (the layers are already local) one HEAD.
+#[test]
+fn registry_answering_500_then_200_is_retried_as_retry_says() {
+    let tb = Testbed::load();
+    let scope = Scope::new("retry");
+    let repo_tag = push_unique(tb, &scope);
+
+    // Two refused attempts out of three allowed: the third pulls.
+    let p = pull_through(tb, &scope, &repo_tag, 4, "{attempts: 3, when: [500]}");
+    assert_code(&p.out, 0);
+    assert_eq!(p.manifest_requests, 2 * 2 + 1, "{}", p.show());
+    // MaestroNG pauses 1 s before each new attempt.
+    assert!(p.took >= Duration::from_secs(2), "{}", p.show());
+
+    let a = scope.name("a");
+    // 500 not listed in `when`: the first refusal is final.
+    let p = pull_through(tb, &scope, &repo_tag, 2, "{attempts: 3, when: []}");
+    assert_code(&p.out, 1);
+    assert_eq!(p.manifest_requests, 2, "{}", p.show());
+    let line = summary_line(&p.out, &a);
+    assert!(
+        line.contains("FAILED")
+            && line.contains(&format!("pull image {} failed", p.image))
+            && line.contains("500 Internal Server Error"),
+        "{}",
+        p.show()
+    );
+
+    // Every attempt refused: the last error is reported (0.8.3 went on silently).
+    let p = pull_through(tb, &scope, &repo_tag, 100, "{attempts: 2, when: [500]}");
+    assert_code(&p.out, 1);
+    assert_eq!(p.manifest_requests, 2 * 2, "{}", p.show());
+    let line = summary_line(&p.out, &a);
+    assert!(
+        line.contains(&format!("pull image {} (attempt 2 of 2) failed", p.image))
+            && line.contains("500 Internal Server Error"),
+        "{}",
+        p.show()
+    );
+    assert!(!exists_image(&tb.main(), &p.image));
+}
+
+fn exists_image(docker: &Docker, image: &str) -> bool {
+    docker.try_run(["image", "inspect", image]).is_ok()
+}
+
+/// A registry that does not answer at all (a closed loopback port): `start` fails
+/// the container at its pull, within a bounded time, skips what depends on it and
+/// carries on with the rest.
+#[test]
+fn registry_down_fails_cleanly() {
+    let tb = Testbed::load();
+    let scope = Scope::new("regdown");
+    let closed = maestro_e2e::free_port();
+    let image = format!("127.0.0.1:{closed}/maestro-test/busybox:{}", scope.prefix());
+    let (a, b, c) = (scope.name("a"), scope.name("b"), scope.name("c"));
+    let file = project(
+        &scope,
+        tb,
+        &format!(
+            "{}services:
+  s:
+    image: {image}
+    instances:
+      {a}: {{ship: main, command: sleep 300}}
+  t:
+    image: {busybox}
+    requires: [s]
+    instances:
+      {b}: {{ship: main, command: sleep 300}}
+  u:
+    image: {busybox}
+    instances:
+      {c}: {{ship: main, command: sleep 300}}
+",
+            registry_entry(tb, closed, "{attempts: 3, when: [500]}"),
+            busybox = tb.test_image(),
+        ),
+    );
+    let t0 = Instant::now();
+    let out = run(maestro(&scope, &file, &["start"]));
+    let took = t0.elapsed();
+    eprintln!("{}", text(&out));
+    assert_code(&out, 1);
+    assert!(took < Duration::from_secs(30), "{took:?}: {}", text(&out));
+    assert!(
+        !text(&out).contains(&tb.registry_password()),
+        "password shown"
+    );
+    let line = summary_line(&out, &a);
+    assert!(
+        line.contains("FAILED") && line.contains(&format!("pull image {image}")),
+        "{}",
+        text(&out)
+    );
+    let line = summary_line(&out, &b);
+    assert!(
+        line.contains("skipped") && line.contains(&format!("{a} failed")),
+        "{line}"
+    );
+    assert!(summary_line(&out, &c).contains("done"), "{}", text(&out));
+    let main = tb.main();
+    assert!(!exists(&main, &a) && !exists(&main, &b) && running(&main, &c));
+}
