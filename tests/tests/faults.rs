@@ -301,3 +301,144 @@ fn registry_down_fails_cleanly() {
     let main = tb.main();
     assert!(!exists(&main, &a) && !exists(&main, &b) && running(&main, &c));
 }
+
+// ------------------------------------------------------------------ checks
+
+/// The elapsed seconds of the first progress line of `container` that contains `what`.
+fn progress_at(out: &Output, container: &str, what: &str) -> Option<f64> {
+    String::from_utf8_lossy(&out.stdout).lines().find_map(|l| {
+        let rest = l.strip_prefix('[')?;
+        let (secs, line) = rest.split_once("s] ")?;
+        (line.starts_with(&format!("{container} ")) && line.contains(what))
+            .then(|| secs.trim().parse().ok())?
+    })
+}
+
+/// Three checks that can never pass, each with a small deadline: a `tcp` check on a
+/// published port nothing listens on (ship2 refuses the connection), an `http` check
+/// answered `500`, an `exec` check exiting 1. Each fails within its deadline (plus
+/// slack) naming the check and the last attempt's reason; what depends on it is not
+/// created; the play exits 1.
+#[test]
+fn checks_that_never_pass_fail_in_time_with_their_reason() {
+    let tb = Testbed::load();
+    let scope = Scope::new("nevercheck");
+    let image = tb.test_image();
+    let [t, t2, h, h2, e, e2] = ["t", "t2", "h", "h2", "e", "e2"].map(|s| scope.name(s));
+    let (tcp_port, http_port) = (maestro_e2e::free_port(), maestro_e2e::free_port());
+    let file = project(
+        &scope,
+        tb,
+        &format!(
+            r##"services:
+  tcp:
+    image: {image}
+    ports: {{probe: "{tcp_port}:{tcp_port}"}}
+    instances:
+      {t}:
+        ship: ship2
+        stop_timeout: 1
+        command: sleep 300
+        lifecycle:
+          running: [{{type: tcp, port: probe, max_wait: 2}}]
+  http:
+    image: {image}
+    ports: {{web: "8080:{http_port}"}}
+    instances:
+      {h}:
+        ship: main
+        stop_timeout: 1
+        command: >-
+          sh -c 'mkdir -p /w/cgi-bin && printf "#!/bin/sh\\necho Status: 500 Internal Server Error\\necho\\necho broken\\n" > /w/cgi-bin/x && chmod +x /w/cgi-bin/x && exec httpd -f -p 8080 -h /w'
+        lifecycle:
+          running: [{{type: http, port: web, path: /cgi-bin/x, max_wait: 3}}]
+  exec:
+    image: {image}
+    instances:
+      {e}:
+        ship: main
+        stop_timeout: 1
+        command: sleep 300
+        lifecycle:
+          running: [{{type: exec, command: "sh -c 'echo not ready; exit 1'", attempts: 2}}]
+  after:
+    image: {image}
+    requires: [tcp, http, exec]
+    instances:
+      {t2}: {{ship: ship2, command: sleep 300}}
+  after-http:
+    image: {image}
+    requires: [http]
+    instances:
+      {h2}: {{ship: main, command: sleep 300}}
+  after-exec:
+    image: {image}
+    requires: [exec]
+    instances:
+      {e2}: {{ship: main, command: sleep 300}}
+"##
+        ),
+    );
+    let t0 = Instant::now();
+    let out = run(maestro(&scope, &file, &["start"]));
+    let took = t0.elapsed();
+    assert_code(&out, 1);
+    let cases = [
+        (
+            &t,
+            2.0,
+            vec![
+                "running checks failed: tcp port probe".to_owned(),
+                format!("no connection to {}:{tcp_port} within 2s", tb.ship2_addr()),
+                "Connection refused".to_owned(),
+            ],
+        ),
+        (
+            &h,
+            3.0,
+            vec![
+                "running checks failed: http port web /cgi-bin/x".to_owned(),
+                "status 500 Internal Server Error".to_owned(),
+                "within 3s".to_owned(),
+            ],
+        ),
+        // `attempts` tries one second apart: a window of attempts - 1 seconds.
+        (
+            &e,
+            1.0,
+            vec![
+                "running checks failed: exec".to_owned(),
+                "failed 2 time(s); last: exit status 1: not ready".to_owned(),
+            ],
+        ),
+    ];
+    for (name, deadline, words) in &cases {
+        let line = summary_line(&out, name);
+        assert!(line.contains("FAILED"), "{}", text(&out));
+        for w in words {
+            assert!(line.contains(w.as_str()), "{w:?} not in {line}");
+        }
+        let began = progress_at(&out, name, ": checking ")
+            .unwrap_or_else(|| panic!("no checking line for {name}: {}", text(&out)));
+        let failed = progress_at(&out, name, ": failed: ")
+            .unwrap_or_else(|| panic!("no failed line for {name}: {}", text(&out)));
+        let spent = failed - began;
+        assert!(
+            spent >= deadline - 0.2 && spent <= deadline + 2.5,
+            "{name}: checks took {spent}s for a {deadline}s deadline: {}",
+            text(&out)
+        );
+    }
+    // t2 waits for all three: its reason names whichever failed first.
+    for name in [&t2, &h2, &e2] {
+        let line = summary_line(&out, name);
+        assert!(line.contains("skipped"), "{line}");
+        assert!(
+            line.contains(" failed") && cases.iter().any(|c| line.contains(c.0.as_str())),
+            "{line}"
+        );
+    }
+    assert!(!exists(&tb.ship2(), &t2));
+    assert!(!exists(&tb.main(), &h2) && !exists(&tb.main(), &e2));
+    assert!(took < Duration::from_secs(30), "{took:?}");
+}
