@@ -14,6 +14,7 @@ use crate::cli::{self, Cli, Command, EnvFormat, PlanAction, PlanFormat, StatusFo
 use crate::config::{self, Options, model::Environment};
 use crate::output::{self, Level};
 use crate::plan::{self, Action, Request};
+use crate::progress::Phase;
 use crate::signals::{Interrupt, Interrupts};
 use crate::{connect, execute};
 
@@ -255,8 +256,20 @@ fn play(
             // were doing is reported as unfinished, then the process ends.
             let again = interrupts.next().await;
             live.finish();
-            let summary =
-                output::summary::Summary::from_rows(action, &live.rows(), clock.elapsed());
+            // A step still waiting has changed nothing: it is skipped, as after one signal.
+            let rows: Vec<_> = live
+                .rows()
+                .into_iter()
+                .map(|mut row| {
+                    if row.phase == Phase::Waiting {
+                        row.phase = Phase::Skipped {
+                            reason: "interrupted".into(),
+                        };
+                    }
+                    row
+                })
+                .collect();
+            let summary = output::summary::Summary::from_rows(action, &rows, clock.elapsed());
             let _ = output::emit(&match format {
                 cli::PlayFormat::Text => {
                     output::summary::summary_text(&summary, output::stdout_colour())

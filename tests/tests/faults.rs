@@ -442,3 +442,211 @@ fn checks_that_never_pass_fail_in_time_with_their_reason() {
     assert!(!exists(&tb.main(), &h2) && !exists(&tb.main(), &e2));
     assert!(took < Duration::from_secs(30), "{took:?}");
 }
+
+// ----------------------------------------------------------------- signals
+
+/// The containers of the scope on `docker`, stopped ones included.
+fn containers_of(docker: &Docker, scope: &Scope) -> Vec<String> {
+    let mine = format!("{}-", scope.prefix());
+    docker
+        .run([
+            "ps",
+            "-a",
+            "--filter",
+            &format!("name={mine}"),
+            "--format",
+            "{{.Names}}",
+        ])
+        .lines()
+        .filter(|n| n.starts_with(&mine))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The summary's word for `container` (`done`, `FAILED`, `skipped`, `unfinished`) and
+/// the rest of its line.
+fn outcome(stdout: &str, container: &str) -> (String, String) {
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("  ") && l.split_whitespace().nth(1) == Some(container))
+        .unwrap_or_else(|| panic!("no summary line for {container}:\n{stdout}"));
+    let mut words = line.split_whitespace();
+    let word = words.next().unwrap_or_default().to_owned();
+    let _ = words.next();
+    (word, words.collect::<Vec<_>>().join(" "))
+}
+
+/// Sends `signal` (`INT`, `TERM`) to `pid`.
+fn signal(pid: u32, signal: &str) {
+    let ok = Command::new("kill")
+        .args([&format!("-{signal}"), &pid.to_string()])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "kill -{signal} {pid}");
+}
+
+/// `start` of three layers across main and ship2 (the first takes 4 s of checks),
+/// interrupted by `first` once both first-layer containers are checking, and by
+/// `second` right after if given. Then: the exit status, every container's state in
+/// the output, no container on a ship that the output does not account for, and a
+/// second `start` that converges.
+fn interrupted_start(label: &str, first: &str, second: Option<&str>) {
+    let tb = Testbed::load();
+    let scope = Scope::new(label);
+    let image = tb.test_image();
+    let [a1, a2, b, c] = ["a1", "a2", "b", "c"].map(|s| scope.name(s));
+    let yaml = format!(
+        r#"name: {prefix}
+{ships}services:
+  a:
+    image: {image}
+    lifecycle:
+      running: [{{type: sleep, wait: 4}}]
+    instances:
+      {a1}: {{ship: main, stop_timeout: 1, command: sleep 300}}
+      {a2}: {{ship: ship2, stop_timeout: 1, command: sleep 300}}
+  b:
+    image: {image}
+    requires: [a]
+    lifecycle:
+      running: [{{type: sleep, wait: 1}}]
+    instances:
+      {b}: {{ship: main, stop_timeout: 1, command: sleep 300}}
+  c:
+    image: {image}
+    requires: [b]
+    instances:
+      {c}: {{ship: ship2, stop_timeout: 1, command: sleep 300}}
+"#,
+        prefix = scope.prefix(),
+        ships = ships_yaml(tb),
+    );
+    let project = support::Project::new(&scope, &yaml);
+    let mut play = project.spawn(&["start"]);
+    let checking = |lines: &[String]| {
+        [&a1, &a2].iter().all(|n| {
+            lines
+                .iter()
+                .any(|l| l.contains(&format!("] {n} ")) && l.contains("checking sleep"))
+        })
+    };
+    // Also stops waiting when the play ended (and fails just below).
+    play.wait_for(
+        "both first-layer containers checking",
+        Duration::from_secs(60),
+        |lines| checking(lines) || lines.iter().any(|l| l.starts_with("start: ")),
+    );
+    assert!(checking(&play.lines()), "{:#?}", play.lines());
+    let pid = play.child.id();
+    let sent = Instant::now();
+    signal(pid, first);
+    if let Some(second) = second {
+        // Let the first be seen (the summary of a second signal says so), then again.
+        std::thread::sleep(Duration::from_millis(300));
+        signal(pid, second);
+    }
+    let status = poll(Duration::from_secs(30), || {
+        play.child.try_wait().ok().flatten()
+    })
+    .unwrap_or_else(|| panic!("maestro did not end within 30 s of SIG{first}"));
+    let took = sent.elapsed();
+    // The output readers end with the process's pipes.
+    std::thread::sleep(Duration::from_millis(200));
+    let stdout = play.lines().join("\n");
+    let stderr = play.stderr.lock().unwrap().join("\n");
+    let all = format!("status {status:?}\n--- stdout\n{stdout}\n--- stderr\n{stderr}");
+    let expected = if first == "INT" { 130 } else { 143 };
+    assert_eq!(status.code(), Some(expected), "{all}");
+
+    let reported: Vec<(String, (String, String))> = [&a1, &a2, &b, &c]
+        .iter()
+        .map(|n| ((*n).clone(), outcome(&stdout, n)))
+        .collect();
+    if second.is_none() {
+        // The running steps were let finish; the rest was never begun.
+        for n in [&a1, &a2] {
+            assert_eq!(
+                outcome(&stdout, n),
+                ("done".into(), "started".into()),
+                "{all}"
+            );
+        }
+        for n in [&b, &c] {
+            assert_eq!(
+                outcome(&stdout, n),
+                ("skipped".into(), "interrupted".into()),
+                "{all}"
+            );
+        }
+        assert!(
+            took >= Duration::from_secs(2),
+            "did not wait for the checks: {took:?}"
+        );
+    } else {
+        // Exited at once: the first layer's checks were cut short, and said so.
+        for n in [&a1, &a2] {
+            assert_eq!(
+                outcome(&stdout, n),
+                ("unfinished".into(), "was checking sleep 4s".into()),
+                "{all}"
+            );
+        }
+        for n in [&b, &c] {
+            assert_eq!(
+                outcome(&stdout, n),
+                ("skipped".into(), "interrupted".into()),
+                "{all}"
+            );
+        }
+        assert!(stderr.contains("again: exited without waiting"), "{all}");
+        assert!(
+            took < Duration::from_secs(3),
+            "did not exit at once: {took:?}"
+        );
+    }
+    // Nothing exists that the output reported as skipped (never begun).
+    let (main, ship2) = (tb.main(), tb.ship2());
+    let existing: Vec<String> =
+        [containers_of(&main, &scope), containers_of(&ship2, &scope)].concat();
+    for name in &existing {
+        let (word, _) = &reported
+            .iter()
+            .find(|(n, _)| n == name)
+            .expect("a known name")
+            .1;
+        assert!(
+            word == "done" || word == "unfinished",
+            "{name} exists but was reported {word}: {all}"
+        );
+    }
+
+    // Again, to the end: everything runs, once.
+    let out = project.run(&["start"]);
+    assert_code(&out, 0);
+    for (docker, names) in [(&main, [&a1, &b]), (&ship2, [&a2, &c])] {
+        for n in names {
+            assert!(running(docker, n), "{n} is not running: {}", text(&out));
+        }
+    }
+    let mut all_names = [containers_of(&main, &scope), containers_of(&ship2, &scope)].concat();
+    all_names.sort();
+    let mut want = vec![a1, a2, b, c];
+    want.sort();
+    assert_eq!(all_names, want);
+}
+
+#[test]
+fn sigint_mid_start_lets_running_steps_finish_and_a_rerun_converges() {
+    interrupted_start("sigint", "INT", None);
+}
+
+#[test]
+fn sigterm_mid_start_lets_running_steps_finish_and_a_rerun_converges() {
+    interrupted_start("sigterm", "TERM", None);
+}
+
+#[test]
+fn a_second_signal_exits_at_once_reporting_what_was_unfinished() {
+    interrupted_start("sigtwice", "TERM", Some("INT"));
+}
