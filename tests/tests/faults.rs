@@ -650,3 +650,230 @@ fn sigterm_mid_start_lets_running_steps_finish_and_a_rerun_converges() {
 fn a_second_signal_exits_at_once_reporting_what_was_unfinished() {
     interrupted_start("sigtwice", "TERM", Some("INT"));
 }
+
+// ------------------------------------------------------------ guest render
+
+/// A scratch directory under the system's temp dir (world-traversable, for the run
+/// as `nobody`), removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(label: &str) -> Scratch {
+        let dir =
+            std::env::temp_dir().join(format!("maestro-faults-{}-{label}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("scratch dir");
+        Scratch(dir)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Every entry under `dir`: relative path, then `dir`, or the bytes and mtime of a file.
+fn snapshot(dir: &std::path::Path) -> Vec<(String, Option<(Vec<u8>, std::time::SystemTime)>)> {
+    fn walk(
+        root: &std::path::Path,
+        dir: &std::path::Path,
+        out: &mut Vec<(String, Option<(Vec<u8>, std::time::SystemTime)>)>,
+    ) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .expect("read_dir")
+            .flatten()
+            .collect();
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            let path = e.path();
+            let rel = path.strip_prefix(root).unwrap().display().to_string();
+            let meta = std::fs::symlink_metadata(&path).expect("metadata");
+            if meta.is_dir() {
+                out.push((rel, None));
+                walk(root, &path, out);
+            } else {
+                let bytes = std::fs::read(&path).expect("read");
+                out.push((rel, Some((bytes, meta.modified().expect("mtime")))));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// Three templates (`a.conf.j2`, `b.conf.j2`, `sub/c.conf.j2`) and a destination
+/// that already holds an `a.conf` and a `keep` file, both dated an hour back.
+fn render_tree(scratch: &Scratch, b_template: &str) -> (PathBuf, PathBuf) {
+    let (tpl, out) = (scratch.0.join("tpl"), scratch.0.join("out"));
+    std::fs::create_dir_all(tpl.join("sub")).unwrap();
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(tpl.join("a.conf.j2"), "a = {{ 40 + 2 }}\n").unwrap();
+    std::fs::write(tpl.join("b.conf.j2"), b_template).unwrap();
+    std::fs::write(tpl.join("sub/c.conf.j2"), "c = {{ 'x' | upper }}\n").unwrap();
+    let hour_ago = std::time::SystemTime::now() - Duration::from_secs(3600);
+    for (name, text) in [("a.conf", "a = old\n"), ("keep", "kept\n")] {
+        std::fs::write(out.join(name), text).unwrap();
+        let f = std::fs::File::options()
+            .write(true)
+            .open(out.join(name))
+            .unwrap();
+        f.set_modified(hour_ago).unwrap();
+    }
+    (tpl, out)
+}
+
+fn guest_render(tpl: &std::path::Path, out: &std::path::Path, as_nobody: bool) -> Output {
+    let guest = bin("maestro-guest");
+    let mut cmd = if as_nobody {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .arg(&guest);
+        c
+    } else {
+        Command::new(&guest)
+    };
+    cmd.arg("render")
+        .arg("--to")
+        .arg(out)
+        .arg(tpl)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("SERVICE_NAME", "s")
+        .env("CONTAINER_NAME", "s-1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("running maestro-guest")
+}
+
+/// One template of three fails to render (a syntax error, an unknown function, an
+/// undefined variable): `render` exits 1 naming the template and the error, and
+/// writes nothing at all: no destination file created or changed, no temporary
+/// file, no directory.
+#[test]
+fn guest_render_with_a_template_error_changes_no_file() {
+    for (label, b, words) in [
+        (
+            "syntax",
+            "b = {% if %}\n",
+            vec!["b.conf.j2", "syntax error"],
+        ),
+        (
+            "function",
+            "b = {{ no_such_function() }}\n",
+            vec!["b.conf.j2", "no_such_function"],
+        ),
+        (
+            "variable",
+            "b = {{ nope }}\n",
+            vec!["b.conf.j2", "undefined"],
+        ),
+    ] {
+        let scratch = Scratch::new(label);
+        let (tpl, out) = render_tree(&scratch, b);
+        let before = snapshot(&out);
+        let result = guest_render(&tpl, &out, false);
+        assert_code(&result, 1);
+        let stderr = String::from_utf8_lossy(&result.stderr);
+        for w in &words {
+            assert!(
+                stderr.contains(w),
+                "{label}: {w:?} not in {}",
+                text(&result)
+            );
+        }
+        assert_eq!(snapshot(&out), before, "{label}: {}", text(&result));
+    }
+    // The same tree with a good b renders all three (so the cases above failed for
+    // their error only).
+    let scratch = Scratch::new("good");
+    let (tpl, out) = render_tree(&scratch, "b = {{ 'ok' }}\n");
+    let result = guest_render(&tpl, &out, false);
+    assert_code(&result, 0);
+    assert_eq!(
+        std::fs::read_to_string(out.join("a.conf")).unwrap(),
+        "a = 42\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("sub/c.conf")).unwrap(),
+        "c = X\n"
+    );
+}
+
+/// Destinations that cannot be written: a directory the user may not write to (run
+/// as `nobody`, since root writes anywhere), a regular file where a directory must
+/// be, a directory where a file must be. `render` exits 1 naming the destination,
+/// and no destination file is created or changed, nor any temporary file left.
+#[test]
+fn guest_render_to_an_unwritable_destination_changes_no_file() {
+    // Not writable by nobody: out/ is root's, 0755.
+    let scratch = Scratch::new("nobody");
+    let (tpl, out) = render_tree(&scratch, "b = 1\n");
+    let before = snapshot(&out);
+    let result = guest_render(&tpl, &out, true);
+    assert_code(&result, 1);
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(
+        stderr.contains("cannot write") && stderr.contains("Permission denied"),
+        "{}",
+        text(&result)
+    );
+    assert_eq!(snapshot(&out), before, "{}", text(&result));
+
+    // A file where the directory sub/ must be.
+    let scratch = Scratch::new("fileasdir");
+    let (tpl, out) = render_tree(&scratch, "b = 1\n");
+    std::fs::write(out.join("sub"), "a file\n").unwrap();
+    let before = snapshot(&out);
+    let result = guest_render(&tpl, &out, false);
+    assert_code(&result, 1);
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "cannot write {}",
+            out.join("sub/c.conf").display()
+        )),
+        "{}",
+        text(&result)
+    );
+    assert_eq!(snapshot(&out), before, "{}", text(&result));
+
+    // A directory where the file b.conf must be (found before any file is replaced).
+    let scratch = Scratch::new("dirasfile");
+    let (tpl, out) = render_tree(&scratch, "b = 1\n");
+    std::fs::create_dir(out.join("b.conf")).unwrap();
+    let before = snapshot(&out);
+    let result = guest_render(&tpl, &out, false);
+    assert_code(&result, 1);
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(
+        stderr.contains(&format!("cannot write {}", out.join("b.conf").display())),
+        "{}",
+        text(&result)
+    );
+    assert_eq!(snapshot(&out), before, "{}", text(&result));
+
+    // Directories made for a first file are removed again when a later one fails.
+    let scratch = Scratch::new("madedirs");
+    let (tpl, out) = render_tree(&scratch, "b = 1\n");
+    std::fs::write(out.join("sub"), "a file\n").unwrap();
+    let before = snapshot(&out);
+    let result = Command::new(bin("maestro-guest"))
+        .arg("render")
+        .arg(format!(
+            "{}:{}",
+            tpl.join("a.conf.j2").display(),
+            out.join("fresh/x/a.conf").display()
+        ))
+        .arg(format!(
+            "{}:{}",
+            tpl.join("b.conf.j2").display(),
+            out.join("sub/b.conf").display()
+        ))
+        .env_clear()
+        .output()
+        .expect("running maestro-guest");
+    assert_code(&result, 1);
+    assert_eq!(snapshot(&out), before, "{}", text(&result));
+}
