@@ -469,6 +469,27 @@ async fn start(ctx: &Ctx, inst: &Instance, ship: &Ship, refresh: bool) -> Result
         checks_while(ctx, inst, ship, running, true)
             .await
             .map_err(|e| fail_with_logs(format!("running checks failed: {e}")))?;
+        // The watch above lets daemon errors pass (a hiccup is not the container's
+        // state), and checks such as `sleep` do not contact the ship: confirm the
+        // container runs before calling it started.
+        match ship.inspect(name).await {
+            Ok(Some(info)) if info.state.running => {}
+            Ok(Some(info)) => {
+                return Err(fail_with_logs(format!(
+                    "the container stopped during its running checks (exit status {})",
+                    info.state.exit_code.unwrap_or(-1)
+                )));
+            }
+            Ok(None) => {
+                return Err(fail("the container disappeared during its running checks"));
+            }
+            Err(e) => {
+                return Err(fail(format!(
+                    "running checks passed, but the container's state could not be \
+                     confirmed: {e}"
+                )));
+            }
+        }
     }
     Ok(if reuse { "started (reused)" } else { "started" }.to_owned())
 }
