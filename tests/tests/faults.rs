@@ -673,13 +673,12 @@ impl Drop for Scratch {
     }
 }
 
-/// Every entry under `dir`: relative path, then `dir`, or the bytes and mtime of a file.
-fn snapshot(dir: &std::path::Path) -> Vec<(String, Option<(Vec<u8>, std::time::SystemTime)>)> {
-    fn walk(
-        root: &std::path::Path,
-        dir: &std::path::Path,
-        out: &mut Vec<(String, Option<(Vec<u8>, std::time::SystemTime)>)>,
-    ) {
+/// A path under a snapshot's root: `None` for a directory, else a file's bytes and mtime.
+type Entry = (String, Option<(Vec<u8>, std::time::SystemTime)>);
+
+/// Every entry under `dir`, sorted.
+fn snapshot(dir: &std::path::Path) -> Vec<Entry> {
+    fn walk(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<Entry>) {
         let mut entries: Vec<_> = std::fs::read_dir(dir)
             .expect("read_dir")
             .flatten()
