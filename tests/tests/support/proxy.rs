@@ -16,6 +16,7 @@ pub struct FaultyRegistry {
     pub port: u16,
     seen: Arc<Mutex<Vec<String>>>,
     manifests: Arc<AtomicUsize>,
+    fail_first: usize,
 }
 
 impl FaultyRegistry {
@@ -39,12 +40,18 @@ impl FaultyRegistry {
             port,
             seen,
             manifests,
+            fail_first,
         }
     }
 
     /// How many manifest requests (GET or HEAD `/v2/.../manifests/...`) arrived.
     pub fn manifest_requests(&self) -> usize {
         self.manifests.load(Ordering::SeqCst)
+    }
+
+    /// How many manifest requests were answered 500 by the proxy itself.
+    pub fn injected(&self) -> usize {
+        self.manifest_requests().min(self.fail_first)
     }
 
     /// Every request so far, as `METHOD PATH -> STATUS` (for failure messages).
