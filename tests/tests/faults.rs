@@ -196,7 +196,7 @@ impl Pulled {
     }
 }
 
-/// The main dockerd (29.x) answers a pull whose manifest request gets a 500
+/// The main dockerd (20.10) answers a pull whose manifest request gets a 500
 /// by trying the manifest once more (a HEAD, then a GET), then refuses
 /// `POST /images/create` with HTTP 500: one pull attempt costs two manifest
 /// requests, and a successful one (the layers are already local) a HEAD, and a
