@@ -580,6 +580,19 @@ async fn pull(ctx: &Ctx, inst: &Instance, ship: &Ship) -> Result<(), Failure> {
     let mut layers: HashMap<String, f64> = HashMap::new();
     let mut shown: Option<u32> = None;
     let mut on_event = |e: &PullEvent| {
+        if let Some((status, attempt, of)) = e.retry {
+            layers.clear();
+            shown = None;
+            ctx.emit(
+                inst,
+                Phase::PullRetry {
+                    status,
+                    attempt,
+                    of,
+                },
+            );
+            return;
+        }
         let Some(layer) = &e.layer else { return };
         let percent = match e.status.as_str() {
             "Download complete" | "Pull complete" | "Already exists" => 100.0,

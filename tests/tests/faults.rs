@@ -216,14 +216,20 @@ fn registry_answering_500_then_200_is_retried_as_retry_says() {
         "{}",
         p.show()
     );
-    // MaestroNG pauses 1 s before each new attempt.
+    // MaestroNG pauses 1 s before each new attempt, and says so.
     assert!(p.took >= Duration::from_secs(2), "{}", p.show());
+    let stdout = String::from_utf8_lossy(&p.out.stdout);
+    for n in [2, 3] {
+        let retrying = format!("pull refused (HTTP 500), retrying: attempt {n} of 3");
+        assert!(stdout.contains(&retrying), "{}", p.show());
+    }
 
     let a = scope.name("a");
     // 500 not listed in `when`: the first refusal is final.
     let p = pull_through(tb, &scope, &repo_tag, 2, "{attempts: 3, when: []}");
     assert_code(&p.out, 1);
     assert_eq!(p.manifest_requests, 2, "{}", p.show());
+    assert!(!text(&p.out).contains("retrying"), "{}", p.show());
     let line = summary_line(&p.out, &a);
     assert!(
         line.contains("FAILED")
