@@ -12,7 +12,10 @@ Exit status:
   1  failure (a container failed or was skipped because a dependency failed,
      a ship could not be reached, or the command is not available)
   2  configuration or usage error
-  130  interrupted by Ctrl-C during a play (running steps were let finish)";
+  130  a play interrupted by SIGINT (Ctrl-C), 143 by SIGTERM: no new step
+       is begun, the running ones are let finish, the summary says what each
+       container ended as; a second signal exits at once (same status) with
+       the unfinished containers reported as such";
 
 /// maestro: orchestrates Docker containers across many hosts, as MaestroNG does.
 #[derive(Debug, Parser)]
@@ -188,10 +191,10 @@ pub const LOGS_EXIT_HELP: &str = "\
 With several containers (or a service of several instances), each line is
 prefixed by its container's name; a single container's lines are printed as
 they are. With -F, a container that stops is followed again when it starts
-(or is re-created), until Ctrl-C.
+(or is re-created), until Ctrl-C or SIGTERM.
 
 Exit status:
-  0  every log was shown (with -F: until Ctrl-C)
+  0  every log was shown (with -F: until Ctrl-C or SIGTERM)
   1  some container does not exist or its ship cannot be reached
   2  configuration or usage error";
 

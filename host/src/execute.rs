@@ -469,6 +469,27 @@ async fn start(ctx: &Ctx, inst: &Instance, ship: &Ship, refresh: bool) -> Result
         checks_while(ctx, inst, ship, running, true)
             .await
             .map_err(|e| fail_with_logs(format!("running checks failed: {e}")))?;
+        // The watch above lets daemon errors pass (a hiccup is not the container's
+        // state), and checks such as `sleep` do not contact the ship: confirm the
+        // container runs before calling it started.
+        match ship.inspect(name).await {
+            Ok(Some(info)) if info.state.running => {}
+            Ok(Some(info)) => {
+                return Err(fail_with_logs(format!(
+                    "the container stopped during its running checks (exit status {})",
+                    info.state.exit_code.unwrap_or(-1)
+                )));
+            }
+            Ok(None) => {
+                return Err(fail("the container disappeared during its running checks"));
+            }
+            Err(e) => {
+                return Err(fail(format!(
+                    "running checks passed, but the container's state could not be \
+                     confirmed: {e}"
+                )));
+            }
+        }
     }
     Ok(if reuse { "started (reused)" } else { "started" }.to_owned())
 }
@@ -559,6 +580,19 @@ async fn pull(ctx: &Ctx, inst: &Instance, ship: &Ship) -> Result<(), Failure> {
     let mut layers: HashMap<String, f64> = HashMap::new();
     let mut shown: Option<u32> = None;
     let mut on_event = |e: &PullEvent| {
+        if let Some((status, attempt, of)) = e.retry {
+            layers.clear();
+            shown = None;
+            ctx.emit(
+                inst,
+                Phase::PullRetry {
+                    status,
+                    attempt,
+                    of,
+                },
+            );
+            return;
+        }
         let Some(layer) = &e.layer else { return };
         let percent = match e.status.as_str() {
             "Download complete" | "Pull complete" | "Already exists" => 100.0,

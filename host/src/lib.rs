@@ -22,6 +22,7 @@
 //! - [`observe`]: the read-only commands (`status`, `logs`) over every
 //!   ship at once;
 //! - [`output`]: the only writer to the terminal;
+//! - [`signals`]: SIGINT and SIGTERM as one stream of interrupts;
 //! - [`run`]: glue from a parsed command line to an exit status.
 
 pub mod cli;
@@ -38,5 +39,6 @@ pub mod resolve;
 pub mod run;
 pub mod ships;
 pub mod shlex;
+pub mod signals;
 pub mod spec;
 pub mod tunnel;

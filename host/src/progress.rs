@@ -16,6 +16,16 @@ pub enum Phase {
     PreChecks,
     /// Pulling its image; percent done when the registry says.
     Pulling { percent: Option<f64> },
+    /// A pull was refused with an HTTP status listed in the registry's `retry.when`:
+    /// the next attempt follows after the pause (MaestroNG: `got 500; retrying in 1s`).
+    PullRetry {
+        /// The HTTP status of the refusal.
+        status: u16,
+        /// The attempt about to be made (2 for the first retry).
+        attempt: u32,
+        /// `retry.attempts`.
+        of: u32,
+    },
     /// Removing an old stopped container of the same name.
     Removing,
     /// Creating the container.

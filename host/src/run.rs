@@ -1,5 +1,6 @@
 //! Runs a parsed command line and maps the outcome to an exit status
-//! (0 ok, 1 failure, 2 configuration or usage error, 130 interrupted).
+//! (0 ok, 1 failure, 2 configuration or usage error, 130/143 interrupted by
+//! SIGINT/SIGTERM).
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -13,6 +14,8 @@ use crate::cli::{self, Cli, Command, EnvFormat, PlanAction, PlanFormat, StatusFo
 use crate::config::{self, Options, model::Environment};
 use crate::output::{self, Level};
 use crate::plan::{self, Action, Request};
+use crate::progress::Phase;
+use crate::signals::{Interrupt, Interrupts};
 use crate::{connect, execute};
 
 /// Success.
@@ -21,8 +24,10 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILURE: u8 = 1;
 /// The configuration or the command line is wrong.
 pub const EXIT_USAGE: u8 = 2;
-/// A play was interrupted (SIGINT): 128 + 2, as shells report it.
+/// A play was interrupted by SIGINT (Ctrl-C): 128 + 2, as shells report it.
 pub const EXIT_INTERRUPTED: u8 = 130;
+/// A play was interrupted by SIGTERM: 128 + 15.
+pub const EXIT_TERMINATED: u8 = 143;
 
 /// MaestroNG's command list for `complete` (its `AVAILABLE_MAESTRO_COMMANDS`
 /// plus the commands it has but does not list, and ours).
@@ -212,7 +217,8 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
 
 /// A play (start, stop, kill, restart, clean, pull): plan, connect the ships the plan
 /// touches (all at once), execute with the live view as reporter, print the summary.
-/// Exit status: 0 when every container ended done, 130 when interrupted, else 1.
+/// Exit status: 0 when every container ended done, 130 (SIGINT) or 143 (SIGTERM) when
+/// interrupted, else 1.
 fn play(
     cli: &Cli,
     action: Action,
@@ -237,16 +243,48 @@ fn play(
         cli::PlayFormat::Json => output::live::LiveView::stderr(rows),
     };
     let clock = Instant::now();
+    let first_signal = Arc::new(std::sync::Mutex::new(None::<Interrupt>));
     let finished = rt.block_on(async {
         let (tx, rx) = watch::channel(false);
+        let mut interrupts = Interrupts::install();
+        let (seen, live, action) = (first_signal.clone(), view.clone(), action.as_str());
         tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                let _ = tx.send(true);
-                // A second Ctrl-C does not wait for the running steps.
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    std::process::exit(i32::from(EXIT_INTERRUPTED));
+            let first = interrupts.next().await;
+            *seen.lock().unwrap_or_else(|p| p.into_inner()) = Some(first);
+            let _ = tx.send(true);
+            // A second SIGINT or SIGTERM does not wait for the running steps: what they
+            // were doing is reported as unfinished, then the process ends.
+            let again = interrupts.next().await;
+            live.finish();
+            // A step still waiting has changed nothing: it is skipped, as after one signal.
+            let rows: Vec<_> = live
+                .rows()
+                .into_iter()
+                .map(|mut row| {
+                    if row.phase == Phase::Waiting {
+                        row.phase = Phase::Skipped {
+                            reason: "interrupted".into(),
+                        };
+                    }
+                    row
+                })
+                .collect();
+            let summary = output::summary::Summary::from_rows(action, &rows, clock.elapsed());
+            let _ = output::emit(&match format {
+                cli::PlayFormat::Text => {
+                    output::summary::summary_text(&summary, output::stdout_colour())
                 }
-            }
+                cli::PlayFormat::Json => output::summary::summary_json(&summary),
+            });
+            output::report(
+                Level::Error,
+                &format!(
+                    "{} again: exited without waiting for the running steps; \
+                     an unfinished container may have been created or started",
+                    again.name()
+                ),
+            );
+            std::process::exit(i32::from(first.exit_code()));
         });
         let ships = connect::connect_all(&env, plan.steps.iter().map(|s| s.ship.as_str())).await;
         for (ship, error) in ships.failures() {
@@ -265,12 +303,11 @@ fn play(
         cli::PlayFormat::Text => output::summary::summary_text(&summary, output::stdout_colour()),
         cli::PlayFormat::Json => output::summary::summary_json(&summary),
     })?;
-    Ok(if finished.interrupted {
-        EXIT_INTERRUPTED
-    } else if finished.ok() {
-        EXIT_OK
-    } else {
-        EXIT_FAILURE
+    let signal = *first_signal.lock().unwrap_or_else(|p| p.into_inner());
+    Ok(match signal {
+        Some(signal) if finished.interrupted => signal.exit_code(),
+        _ if finished.ok() => EXIT_OK,
+        _ => EXIT_FAILURE,
     })
 }
 

@@ -176,24 +176,26 @@ fn render_one(env: &minijinja::Environment<'static>, job: &Job) -> Result<Render
     })
 }
 
-/// Writes every output atomically: all temporary files first (removed
-/// again if any fails), then one rename each.
+/// Writes every output all-or-nothing: all temporary files first, each in its
+/// destination's directory (removed again, with the directories made for them,
+/// if any fails), then one rename each.
 pub fn write_all(rendered: &[Rendered]) -> Result<(), Vec<RenderError>> {
     let mut temps = Vec::new();
+    let mut made_dirs = Vec::new();
     for output in rendered {
-        match write_temp(output) {
+        match write_temp(output, &mut made_dirs) {
             Ok(temp) => temps.push(temp),
             Err(error) => {
-                for temp in &temps {
-                    let _ = fs::remove_file(temp);
-                }
+                undo(&temps, &made_dirs);
                 return Err(vec![error]);
             }
         }
     }
-    for (temp, output) in temps.iter().zip(rendered) {
+    for (i, (temp, output)) in temps.iter().zip(rendered).enumerate() {
         if let Err(source) = fs::rename(temp, &output.dest) {
-            let _ = fs::remove_file(temp);
+            // Only a rename can fail here (a destination that became a directory, a
+            // read-only mount): the files not renamed yet are left as they were.
+            undo(&temps[i..], &[]);
             return Err(vec![RenderError::Write {
                 path: output.dest.clone(),
                 source,
@@ -203,8 +205,31 @@ pub fn write_all(rendered: &[Rendered]) -> Result<(), Vec<RenderError>> {
     Ok(())
 }
 
-/// Writes `output` next to its destination, with its mode, and syncs it.
-fn write_temp(output: &Rendered) -> Result<PathBuf, RenderError> {
+/// Removes the temporary files and then the directories made for them (innermost
+/// first; a directory that is not empty stays).
+fn undo(temps: &[PathBuf], made_dirs: &[PathBuf]) {
+    for temp in temps {
+        let _ = fs::remove_file(temp);
+    }
+    for dir in made_dirs.iter().rev() {
+        let _ = fs::remove_dir(dir);
+    }
+}
+
+/// The directories `create_dir_all(dir)` would create, outermost first.
+fn missing_dirs(dir: &Path) -> Vec<PathBuf> {
+    let mut missing: Vec<PathBuf> = dir
+        .ancestors()
+        .take_while(|d| !d.as_os_str().is_empty() && fs::symlink_metadata(d).is_err())
+        .map(Path::to_path_buf)
+        .collect();
+    missing.reverse();
+    missing
+}
+
+/// Writes `output` next to its destination, with its mode, and syncs it; the
+/// directories it had to create are added to `made_dirs`.
+fn write_temp(output: &Rendered, made_dirs: &mut Vec<PathBuf>) -> Result<PathBuf, RenderError> {
     let failed = |source| RenderError::Write {
         path: output.dest.clone(),
         source,
@@ -214,7 +239,17 @@ fn write_temp(output: &Rendered) -> Result<PathBuf, RenderError> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(failed)?;
+    // Found now, not at the rename, when other files may have been replaced already.
+    if output.dest.is_dir() {
+        return Err(failed(io::Error::new(
+            io::ErrorKind::IsADirectory,
+            "it is a directory",
+        )));
+    }
+    let missing = missing_dirs(dir);
+    let created = fs::create_dir_all(dir);
+    made_dirs.extend(missing);
+    created.map_err(failed)?;
     let name = output
         .dest
         .file_name()

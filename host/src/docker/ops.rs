@@ -102,6 +102,9 @@ pub struct ImageInfo {
 /// One progress message of a pull, passed on for the output layer to render.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PullEvent {
+    /// Set when the pull was refused and is about to be tried again:
+    /// (HTTP status, the next attempt, attempts in all).
+    pub retry: Option<(u16, u32, u32)>,
     /// Layer id, when the message is about one layer.
     pub layer: Option<String>,
     /// `Pulling fs layer`, `Downloading`, `Download complete`, ...
@@ -284,13 +287,20 @@ impl Ship {
             while let Some(item) = stream.next().await {
                 match item {
                     Ok(info) => on_event(&PullEvent {
+                        retry: None,
                         layer: info.id,
                         status: info.status.unwrap_or_default(),
                         current: info.progress_detail.as_ref().and_then(|p| p.current),
                         total: info.progress_detail.as_ref().and_then(|p| p.total),
                     }),
                     Err(e) => {
-                        failure = Some(self.error(format!("pull image {image}"), e));
+                        // A retried pull says which attempt failed.
+                        let action = if attempt > 1 {
+                            format!("pull image {image} (attempt {attempt} of {attempts})")
+                        } else {
+                            format!("pull image {image}")
+                        };
+                        failure = Some(self.error(action, e));
                         break;
                     }
                 }
@@ -304,6 +314,10 @@ impl Ship {
                 return Err(err);
             }
             attempt += 1;
+            on_event(&PullEvent {
+                retry: err.status().map(|s| (s, attempt, attempts)),
+                ..PullEvent::default()
+            });
             tokio::time::sleep(retry.delay).await;
         }
     }

@@ -122,7 +122,9 @@ pub async fn logs(
     if running == 0 {
         return ended;
     }
-    let interrupt = tokio::signal::ctrl_c();
+    // SIGINT or SIGTERM ends the following as the end of the logs does.
+    let mut interrupts = crate::signals::Interrupts::install();
+    let interrupt = interrupts.next();
     tokio::pin!(interrupt);
     loop {
         tokio::select! {

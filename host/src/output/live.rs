@@ -122,6 +122,11 @@ pub fn phase_text(phase: &Phase) -> String {
         Phase::PreChecks => "running pre-checks".into(),
         Phase::Pulling { percent: None } => "pulling".into(),
         Phase::Pulling { percent: Some(p) } => format!("pulling {:.0}%", p.clamp(0.0, 100.0)),
+        Phase::PullRetry {
+            status,
+            attempt,
+            of,
+        } => format!("pull refused (HTTP {status}), retrying: attempt {attempt} of {of}"),
         Phase::Removing => "removing old container".into(),
         Phase::Creating => "creating".into(),
         Phase::Starting => "starting".into(),
