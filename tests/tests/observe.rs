@@ -273,7 +273,7 @@ fn logs_of_one_or_several_containers() {
         tb.test_image(),
         "sh",
         "-c",
-        "echo a1; sleep 0.1; echo a2 >&2; sleep 0.1; echo a3; sleep 600",
+        "echo a1; sleep 1; echo a2 >&2; sleep 1; echo a3; sleep 600",
     ]);
     tb.ship2().run([
         "run",
@@ -285,7 +285,9 @@ fn logs_of_one_or_several_containers() {
         "-c",
         "echo b1; echo b2; sleep 600",
     ]);
-    // Logs are there once the containers have written them.
+    // Logs are there once the containers have written them. The lines are a second
+    // apart: dockerd copies stdout and stderr on separate goroutines, so under load
+    // lines written 0.1 s apart were seen out of order in the log itself.
     let want = |probe: &[&str], lines: usize| {
         let out = project.run(probe);
         maestro_e2e::poll(Duration::from_secs(10), || {
