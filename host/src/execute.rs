@@ -34,6 +34,10 @@ use crate::plan::{Action, Plan, Step};
 use crate::progress::{Event, Phase, Reporter};
 use crate::resolve;
 
+mod images;
+
+use images::{Images, Settled};
+
 /// How many log lines of a failed container are reported.
 pub const FAILED_LOG_LINES: usize = 20;
 
@@ -97,6 +101,8 @@ struct Ctx {
     reporter: Arc<dyn Reporter>,
     action: Action,
     clock: Instant,
+    /// The images settled early, per (ship, image).
+    images: Images,
 }
 
 impl Ctx {
@@ -130,6 +136,9 @@ pub async fn execute(
     reporter: Arc<dyn Reporter>,
     mut interrupt: watch::Receiver<bool>,
 ) -> Finished {
+    let (images, jobs) = images::prepare(plan.action, &plan.steps, |c| {
+        env.instance(c).map(|i| i.image.clone())
+    });
     let ctx = Arc::new(Ctx {
         env,
         ships,
@@ -137,7 +146,13 @@ pub async fn execute(
         reporter,
         action: plan.action,
         clock: Instant::now(),
+        images,
     });
+    // Dropped at the end of the play: a pull no step awaits any more is abandoned.
+    let mut settling = JoinSet::new();
+    for job in jobs {
+        settling.spawn(images::settle(ctx.clone(), job));
+    }
     let steps = &plan.steps;
     let index: HashMap<&str, usize> = steps
         .iter()
@@ -184,6 +199,7 @@ pub async fn execute(
                         deps.iter().find(|s| matches!(s, State::NotDone(_)))
                     {
                         let root = root.clone();
+                        ctx.images.leave(i);
                         ctx.reporter.event(event_for(
                             step,
                             Phase::Skipped {
@@ -196,6 +212,7 @@ pub async fn execute(
                     } else if running < limit && deps.iter().all(|s| **s == State::Done) {
                         state[i] = State::Running;
                         running += 1;
+                        ctx.images.leave(i);
                         let ctx = ctx.clone();
                         let step = step.clone();
                         tasks.spawn(async move {
@@ -260,6 +277,7 @@ pub async fn execute(
                 },
             ));
         } else if state[i] == State::Pending {
+            ctx.images.leave(i);
             finished.skipped += 1;
             finished.interrupted = true;
             ctx.reporter.event(event_for(
@@ -333,6 +351,7 @@ fn fail_with_logs(reason: impl std::fmt::Display) -> Failure {
 fn target<'a>(ctx: &'a Ctx, inst: &'a Instance, ship: &'a Ship) -> Target<'a> {
     Target {
         instance: inst,
+        env: ctx.env.container_env(inst),
         ship_ip: ctx.env.ship(&inst.ship).map_or("", |s| s.ip.as_str()),
         ship: Some(ship),
     }
@@ -447,9 +466,7 @@ async fn start(ctx: &Ctx, inst: &Instance, ship: &Ship, refresh: bool) -> Result
             ctx.emit(inst, Phase::Removing);
             ship.remove(name).await.map_err(fail)?;
         }
-        if refresh || !ship.image_present(&inst.image).await.map_err(fail)? {
-            pull(ctx, inst, ship).await?;
-        }
+        image_ready(ctx, inst, ship, refresh).await?;
         ctx.emit(inst, Phase::Creating);
         ship.create(&spec).await.map_err(fail)?;
     }
@@ -516,7 +533,7 @@ async fn stop(ctx: &Ctx, inst: &Instance, ship: &Ship, kill: bool) -> Result<Str
 
 async fn restart(ctx: &Ctx, inst: &Instance, ship: &Ship, index: usize) -> Result<String, Failure> {
     if ctx.options.refresh_images {
-        pull(ctx, inst, ship).await?;
+        image_ready(ctx, inst, ship, true).await?;
     }
     if ctx.options.only_if_changed {
         if let Some(info) = ship.inspect(&inst.name).await.map_err(fail)? {
@@ -551,27 +568,45 @@ async fn clean(ctx: &Ctx, inst: &Instance, ship: &Ship) -> Result<String, Failur
     }
 }
 
+/// Makes sure the instance's image is there before its container is created: awaits
+/// the play's early settling of its (ship, image) when there is one, else checks and
+/// pulls (when absent by exact tag, or `refresh`) here.
+async fn image_ready(
+    ctx: &Ctx,
+    inst: &Instance,
+    ship: &Ship,
+    refresh: bool,
+) -> Result<(), Failure> {
+    if let Some(entry) = ctx.images.get(&inst.ship, &inst.image) {
+        let mut state = entry.follow();
+        loop {
+            let now = state.borrow_and_update().clone();
+            match now {
+                Settled::Checking => {}
+                Settled::Pulling(percent) => ctx.emit(inst, Phase::Pulling { percent }),
+                Settled::Ready => return Ok(()),
+                Settled::Failed(reason) => return Err(fail(reason)),
+                Settled::Yours => break,
+            }
+            if state.changed().await.is_err() {
+                break;
+            }
+        }
+    }
+    if refresh || !ship.image_present(&inst.image).await.map_err(fail)? {
+        pull(ctx, inst, ship).await?;
+    }
+    Ok(())
+}
+
 /// Pulls the instance's image with the registry credentials that apply, reporting the
 /// mean progress of its layers (a layer counts 100% once downloaded).
 async fn pull(ctx: &Ctx, inst: &Instance, ship: &Ship) -> Result<(), Failure> {
     ctx.emit(inst, Phase::Pulling { percent: None });
     let auth = resolve::registry_auth(&ctx.env, &inst.image, ctx.options.docker_config.as_deref());
-    let mut layers: HashMap<String, f64> = HashMap::new();
-    let mut shown: Option<u32> = None;
+    let mut progress = images::PullProgress::default();
     let mut on_event = |e: &PullEvent| {
-        let Some(layer) = &e.layer else { return };
-        let percent = match e.status.as_str() {
-            "Download complete" | "Pull complete" | "Already exists" => 100.0,
-            _ => match (e.current, e.total) {
-                (Some(c), Some(t)) if t > 0 => (c as f64 / t as f64 * 100.0).min(100.0),
-                _ => return,
-            },
-        };
-        layers.insert(layer.clone(), percent);
-        let mean = layers.values().sum::<f64>() / layers.len() as f64;
-        let whole = mean as u32;
-        if shown != Some(whole) {
-            shown = Some(whole);
+        if let Some(mean) = progress.update(e) {
             ctx.emit(
                 inst,
                 Phase::Pulling {
