@@ -5,8 +5,11 @@
 //! that may pull (`start`, `restart`) first lists, per ship, the containers it acts on
 //! (one listing per ship) and inspects each distinct image once per ship; every image
 //! that MaestroNG's rule says must be pulled (absent by its exact tag, or `-r`) for a
-//! container that will be created is pulled at once, all ships and images
-//! concurrently. A container's step then awaits its image instead of checking and
+//! container that will be created is pulled right away, all ships concurrently. On
+//! one ship the images of the first dependency wave are pulled together first, then
+//! those first needed by the next wave, and so on: a later wave's image does not take
+//! bandwidth from one needed sooner (its pull still runs while the earlier waves
+//! start). A container's step then awaits its image instead of checking and
 //! pulling it itself; when the early answer does not apply (the container was running
 //! at the listing, a ship did not answer), the step decides alone, as before.
 //!
@@ -151,11 +154,12 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// The work of one ship: its containers (step index, name, image) and the sender of
-/// each of its images.
+/// The work of one ship: its containers (step index, name, image), the first wave
+/// needing each image and the sender of each image.
 pub(super) struct ShipJob {
     ship: String,
     members: Vec<(usize, String, String)>,
+    waves: HashMap<String, usize>,
     images: BTreeMap<String, (watch::Sender<Settled>, Arc<Entry>)>,
 }
 
@@ -178,10 +182,13 @@ pub(super) fn prepare(
         let job = jobs.entry(step.ship.clone()).or_insert_with(|| ShipJob {
             ship: step.ship.clone(),
             members: Vec::new(),
+            waves: HashMap::new(),
             images: BTreeMap::new(),
         });
         job.members
             .push((index, step.container.clone(), image.clone()));
+        let wave = job.waves.entry(image.clone()).or_insert(step.wave);
+        *wave = (*wave).min(step.wave);
         let (_, entry) = job.images.entry(image.clone()).or_insert_with(|| {
             let (tx, rx) = watch::channel(Settled::Checking);
             let entry = Arc::new(Entry {
@@ -200,7 +207,7 @@ pub(super) fn prepare(
 }
 
 /// Settles one ship's images: one listing and one inspection per image, at once, then
-/// every pull needed, at once.
+/// the pulls needed, wave after wave (those of one wave at once).
 pub(super) async fn settle(ctx: Arc<Ctx>, job: ShipJob) {
     let ship = match ctx.ships.get(&job.ship) {
         Ok(ship) => ship.clone(),
@@ -232,7 +239,7 @@ pub(super) async fn settle(ctx: Arc<Ctx>, job: ShipJob) {
             .collect()
     });
     let refresh = ctx.options.refresh_images;
-    let mut pulls = Vec::new();
+    let mut pulls: BTreeMap<usize, Vec<_>> = BTreeMap::new();
     for ((image, (tx, entry)), present) in job.images.iter().zip(present) {
         let needed = listed.as_ref().is_some_and(|found| {
             job.members.iter().any(|(_, name, img)| {
@@ -251,10 +258,15 @@ pub(super) async fn settle(ctx: Arc<Ctx>, job: ShipJob) {
             Decision::Yours => {
                 tx.send_replace(Settled::Yours);
             }
-            Decision::Pull => pulls.push(pull(&ctx, &ship, &job, image, tx, entry)),
+            Decision::Pull => pulls
+                .entry(job.waves.get(image).copied().unwrap_or(0))
+                .or_default()
+                .push(pull(&ctx, &ship, &job, image, tx, entry)),
         }
     }
-    join_all(pulls).await;
+    for (_, wave) in pulls {
+        join_all(wave).await;
+    }
 }
 
 /// Pulls `image` on `ship`, publishing its progress to the waiting steps and showing it
@@ -388,9 +400,12 @@ mod tests {
             wave: 0,
             waits_for: Vec::new(),
         };
-        let steps = [step("a", "one"), step("b", "one"), step("c", "two")];
+        let mut steps = [step("a", "one"), step("b", "one"), step("c", "two")];
+        steps[0].wave = 2;
+        steps[1].wave = 1;
         let (images, jobs) = prepare(Action::Start, &steps, |_| Some("img:1".into()));
         assert_eq!(jobs.len(), 2);
+        assert_eq!(jobs[0].waves["img:1"], 1);
         assert_eq!(images.entries.len(), 2);
         let one = images.get("one", "img:1").unwrap();
         assert_eq!(*lock(&one.audience), vec![0, 1]);
