@@ -160,6 +160,30 @@ pub async fn execute(
         .map(|(i, s)| (s.container.as_str(), i))
         .collect();
     let mut state = vec![State::Pending; steps.len()];
+    // Per step: the positions of the steps it waits for, the steps waiting for it,
+    // and how many of the former are not done; the steps free to start, in plan
+    // order. A completion touches only its dependents (a 1000-step play would else
+    // rescan every step and its dependencies at each completion).
+    let deps: Vec<Vec<usize>> = steps
+        .iter()
+        .map(|s| {
+            s.waits_for
+                .iter()
+                .filter_map(|d| index.get(d.as_str()).copied())
+                .collect()
+        })
+        .collect();
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); steps.len()];
+    for (i, ds) in deps.iter().enumerate() {
+        for &d in ds {
+            dependents[d].push(i);
+        }
+    }
+    let mut not_done: Vec<usize> = deps.iter().map(Vec::len).collect();
+    let mut ready: std::collections::BTreeSet<usize> =
+        (0..steps.len()).filter(|&i| not_done[i] == 0).collect();
+    // A step failed since the last look for steps to skip.
+    let mut failures = false;
     let limit = plan.concurrency.filter(|c| *c > 0).unwrap_or(usize::MAX);
     let mut running = 0usize;
     let mut tasks: JoinSet<(usize, End)> = JoinSet::new();
@@ -183,22 +207,19 @@ pub async fn execute(
         }
         if !finished.interrupted {
             // Repeat while something changed: a skip can make further steps skip.
-            let mut changed = true;
+            let mut changed = failures;
+            failures = false;
             while changed {
                 changed = false;
                 for (i, step) in steps.iter().enumerate() {
                     if state[i] != State::Pending {
                         continue;
                     }
-                    let deps: Vec<&State> = step
-                        .waits_for
-                        .iter()
-                        .filter_map(|d| index.get(d.as_str()).map(|&j| &state[j]))
-                        .collect();
-                    if let Some(State::NotDone(root)) =
-                        deps.iter().find(|s| matches!(s, State::NotDone(_)))
-                    {
-                        let root = root.clone();
+                    let failed = deps[i].iter().find_map(|&j| match &state[j] {
+                        State::NotDone(root) => Some(root.clone()),
+                        _ => None,
+                    });
+                    if let Some(root) = failed {
                         ctx.images.leave(i);
                         ctx.reporter.event(event_for(
                             step,
@@ -207,29 +228,31 @@ pub async fn execute(
                             },
                         ));
                         state[i] = State::NotDone(root);
+                        ready.remove(&i);
                         finished.skipped += 1;
-                        changed = true;
-                    } else if running < limit && deps.iter().all(|s| **s == State::Done) {
-                        state[i] = State::Running;
-                        running += 1;
-                        ctx.images.leave(i);
-                        let ctx = ctx.clone();
-                        let step = step.clone();
-                        tasks.spawn(async move {
-                            let end = AssertUnwindSafe(run_step(&ctx, &step, i))
-                                .catch_unwind()
-                                .await
-                                .unwrap_or_else(|_| {
-                                    End::Failed(
-                                        "internal error: the step panicked".into(),
-                                        Vec::new(),
-                                    )
-                                });
-                            (i, end)
-                        });
                         changed = true;
                     }
                 }
+            }
+            while running < limit {
+                let Some(i) = ready.pop_first() else { break };
+                if state[i] != State::Pending {
+                    continue;
+                }
+                state[i] = State::Running;
+                running += 1;
+                ctx.images.leave(i);
+                let ctx = ctx.clone();
+                let step = steps[i].clone();
+                tasks.spawn(async move {
+                    let end = AssertUnwindSafe(run_step(&ctx, &step, i))
+                        .catch_unwind()
+                        .await
+                        .unwrap_or_else(|_| {
+                            End::Failed("internal error: the step panicked".into(), Vec::new())
+                        });
+                    (i, end)
+                });
             }
         }
         if running == 0 {
@@ -256,11 +279,18 @@ pub async fn execute(
             End::Done(detail) => {
                 state[i] = State::Done;
                 finished.done += 1;
+                for &j in &dependents[i] {
+                    not_done[j] -= 1;
+                    if not_done[j] == 0 {
+                        ready.insert(j);
+                    }
+                }
                 ctx.reporter.event(event_for(step, Phase::Done { detail }));
             }
             End::Failed(reason, logs) => {
                 state[i] = State::NotDone(step.container.clone());
                 finished.failed += 1;
+                failures = true;
                 ctx.reporter
                     .event(event_for(step, Phase::Failed { reason, logs }));
             }
