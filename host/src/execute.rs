@@ -9,7 +9,8 @@
 //!
 //! What each step does follows MaestroNG 0.8.3's tasks (reference §8): `start` leaves a
 //! running container alone, runs `pre-start` checks, replaces a stopped container of
-//! the same name (unless `--reuse`), pulls when the image is missing or `-r`, creates,
+//! the same name (unless `--reuse`), has its image pulled when missing or `-r` (settled
+//! once per ship and image at the start of the play: `images`), creates,
 //! starts and waits for `running` checks; `stop` runs `pre-stop` checks, stops with the
 //! container's `stop_timeout` and waits for `stopped` checks; `kill`, `restart`
 //! (`--step-delay`, `--stop-start-delay`, `--only-if-changed`), `clean` and `pull`.

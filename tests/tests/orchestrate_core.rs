@@ -1,7 +1,8 @@
 //! The executor against real daemons: `start` of a dependency chain across the main
 //! daemon (unix socket) and ship2 (plain TCP), the environment and ports the containers
 //! get, a failing lifecycle check keeping dependents down, `stop` in reverse order,
-//! `kill`, `restart`, `clean`, `pull` with registry credentials, and Ctrl-C.
+//! `kill`, `restart`, `clean`, `pull` with registry credentials, cold images of every
+//! layer pulled at the start of a play, and Ctrl-C.
 //!
 //! Every container is named inside a [`Scope`], which removes it when the test ends.
 
