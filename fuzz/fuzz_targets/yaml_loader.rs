@@ -43,7 +43,7 @@ fuzz_target!(|data: &[u8]| {
         let _ = instance.hostname();
         let _ = instance.binds();
         let _ = instance.volume_targets();
-        for var in &instance.env {
+        for var in environment.container_env(instance) {
             let _ = var.to_docker();
         }
         for port in &instance.ports {

@@ -9,7 +9,8 @@
 //!
 //! What each step does follows MaestroNG 0.8.3's tasks (reference §8): `start` leaves a
 //! running container alone, runs `pre-start` checks, replaces a stopped container of
-//! the same name (unless `--reuse`), pulls when the image is missing or `-r`, creates,
+//! the same name (unless `--reuse`), has its image pulled when missing or `-r` (settled
+//! once per ship and image at the start of the play: `images`), creates,
 //! starts and waits for `running` checks; `stop` runs `pre-stop` checks, stops with the
 //! container's `stop_timeout` and waits for `stopped` checks; `kill`, `restart`
 //! (`--step-delay`, `--stop-start-delay`, `--only-if-changed`), `clean` and `pull`.
@@ -33,6 +34,10 @@ use crate::lifecycle::{self, Target};
 use crate::plan::{Action, Plan, Step};
 use crate::progress::{Event, Phase, Reporter};
 use crate::resolve;
+
+mod images;
+
+use images::{Images, Settled};
 
 /// How many log lines of a failed container are reported.
 pub const FAILED_LOG_LINES: usize = 20;
@@ -97,6 +102,8 @@ struct Ctx {
     reporter: Arc<dyn Reporter>,
     action: Action,
     clock: Instant,
+    /// The images settled early, per (ship, image).
+    images: Images,
 }
 
 impl Ctx {
@@ -130,6 +137,9 @@ pub async fn execute(
     reporter: Arc<dyn Reporter>,
     mut interrupt: watch::Receiver<bool>,
 ) -> Finished {
+    let (images, jobs) = images::prepare(plan.action, &plan.steps, |c| {
+        env.instance(c).map(|i| i.image.clone())
+    });
     let ctx = Arc::new(Ctx {
         env,
         ships,
@@ -137,7 +147,13 @@ pub async fn execute(
         reporter,
         action: plan.action,
         clock: Instant::now(),
+        images,
     });
+    // Dropped at the end of the play: a pull no step awaits any more is abandoned.
+    let mut settling = JoinSet::new();
+    for job in jobs {
+        settling.spawn(images::settle(ctx.clone(), job));
+    }
     let steps = &plan.steps;
     let index: HashMap<&str, usize> = steps
         .iter()
@@ -145,6 +161,30 @@ pub async fn execute(
         .map(|(i, s)| (s.container.as_str(), i))
         .collect();
     let mut state = vec![State::Pending; steps.len()];
+    // Per step: the positions of the steps it waits for, the steps waiting for it,
+    // and how many of the former are not done; the steps free to start, in plan
+    // order. A completion touches only its dependents (a 1000-step play would else
+    // rescan every step and its dependencies at each completion).
+    let deps: Vec<Vec<usize>> = steps
+        .iter()
+        .map(|s| {
+            s.waits_for
+                .iter()
+                .filter_map(|d| index.get(d.as_str()).copied())
+                .collect()
+        })
+        .collect();
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); steps.len()];
+    for (i, ds) in deps.iter().enumerate() {
+        for &d in ds {
+            dependents[d].push(i);
+        }
+    }
+    let mut not_done: Vec<usize> = deps.iter().map(Vec::len).collect();
+    let mut ready: std::collections::BTreeSet<usize> =
+        (0..steps.len()).filter(|&i| not_done[i] == 0).collect();
+    // A step failed since the last look for steps to skip.
+    let mut failures = false;
     let limit = plan.concurrency.filter(|c| *c > 0).unwrap_or(usize::MAX);
     let mut running = 0usize;
     let mut tasks: JoinSet<(usize, End)> = JoinSet::new();
@@ -168,22 +208,20 @@ pub async fn execute(
         }
         if !finished.interrupted {
             // Repeat while something changed: a skip can make further steps skip.
-            let mut changed = true;
+            let mut changed = failures;
+            failures = false;
             while changed {
                 changed = false;
                 for (i, step) in steps.iter().enumerate() {
                     if state[i] != State::Pending {
                         continue;
                     }
-                    let deps: Vec<&State> = step
-                        .waits_for
-                        .iter()
-                        .filter_map(|d| index.get(d.as_str()).map(|&j| &state[j]))
-                        .collect();
-                    if let Some(State::NotDone(root)) =
-                        deps.iter().find(|s| matches!(s, State::NotDone(_)))
-                    {
-                        let root = root.clone();
+                    let failed = deps[i].iter().find_map(|&j| match &state[j] {
+                        State::NotDone(root) => Some(root.clone()),
+                        _ => None,
+                    });
+                    if let Some(root) = failed {
+                        ctx.images.leave(i);
                         ctx.reporter.event(event_for(
                             step,
                             Phase::Skipped {
@@ -191,28 +229,31 @@ pub async fn execute(
                             },
                         ));
                         state[i] = State::NotDone(root);
+                        ready.remove(&i);
                         finished.skipped += 1;
-                        changed = true;
-                    } else if running < limit && deps.iter().all(|s| **s == State::Done) {
-                        state[i] = State::Running;
-                        running += 1;
-                        let ctx = ctx.clone();
-                        let step = step.clone();
-                        tasks.spawn(async move {
-                            let end = AssertUnwindSafe(run_step(&ctx, &step, i))
-                                .catch_unwind()
-                                .await
-                                .unwrap_or_else(|_| {
-                                    End::Failed(
-                                        "internal error: the step panicked".into(),
-                                        Vec::new(),
-                                    )
-                                });
-                            (i, end)
-                        });
                         changed = true;
                     }
                 }
+            }
+            while running < limit {
+                let Some(i) = ready.pop_first() else { break };
+                if state[i] != State::Pending {
+                    continue;
+                }
+                state[i] = State::Running;
+                running += 1;
+                ctx.images.leave(i);
+                let ctx = ctx.clone();
+                let step = steps[i].clone();
+                tasks.spawn(async move {
+                    let end = AssertUnwindSafe(run_step(&ctx, &step, i))
+                        .catch_unwind()
+                        .await
+                        .unwrap_or_else(|_| {
+                            End::Failed("internal error: the step panicked".into(), Vec::new())
+                        });
+                    (i, end)
+                });
             }
         }
         if running == 0 {
@@ -239,11 +280,18 @@ pub async fn execute(
             End::Done(detail) => {
                 state[i] = State::Done;
                 finished.done += 1;
+                for &j in &dependents[i] {
+                    not_done[j] -= 1;
+                    if not_done[j] == 0 {
+                        ready.insert(j);
+                    }
+                }
                 ctx.reporter.event(event_for(step, Phase::Done { detail }));
             }
             End::Failed(reason, logs) => {
                 state[i] = State::NotDone(step.container.clone());
                 finished.failed += 1;
+                failures = true;
                 ctx.reporter
                     .event(event_for(step, Phase::Failed { reason, logs }));
             }
@@ -260,6 +308,7 @@ pub async fn execute(
                 },
             ));
         } else if state[i] == State::Pending {
+            ctx.images.leave(i);
             finished.skipped += 1;
             finished.interrupted = true;
             ctx.reporter.event(event_for(
@@ -333,6 +382,7 @@ fn fail_with_logs(reason: impl std::fmt::Display) -> Failure {
 fn target<'a>(ctx: &'a Ctx, inst: &'a Instance, ship: &'a Ship) -> Target<'a> {
     Target {
         instance: inst,
+        env: ctx.env.container_env(inst),
         ship_ip: ctx.env.ship(&inst.ship).map_or("", |s| s.ip.as_str()),
         ship: Some(ship),
     }
@@ -447,28 +497,37 @@ async fn start(ctx: &Ctx, inst: &Instance, ship: &Ship, refresh: bool) -> Result
             ctx.emit(inst, Phase::Removing);
             ship.remove(name).await.map_err(fail)?;
         }
-        if refresh || !ship.image_present(&inst.image).await.map_err(fail)? {
-            pull(ctx, inst, ship).await?;
-        }
+        image_ready(ctx, inst, ship, refresh).await?;
         ctx.emit(inst, Phase::Creating);
         ship.create(&spec).await.map_err(fail)?;
     }
     ctx.emit(inst, Phase::Starting);
     ship.start(name).await.map_err(fail_with_logs)?;
-    wait_state(ship, name, true, STATE_WAIT)
-        .await
-        .map_err(|e| fail_with_logs(format!("container did not start: {e}")))?;
+    let up = async {
+        wait_state(ship, name, true, STATE_WAIT)
+            .await
+            .map_err(|e| format!("container did not start: {e}"))
+    };
     let running = &inst.lifecycle.running;
-    if !running.is_empty() {
+    if running.is_empty() {
+        up.await.map_err(fail_with_logs)?;
+    } else {
+        // The checks begin at once; the container being up is confirmed meanwhile
+        // (a round trip less before a service is seen ready).
         ctx.emit(
             inst,
             Phase::Checking {
                 check: check_names(running),
             },
         );
-        checks_while(ctx, inst, ship, running, true)
+        let checks = async {
+            checks_while(ctx, inst, ship, running, true)
+                .await
+                .map_err(|e| format!("running checks failed: {e}"))
+        };
+        futures_util::future::try_join(up, checks)
             .await
-            .map_err(|e| fail_with_logs(format!("running checks failed: {e}")))?;
+            .map_err(fail_with_logs)?;
         // The watch above lets daemon errors pass (a hiccup is not the container's
         // state), and checks such as `sleep` do not contact the ship: confirm the
         // container runs before calling it started.
@@ -537,7 +596,7 @@ async fn stop(ctx: &Ctx, inst: &Instance, ship: &Ship, kill: bool) -> Result<Str
 
 async fn restart(ctx: &Ctx, inst: &Instance, ship: &Ship, index: usize) -> Result<String, Failure> {
     if ctx.options.refresh_images {
-        pull(ctx, inst, ship).await?;
+        image_ready(ctx, inst, ship, true).await?;
     }
     if ctx.options.only_if_changed {
         if let Some(info) = ship.inspect(&inst.name).await.map_err(fail)? {
@@ -572,46 +631,46 @@ async fn clean(ctx: &Ctx, inst: &Instance, ship: &Ship) -> Result<String, Failur
     }
 }
 
+/// Makes sure the instance's image is there before its container is created: awaits
+/// the play's early settling of its (ship, image) when there is one, else checks and
+/// pulls (when absent by exact tag, or `refresh`) here.
+async fn image_ready(
+    ctx: &Ctx,
+    inst: &Instance,
+    ship: &Ship,
+    refresh: bool,
+) -> Result<(), Failure> {
+    if let Some(entry) = ctx.images.get(&inst.ship, &inst.image) {
+        let mut state = entry.follow();
+        loop {
+            let now = state.borrow_and_update().clone();
+            match now {
+                Settled::Checking => {}
+                Settled::Pulling(percent) => ctx.emit(inst, Phase::Pulling { percent }),
+                Settled::Ready => return Ok(()),
+                Settled::Failed(reason) => return Err(fail(reason)),
+                Settled::Yours => break,
+            }
+            if state.changed().await.is_err() {
+                break;
+            }
+        }
+    }
+    if refresh || !ship.image_present(&inst.image).await.map_err(fail)? {
+        pull(ctx, inst, ship).await?;
+    }
+    Ok(())
+}
+
 /// Pulls the instance's image with the registry credentials that apply, reporting the
 /// mean progress of its layers (a layer counts 100% once downloaded).
 async fn pull(ctx: &Ctx, inst: &Instance, ship: &Ship) -> Result<(), Failure> {
     ctx.emit(inst, Phase::Pulling { percent: None });
     let auth = resolve::registry_auth(&ctx.env, &inst.image, ctx.options.docker_config.as_deref());
-    let mut layers: HashMap<String, f64> = HashMap::new();
-    let mut shown: Option<u32> = None;
+    let mut progress = images::PullProgress::default();
     let mut on_event = |e: &PullEvent| {
-        if let Some((status, attempt, of)) = e.retry {
-            layers.clear();
-            shown = None;
-            ctx.emit(
-                inst,
-                Phase::PullRetry {
-                    status,
-                    attempt,
-                    of,
-                },
-            );
-            return;
-        }
-        let Some(layer) = &e.layer else { return };
-        let percent = match e.status.as_str() {
-            "Download complete" | "Pull complete" | "Already exists" => 100.0,
-            _ => match (e.current, e.total) {
-                (Some(c), Some(t)) if t > 0 => (c as f64 / t as f64 * 100.0).min(100.0),
-                _ => return,
-            },
-        };
-        layers.insert(layer.clone(), percent);
-        let mean = layers.values().sum::<f64>() / layers.len() as f64;
-        let whole = mean as u32;
-        if shown != Some(whole) {
-            shown = Some(whole);
-            ctx.emit(
-                inst,
-                Phase::Pulling {
-                    percent: Some(mean),
-                },
-            );
+        if let Some(phase) = progress.update(e) {
+            ctx.emit(inst, phase);
         }
     };
     ship.pull(&inst.image, auth.as_ref(), &mut on_event)

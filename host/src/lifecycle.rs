@@ -3,8 +3,10 @@
 //! Each check polls until it passes or its deadline passes, and fails with the reason
 //! of its last attempt. Deadlines are MaestroNG's (`tcp` `max_wait` seconds, `http`
 //! `max_wait` seconds, `exec`/`rexec` `attempts` tries one second apart), but the polls
-//! start fast (50 ms, doubling up to 1 s) so a service ready in 100 ms is not held for
-//! a second. All checks of a state run at the same time and all must pass.
+//! are much closer: the pause after an attempt is an eighth of the time waited so far,
+//! 10 ms at least and 250 ms at most, so a service is seen ready at most ~12% (and
+//! 250 ms) after it is: one ready in 100 ms is not held for a second, nor one ready in
+//! 1.1 s until 1.55 s. All checks of a state run at the same time and all must pass.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -15,15 +17,22 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use tokio::io::AsyncWriteExt;
 
-use crate::config::model::{Check, ExecEnvFrom, HttpPort, Instance};
+use crate::config::model::{Check, EnvVar, ExecEnvFrom, HttpPort, Instance};
 use crate::docker::Ship;
 use crate::shlex;
 use crate::spec::TlsSettings;
 
-/// First pause between two attempts of a check.
-const FIRST_POLL: Duration = Duration::from_millis(50);
-/// Longest pause between two attempts (MaestroNG's fixed pause).
-const MAX_POLL: Duration = Duration::from_secs(1);
+/// Shortest pause between two attempts of a check.
+const MIN_POLL: Duration = Duration::from_millis(10);
+/// Longest pause between two attempts (MaestroNG pauses 1 s): a service is held at
+/// most this long after it is ready.
+const MAX_POLL: Duration = Duration::from_millis(250);
+
+/// The pause before the next attempt of a check that has been failing for `waited`:
+/// an eighth of it, within [`MIN_POLL`, `MAX_POLL`].
+fn next_pause(waited: Duration) -> Duration {
+    (waited / 8).clamp(MIN_POLL, MAX_POLL)
+}
 /// How long one TCP connection attempt may take (MaestroNG: 1 s).
 const TCP_CONNECT: Duration = Duration::from_secs(1);
 
@@ -32,6 +41,8 @@ const TCP_CONNECT: Duration = Duration::from_secs(1);
 pub struct Target<'a> {
     /// The container.
     pub instance: &'a Instance,
+    /// Its environment (for `exec` checks).
+    pub env: &'a [EnvVar],
     /// Its ship's `ip` (the address checks connect to).
     pub ship_ip: &'a str,
     /// Its connected daemon (for `rexec`); `None` when not connected.
@@ -111,15 +122,15 @@ pub async fn run(check: &Check, target: Target<'_>) -> Result<(), String> {
 }
 
 /// Retries `attempt` until it succeeds or `window` has passed since the first try
-/// (one try at least), pausing 50 ms, 100 ms, ... up to 1 s in between. The error is
-/// the last attempt's.
+/// (one try at least), pausing [`next_pause`] in between. The error is the last
+/// attempt's.
 async fn poll<F, Fut>(window: Duration, mut attempt: F) -> Result<(), String>
 where
     F: FnMut(Duration) -> Fut,
     Fut: std::future::Future<Output = Result<(), String>>,
 {
-    let deadline = Instant::now() + window;
-    let mut pause = FIRST_POLL;
+    let started = Instant::now();
+    let deadline = started + window;
     loop {
         let remaining = deadline.saturating_duration_since(Instant::now());
         let err = match attempt(remaining).await {
@@ -130,8 +141,7 @@ where
         if remaining.is_zero() {
             return Err(err);
         }
-        tokio::time::sleep(pause.min(remaining)).await;
-        pause = (pause * 2).min(MAX_POLL);
+        tokio::time::sleep(next_pause(started.elapsed()).min(remaining)).await;
     }
 }
 
@@ -299,10 +309,8 @@ fn attempts_window(attempts: u64) -> Duration {
 }
 
 /// The container's environment as plain strings (a variable without value is empty).
-fn container_env(instance: &Instance) -> BTreeMap<String, String> {
-    instance
-        .env
-        .iter()
+fn container_env(env: &[EnvVar]) -> BTreeMap<String, String> {
+    env.iter()
         .map(|v| (v.name.clone(), v.value.clone().unwrap_or_default()))
         .collect()
 }
@@ -327,7 +335,7 @@ async fn exec(
     let Some((program, args)) = argv.split_first() else {
         return Err("empty command".into());
     };
-    let env = container_env(target.instance);
+    let env = container_env(target.env);
     let stdin_json = match envfrom {
         ExecEnvFrom::Env => None,
         ExecEnvFrom::Stdin => {
@@ -416,7 +424,7 @@ async fn rexec(target: Target<'_>, command: &str, attempts: u64) -> Result<(), S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::model::{EnvVar, Port, PortRange, Protocol};
+    use crate::config::model::{Port, PortRange, Protocol};
 
     fn instance(ports: &[(&str, u32)]) -> Instance {
         Instance {
@@ -441,10 +449,11 @@ mod tests {
                     host_ip: "0.0.0.0".into(),
                 })
                 .collect(),
-            env: vec![EnvVar {
+            own_env: Default::default(),
+            env: std::sync::OnceLock::from(vec![EnvVar {
                 name: "CHECK_VAR".into(),
                 value: Some("from-container".into()),
-            }],
+            }]),
             volumes: vec![],
             container_volumes: vec![],
             volumes_from: vec![],
@@ -472,6 +481,7 @@ mod tests {
     fn target(inst: &Instance) -> Target<'_> {
         Target {
             instance: inst,
+            env: inst.env.get().map_or(&[], Vec::as_slice),
             ship_ip: "127.0.0.1",
             ship: None,
         }
@@ -654,6 +664,20 @@ mod tests {
             assert_eq!(err, "exec \"false\": failed 1 time(s); last: exit status 1");
             run_all(&checks[..2], target(&inst)).await.unwrap();
         });
+    }
+
+    #[test]
+    fn polls_are_close_at_first_and_never_a_second_apart() {
+        assert_eq!(next_pause(Duration::ZERO), MIN_POLL);
+        assert_eq!(
+            next_pause(Duration::from_millis(100)),
+            Duration::from_micros(12_500)
+        );
+        assert_eq!(
+            next_pause(Duration::from_millis(1100)),
+            Duration::from_micros(137_500)
+        );
+        assert_eq!(next_pause(Duration::from_secs(60)), MAX_POLL);
     }
 
     #[test]

@@ -64,7 +64,11 @@ pub fn container_spec(env: &Environment, inst: &Instance) -> Result<ContainerSpe
         name: inst.name.clone(),
         hostname: inst.hostname().map(str::to_owned),
         image: inst.image.clone(),
-        env: inst.env.iter().map(|v| v.to_docker()).collect(),
+        env: env
+            .container_env(inst)
+            .iter()
+            .map(|v| v.to_docker())
+            .collect(),
         command,
         user: inst.username.clone(),
         workdir: inst.workdir.clone(),
@@ -357,7 +361,11 @@ __maestro:
         assert_eq!(spec.cpu_shares, Some(512));
         assert_eq!(spec.memory, Some(64 * 1024 * 1024));
         assert_eq!(spec.memory_swap, Some(128 * 1024 * 1024));
-        let env_names: Vec<String> = inst.env.iter().map(|v| v.to_docker()).collect();
+        let env_names: Vec<String> = env
+            .container_env(inst)
+            .iter()
+            .map(|v| v.to_docker())
+            .collect();
         assert_eq!(spec.env, env_names);
         assert!(spec.env.contains(&"CONTAINER_NAME=web-1".to_owned()));
     }

@@ -170,8 +170,8 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
                 return Err(usage(format!("unknown container {:?}", args.container)));
             };
             emit(&match args.format {
-                EnvFormat::Text => output::env_text(&instance.env),
-                EnvFormat::Json => output::env_json(&instance.env),
+                EnvFormat::Text => output::env_text(env.container_env(instance)),
+                EnvFormat::Json => output::env_json(env.container_env(instance)),
             })
         }
         Command::Deptree(args) => {

@@ -41,11 +41,12 @@ fn load_err(yaml: &str) -> String {
 }
 
 fn env_of<'a>(loaded: &'a Loaded, container: &str) -> BTreeMap<&'a str, Option<&'a str>> {
-    loaded
-        .environment
+    let environment = &loaded.environment;
+    let instance = environment
         .instance(container)
-        .unwrap_or_else(|| panic!("no container {container}"))
-        .env
+        .unwrap_or_else(|| panic!("no container {container}"));
+    environment
+        .container_env(instance)
         .iter()
         .map(|v| (v.name.as_str(), v.value.as_deref()))
         .collect()
@@ -1130,8 +1131,9 @@ fn zookeeper_kafka_example_gives_the_documented_guest_answers() {
     let loaded = build::build(&parsed, Options::default()).unwrap();
     let instance = loaded.environment.instance("kafka-2").unwrap();
     let guest = maestro_guest::contract::GuestEnv::from_vars(
-        instance
-            .env
+        loaded
+            .environment
+            .container_env(instance)
             .iter()
             .map(|v| (v.name.clone(), v.value.clone().unwrap_or_default())),
     );
@@ -1185,7 +1187,9 @@ fn zookeeper_kafka_example_gives_the_documented_guest_answers() {
     // 'client')` -> 2181 holds only inside a ZooKeeper container.
     let zk = loaded.environment.instance("zk-node-3").unwrap();
     let zk_guest = maestro_guest::contract::GuestEnv::from_vars(
-        zk.env
+        loaded
+            .environment
+            .container_env(zk)
             .iter()
             .map(|v| (v.name.clone(), v.value.clone().unwrap_or_default())),
     );

@@ -1,7 +1,8 @@
 //! The executor against real daemons: `start` of a dependency chain across the main
 //! daemon (unix socket) and ship2 (plain TCP), the environment and ports the containers
 //! get, a failing lifecycle check keeping dependents down, `stop` in reverse order,
-//! `kill`, `restart`, `clean`, `pull` with registry credentials, and Ctrl-C.
+//! `kill`, `restart`, `clean`, `pull` with registry credentials, cold images of every
+//! layer pulled at the start of a play, and Ctrl-C.
 //!
 //! Every container is named inside a [`Scope`], which removes it when the test ends.
 
@@ -445,6 +446,127 @@ fn pull_with_registry_credentials_and_without() {
     assert_code(&out, 0);
     assert!(running(&main, &a));
     assert!(!text(&out).contains(&password), "password shown");
+}
+
+/// Logs `docker` (with its own client configuration) into the testbed registry.
+fn registry_login(tb: &Testbed, docker: &Docker) {
+    let login = docker
+        .command()
+        .args([
+            "login",
+            "-u",
+            tb.registry_user(),
+            "--password-stdin",
+            tb.registry(),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(tb.registry_password().as_bytes())?;
+            child.wait_with_output()
+        })
+        .expect("docker login");
+    assert!(login.status.success(), "{}", text(&login));
+}
+
+/// The images of a `start` are pulled at its beginning, all at once: a container of
+/// the second dependency layer (on ship2) does not wait for the first layer (on main)
+/// to be up before pulling its image. Both images exist only in the registry, under
+/// tags of this test; the plain progress lines show both pulls begun before either
+/// ended.
+#[test]
+fn start_pulls_cold_images_of_every_layer_at_once_across_ships() {
+    let tb = Testbed::load();
+    let scope = Scope::new("coldpull");
+    let (main, ship2) = (tb.main(), tb.ship2());
+    let tag_a = format!("{}-a", scope.prefix());
+    let tag_b = format!("{}-b", scope.prefix());
+    let pushed_a = format!("{}/maestro-test/busybox:{tag_a}", tb.registry());
+    let pushed_b = format!("{}/maestro-test/busybox:{tag_b}", tb.registry());
+    let image_b = format!("{}/maestro-test/busybox:{tag_b}", tb.registry_from_ship2());
+    let pusher = Docker::new(tb.main_host()).config_dir(&scope.scratch_dir("dockercfg"));
+    registry_login(tb, &pusher);
+    for pushed in [&pushed_a, &pushed_b] {
+        pusher.run(["tag", tb.test_image(), pushed]);
+        pusher.run(["push", pushed]);
+        pusher.run(["rmi", pushed]);
+    }
+    let _untag_a = Untag(main.clone(), pushed_a.clone());
+    let _untag_b = Untag(ship2.clone(), image_b.clone());
+    assert!(!exists(&main, &pushed_a) && !exists(&ship2, &image_b));
+
+    let (a, b) = (scope.name("a"), scope.name("b"));
+    let registry = |address: &str| {
+        format!(
+            "  \"{address}\":\n    registry: http://{address}\n    username: {}\n    password: \"{}\"\n",
+            tb.registry_user(),
+            tb.registry_password()
+        )
+    };
+    let file = project(
+        &scope,
+        tb,
+        &format!(
+            "registries:\n{}{}services:
+  first:
+    image: {pushed_a}
+    instances:
+      {a}: {{ship: main, stop_timeout: 1, command: sleep 300}}
+  second:
+    image: {image_b}
+    requires: [first]
+    instances:
+      {b}: {{ship: ship2, stop_timeout: 1, command: sleep 300}}
+",
+            registry(tb.registry()),
+            registry(tb.registry_from_ship2())
+        ),
+    );
+    let out = maestro(&scope, &file, &["start"]);
+    assert_code(&out, 0);
+    assert!(running(&main, &a) && running(&ship2, &b), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let lines: Vec<&str> = stdout.lines().collect();
+    let first = |container: &str, what: &str| {
+        lines
+            .iter()
+            .position(|l| l.contains(&format!("] {container} (")) && l.ends_with(what))
+            .unwrap_or_else(|| panic!("no {what:?} line for {container}:\n{}", text(&out)))
+    };
+    let pulling = |container: &str| {
+        lines
+            .iter()
+            .position(|l| l.contains(&format!("] {container} (")) && l.contains(": pulling"))
+            .unwrap_or_else(|| panic!("no pulling line for {container}:\n{}", text(&out)))
+    };
+    // A pull ends before its container's next line (creating for the first, back to
+    // waiting for the second, whose dependency is not up yet).
+    let (a_pulls, b_pulls) = (pulling(&a), pulling(&b));
+    let a_pulled = first(&a, ": creating");
+    let b_pulled = lines
+        .iter()
+        .enumerate()
+        .skip(b_pulls)
+        .find(|(_, l)| l.contains(&format!("] {b} (")) && !l.contains(": pulling"))
+        .map(|(i, _)| i)
+        .expect("a line for the second container after its pull");
+    assert!(
+        a_pulls < b_pulled && b_pulls < a_pulled,
+        "both pulls should begin before either ends:\n{}",
+        text(&out)
+    );
+    // ... and the second container is created only once the first is up.
+    assert!(
+        first(&a, ": started") < first(&b, ": creating"),
+        "{}",
+        text(&out)
+    );
 }
 
 /// Removes a local image tag when dropped.

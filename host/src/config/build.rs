@@ -433,7 +433,7 @@ pub fn build(parsed: &Parsed, options: Options) -> Result<Loaded, ConfigError> {
         )?);
     }
     resolve_dependencies(&ctx, &raw_services)?;
-    env::inject_links(&ctx, &mut environment, &mut raw_services)?;
+    env::check_links(&ctx, &environment, &raw_services)?;
     check_volumes_from(&ctx, &mut environment, &raw_services)?;
     check_cycles(&ctx, &environment, &raw_services)?;
     Ok(Loaded {
@@ -763,7 +763,6 @@ pub(super) struct RawInstance<'n> {
     pub name: String,
     pub path: String,
     pub volumes_from: Option<&'n Node>,
-    pub env: EnvBuilder,
 }
 
 fn dependency_list<'n>(
@@ -859,7 +858,7 @@ fn build_service<'n>(
         }
         let ie = ctx.map(inode, &ip)?;
         ctx.check_keys(ie, INSTANCE_KEYS, &ip, "instance")?;
-        let (instance, env) = super::instance::build_instance(
+        let instance = super::instance::build_instance(
             ctx,
             environment,
             super::instance::InstanceInput {
@@ -880,7 +879,6 @@ fn build_service<'n>(
             name: iname.clone(),
             path: ip,
             volumes_from: get_set(ie, "volumes_from"),
-            env,
         });
         names.push(iname);
         environment.instances.push(instance);

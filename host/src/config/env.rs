@@ -18,7 +18,7 @@ use maestro_guest::contract::{self, InstanceLinks, PortLink, ServiceLinks};
 
 use super::build::{Ctx, RawService};
 use super::error::{ConfigError, Diagnostic};
-use super::model::{EnvVar, Environment};
+use super::model::{EnvVar, Environment, Instance};
 use super::pyvalue::{PyScalar, node_repr, node_str};
 use super::yaml::{Node, Value};
 
@@ -301,25 +301,52 @@ pub fn service_links(environment: &Environment, service: &str) -> ServiceLinks {
 /// descriptions stay orders of magnitude below.
 pub const MAX_LINK_VARIABLES: usize = 1_000_000;
 
-/// Adds link variables to every container and stores the final
-/// environment in the model (the last step of the build).
-pub(super) fn inject_links(
+/// Refuses an environment whose containers would get more than
+/// [`MAX_LINK_VARIABLES`] link variables in all (counted, not computed: the
+/// variables themselves are computed per container when asked for).
+pub(super) fn check_links(
     ctx: &Ctx,
-    environment: &mut Environment,
-    raw: &mut [RawService],
+    environment: &Environment,
+    raw: &[RawService],
 ) -> Result<(), ConfigError> {
-    let mut links: Vec<Vec<(String, String)>> = Vec::new();
+    // How many variables each service's links make, with and without internal ports.
+    let services = &environment.services;
+    let with: Vec<usize> = services
+        .iter()
+        .map(|s| service_links(environment, &s.name).variables(true).len())
+        .collect();
+    let without: Vec<usize> = services
+        .iter()
+        .map(|s| service_links(environment, &s.name).variables(false).len())
+        .collect();
+    let position: HashMap<&str, usize> = services
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.name.as_str(), i))
+        .collect();
+    let requires = environment.service_graph(|s| s.requires.iter().map(String::as_str).collect());
     let mut total = 0usize;
-    for service in raw.iter() {
-        let mut vars = service_links(environment, &service.name).variables(true);
-        for dep in dependency_services(environment, &service.name) {
-            vars.extend(service_links(environment, &dep).variables(false));
-        }
+    for service in raw {
         if service.instances.is_empty() {
-            links.push(Vec::new());
             continue;
         }
-        total = total.saturating_add(vars.len().saturating_mul(service.instances.len()));
+        let Some(&me) = position.get(service.name.as_str()) else {
+            continue;
+        };
+        // `dependency_services`: `requires` transitively, then `wants_info`, once each.
+        let mut deps = requires.reachable(me);
+        for w in &services[me].wants_info {
+            if let Some(&j) = position.get(w.as_str()) {
+                if !deps.contains(&j) {
+                    deps.push(j);
+                }
+            }
+        }
+        let mut vars = with[me];
+        for dep in deps {
+            vars = vars.saturating_add(without[dep]);
+        }
+        total = total.saturating_add(vars.saturating_mul(service.instances.len()));
         if total > MAX_LINK_VARIABLES {
             return Err(ctx.err(
                 Some(service.node),
@@ -331,23 +358,25 @@ pub(super) fn inject_links(
                 ),
             ));
         }
-        links.push(vars);
-    }
-    for (service, vars) in raw.iter_mut().zip(links) {
-        for inst in &mut service.instances {
-            for (k, v) in &vars {
-                inst.env.set_str(k, Some(v.clone()));
-            }
-            if let Some(model) = environment
-                .instances
-                .iter_mut()
-                .find(|i| i.name == inst.name)
-            {
-                model.env = inst.env.vars();
-            }
-        }
     }
     Ok(())
+}
+
+/// The full environment of `inst`: its own variables updated with the link
+/// variables of its service (with internal ports), then of every service it
+/// depends on (without), as MaestroNG's `Conductor.__init__` injects them.
+pub fn container_env(environment: &Environment, inst: &Instance) -> Vec<EnvVar> {
+    let mut env = inst.own_env.clone();
+    let mut set = |vars: Vec<(String, String)>| {
+        for (k, v) in vars {
+            env.set_str(&k, Some(v));
+        }
+    };
+    set(service_links(environment, &inst.service).variables(true));
+    for dep in dependency_services(environment, &inst.service) {
+        set(service_links(environment, &dep).variables(false));
+    }
+    env.vars()
 }
 
 #[cfg(test)]
@@ -414,7 +443,8 @@ mod tests {
         );
         // 100 such instances (250,100 variables) still load.
         let loaded = load(squared(100)).unwrap();
-        let env = &loaded.environment.instances[0].env;
+        let environment = &loaded.environment;
+        let env = environment.container_env(&environment.instances[0]);
         assert!(env.iter().any(|v| v.name == "A_A99_P11_INTERNAL_PORT"));
     }
 }

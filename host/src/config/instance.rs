@@ -30,13 +30,13 @@ fn set<'n>(entries: &'n Entries, key: &str) -> Option<&'n Node> {
     get(entries, key).filter(|n| !n.is_null())
 }
 
-/// Builds one instance and its environment so far (link variables are
-/// added once every service is known).
+/// Builds one instance with its own variables (link variables come on top of them
+/// when its environment is first asked for: [`Environment::container_env`]).
 pub(super) fn build_instance(
     ctx: &mut Ctx,
     environment: &Environment,
     input: InstanceInput,
-) -> Result<(Instance, EnvBuilder), ConfigError> {
+) -> Result<Instance, ConfigError> {
     let InstanceInput {
         name,
         service,
@@ -339,7 +339,8 @@ pub(super) fn build_instance(
         image,
         command,
         ports,
-        env: Vec::new(),
+        own_env: env,
+        env: Default::default(),
         volumes,
         container_volumes,
         volumes_from: Vec::new(),
@@ -362,7 +363,7 @@ pub(super) fn build_instance(
         labels,
         lifecycle,
     };
-    Ok((instance, env))
+    Ok(instance)
 }
 
 fn command(ctx: &Ctx, node: &Node, path: &str) -> Result<Command, ConfigError> {

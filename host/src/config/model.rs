@@ -10,8 +10,11 @@
 //! keep insertion order), hence `Vec`s with lookup helpers instead of maps.
 
 use std::path::PathBuf;
+use std::sync::OnceLock;
 
 use serde::Serialize;
+
+use super::env::EnvBuilder;
 
 /// One loaded environment description (`maestro.yaml`), validated.
 #[derive(Debug, Clone, Serialize)]
@@ -53,6 +56,41 @@ impl Environment {
     /// The instance (container) called `name`.
     pub fn instance(&self, name: &str) -> Option<&Instance> {
         self.instances.iter().find(|i| i.name == name)
+    }
+
+    /// The exact environment `inst` gets, in injection order: its own variables, then
+    /// the link variables of its service and of the services it depends on (§2.4).
+    /// Computed on first use and kept: link variables grow with the square of the
+    /// environment, and loading or planning never needs them.
+    pub fn container_env<'a>(&self, inst: &'a Instance) -> &'a [EnvVar] {
+        inst.env
+            .get_or_init(|| super::env::container_env(self, inst))
+    }
+
+    /// The services as a graph over their positions in `services`: for each, the
+    /// positions of the services `edges` names for it (unknown names left out).
+    pub fn service_graph<'a>(
+        &'a self,
+        edges: impl Fn(&'a Service) -> Vec<&'a str>,
+    ) -> ServiceGraph {
+        let index: std::collections::HashMap<&str, usize> = self
+            .services
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.name.as_str(), i))
+            .collect();
+        ServiceGraph {
+            edges: self
+                .services
+                .iter()
+                .map(|s| {
+                    edges(s)
+                        .into_iter()
+                        .filter_map(|n| index.get(n).copied())
+                        .collect()
+                })
+                .collect(),
+        }
     }
 
     /// The instances of `service`, in YAML order.
@@ -321,9 +359,14 @@ pub struct Instance {
     /// Named ports: the service's ports with the instance's merged over them
     /// by name (service order first, then new instance names).
     pub ports: Vec<Port>,
-    /// The exact environment the container gets, in injection order; a
-    /// `None` value is passed as a bare `KEY` (no `=`).
-    pub env: Vec<EnvVar>,
+    /// The container's own variables (service and instance `envfile` and `env`, the
+    /// identity variables), before the link variables.
+    #[serde(skip)]
+    pub own_env: EnvBuilder,
+    /// The exact environment the container gets, once [`Environment::container_env`]
+    /// computed it (a `None` value is passed as a bare `KEY`, no `=`).
+    #[serde(rename = "env", serialize_with = "computed_env")]
+    pub(crate) env: OnceLock<Vec<EnvVar>>,
     /// Host bind mounts, in YAML order.
     pub volumes: Vec<Volume>,
     /// `container_volumes`: container-only volumes, in YAML order, deduplicated.
@@ -413,6 +456,51 @@ pub enum Command {
     Shell(String),
     /// An argv list, passed as is.
     Argv(Vec<String>),
+}
+
+/// Serializes a container's environment as computed so far (see
+/// [`Environment::container_env`]).
+fn computed_env<S: serde::Serializer>(
+    env: &OnceLock<Vec<EnvVar>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_seq(env.get().into_iter().flatten())
+}
+
+/// Services and their dependency edges by position in [`Environment::services`]:
+/// transitive closures of big environments in linear time per service.
+#[derive(Debug, Clone)]
+pub struct ServiceGraph {
+    edges: Vec<Vec<usize>>,
+}
+
+impl ServiceGraph {
+    /// The positions reachable from `from` over one edge or more, `from` excluded,
+    /// in the order first reached.
+    pub fn reachable(&self, from: usize) -> Vec<usize> {
+        let mut seen = vec![false; self.edges.len()];
+        let mut out = Vec::new();
+        let mut stack: Vec<usize> = self.edges.get(from).cloned().unwrap_or_default();
+        while let Some(i) = stack.pop() {
+            if i == from || std::mem::replace(&mut seen[i], true) {
+                continue;
+            }
+            out.push(i);
+            stack.extend(self.edges[i].iter().copied().filter(|&j| !seen[j]));
+        }
+        out
+    }
+
+    /// The edges of reversed direction.
+    pub fn reversed(&self) -> ServiceGraph {
+        let mut edges = vec![Vec::new(); self.edges.len()];
+        for (i, out) in self.edges.iter().enumerate() {
+            for &j in out {
+                edges[j].push(i);
+            }
+        }
+        ServiceGraph { edges }
+    }
 }
 
 /// One environment variable of a container.

@@ -331,6 +331,9 @@ pub fn deptree_mermaid(env: &Environment, roots: &[String]) -> String {
 /// keys replaced by `<redacted>`.
 pub fn dump(env: &Environment) -> String {
     let mut env = env.clone();
+    for i in &env.instances {
+        env.container_env(i);
+    }
     for r in &mut env.registries {
         if r.password.is_some() {
             r.password = Some("<redacted>".into());

@@ -15,7 +15,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::config::model::Environment;
+use crate::config::model::{Environment, Instance, ServiceGraph};
 
 /// The orchestration commands that act on containers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -195,6 +195,74 @@ fn to_containers(
     Ok(out)
 }
 
+/// What planning looks up again and again, computed once: the instances by
+/// name, and per service the containers of its transitive dependencies
+/// (`service_closure`, in the planned direction).
+struct Lookup<'a> {
+    env: &'a Environment,
+    graph: ServiceGraph,
+    position: HashMap<&'a str, usize>,
+    instances: HashMap<&'a str, &'a Instance>,
+    dep_containers: std::cell::RefCell<HashMap<&'a str, std::rc::Rc<Vec<&'a str>>>>,
+}
+
+impl<'a> Lookup<'a> {
+    fn new(env: &'a Environment, forward: bool) -> Lookup<'a> {
+        // `service_closure`'s edges.
+        let requires = env.service_graph(|s| {
+            s.requires
+                .iter()
+                .chain(&s.volumes_from_services)
+                .map(String::as_str)
+                .collect()
+        });
+        let graph = if forward {
+            requires
+        } else {
+            env.service_graph(|s| s.requires.iter().map(String::as_str).collect())
+                .reversed()
+        };
+        Lookup {
+            env,
+            graph,
+            position: env
+                .services
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.name.as_str(), i))
+                .collect(),
+            instances: env.instances.iter().map(|i| (i.name.as_str(), i)).collect(),
+            dep_containers: Default::default(),
+        }
+    }
+
+    fn instance(&self, name: &str) -> Option<&'a Instance> {
+        self.instances.get(name).copied()
+    }
+
+    /// The containers of every service `service` depends on (or that depend on
+    /// it, backwards), in YAML order of the services' closure.
+    fn dep_containers(&self, service: &'a str) -> std::rc::Rc<Vec<&'a str>> {
+        if let Some(found) = self.dep_containers.borrow().get(service) {
+            return found.clone();
+        }
+        let names: Vec<&'a str> = match self.position.get(service) {
+            None => Vec::new(),
+            Some(&me) => self
+                .graph
+                .reachable(me)
+                .into_iter()
+                .flat_map(|s| self.env.services[s].instances.iter().map(String::as_str))
+                .collect(),
+        };
+        let names = std::rc::Rc::new(names);
+        self.dep_containers
+            .borrow_mut()
+            .insert(service, names.clone());
+        names
+    }
+}
+
 /// Plans `action` for `request`.
 pub fn plan(env: &Environment, action: Action, request: &Request) -> Result<Plan, PlanError> {
     let expand = request.all || request.expand_services || action.expands_by_default();
@@ -213,18 +281,19 @@ pub fn plan(env: &Environment, action: Action, request: &Request) -> Result<Plan
         with_dependencies = !request.ignore_dependencies;
     }
     let forward = action.forward();
+    let lookup = Lookup::new(env, forward);
     let selected = to_containers(env, &things, expand)?;
     let mut containers: Vec<String> = if with_dependencies {
-        let mut all: BTreeSet<String> = selected.iter().cloned().collect();
-        for c in &selected {
-            let Some(inst) = env.instance(c) else {
-                continue;
-            };
-            for dep in service_closure(env, &inst.service, forward) {
-                all.extend(env.instances_of(&dep).map(|i| i.name.clone()));
-            }
+        let mut all: BTreeSet<&str> = selected.iter().map(String::as_str).collect();
+        let services: BTreeSet<&str> = selected
+            .iter()
+            .filter_map(|c| lookup.instance(c))
+            .map(|i| i.service.as_str())
+            .collect();
+        for service in services {
+            all.extend(lookup.dep_containers(service).iter().copied());
         }
-        order(env, all.into_iter().collect(), forward)
+        order(&lookup, all.into_iter().collect())
     } else {
         selected
     };
@@ -232,7 +301,7 @@ pub fn plan(env: &Environment, action: Action, request: &Request) -> Result<Plan
         pattern.as_deref().is_none_or(|p| fnmatch::fnmatch(p, text))
     };
     containers.retain(|c| {
-        env.instance(c).is_some_and(|i| {
+        lookup.instance(c).is_some_and(|i| {
             matches(&request.container_filter, &i.name) && matches(&request.ship_filter, &i.ship)
         })
     });
@@ -242,38 +311,45 @@ pub fn plan(env: &Environment, action: Action, request: &Request) -> Result<Plan
     // The status play never waits; clean always does (MaestroNG's plays).
     let ignore =
         action == Action::Status || (request.ignore_dependencies && action != Action::Clean);
-    let in_plan: HashSet<&str> = containers.iter().map(String::as_str).collect();
-    let mut waits: HashMap<&str, Vec<String>> = HashMap::new();
+    let position: HashMap<&str, usize> = containers
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.as_str(), i))
+        .collect();
+    // The same for every container of a service, so computed once per service: the
+    // names (sorted) and their positions in the plan.
+    let mut per_service: HashMap<&str, (Vec<String>, Vec<usize>)> = HashMap::new();
+    let mut services: Vec<Option<&str>> = Vec::with_capacity(containers.len());
     for c in &containers {
-        let mut list = Vec::new();
-        if !ignore {
-            if let Some(inst) = env.instance(c) {
-                for dep in service_closure(env, &inst.service, forward) {
-                    let mut names: Vec<String> = env
-                        .instances_of(&dep)
-                        .map(|i| i.name.clone())
-                        .filter(|n| in_plan.contains(n.as_str()))
-                        .collect();
-                    list.append(&mut names);
-                }
-            }
-        }
-        list.sort();
-        waits.insert(c.as_str(), list);
+        let service = lookup.instance(c).map(|i| i.service.as_str());
+        services.push(service);
+        let Some(service) = service.filter(|_| !ignore) else {
+            continue;
+        };
+        per_service.entry(service).or_insert_with(|| {
+            let mut names: Vec<&str> = lookup
+                .dep_containers(service)
+                .iter()
+                .copied()
+                .filter(|n| position.contains_key(n))
+                .collect();
+            names.sort_unstable();
+            let at = names.iter().map(|n| position[n]).collect();
+            (names.into_iter().map(str::to_owned).collect(), at)
+        });
     }
-    let mut wave: HashMap<&str, usize> = HashMap::new();
+    let waits_of = |i: usize| services[i].and_then(|s| per_service.get(s));
+    let mut wave = vec![0usize; containers.len()];
     // Dependencies form a DAG (cycles are rejected at load), so repeated
     // relaxation terminates within `len` rounds.
     for _ in 0..=containers.len() {
         let mut changed = false;
-        for c in &containers {
-            let w = waits[c.as_str()]
-                .iter()
-                .map(|d| wave.get(d.as_str()).copied().unwrap_or(0) + 1)
-                .max()
+        for i in 0..containers.len() {
+            let w = waits_of(i)
+                .and_then(|(_, at)| at.iter().map(|&j| wave[j] + 1).max())
                 .unwrap_or(0);
-            if wave.get(c.as_str()) != Some(&w) {
-                wave.insert(c.as_str(), w);
+            if wave[i] != w {
+                wave[i] = w;
                 changed = true;
             }
         }
@@ -287,14 +363,16 @@ pub fn plan(env: &Environment, action: Action, request: &Request) -> Result<Plan
         .iter()
         .enumerate()
         .filter_map(|(i, c)| {
-            let inst = env.instance(c)?;
+            let inst = lookup.instance(c)?;
             Some(Step {
                 number: if descending { len - i } else { i + 1 },
                 container: c.clone(),
                 service: inst.service.clone(),
                 ship: inst.ship.clone(),
-                wave: wave.get(c.as_str()).copied().unwrap_or(0),
-                waits_for: waits.get(c.as_str()).cloned().unwrap_or_default(),
+                wave: wave[i],
+                waits_for: waits_of(i)
+                    .map(|(names, _)| names.clone())
+                    .unwrap_or_default(),
             })
         })
         .collect();
@@ -309,34 +387,47 @@ pub fn plan(env: &Environment, action: Action, request: &Request) -> Result<Plan
 /// MaestroNG's `_order_dependencies`: repeated passes over the sorted list,
 /// taking a container once all containers of its dependency services are
 /// taken, keeping the relative order of the deferred ones.
-fn order(env: &Environment, pending: Vec<String>, forward: bool) -> Vec<String> {
-    let deps_of = |c: &str| -> HashSet<String> {
-        let Some(inst) = env.instance(c) else {
-            return HashSet::new();
+fn order(lookup: &Lookup<'_>, pending: Vec<&str>) -> Vec<String> {
+    // Per service, how many of its dependency containers are not taken yet; per
+    // container, the services waiting for it.
+    let mut remaining: HashMap<&str, usize> = HashMap::new();
+    let mut waited_by: HashMap<&str, Vec<&str>> = HashMap::new();
+    for &c in &pending {
+        let Some(inst) = lookup.instance(c) else {
+            continue;
         };
-        service_closure(env, &inst.service, forward)
-            .iter()
-            .flat_map(|s| env.instances_of(s).map(|i| i.name.clone()))
-            .collect()
-    };
+        let service = inst.service.as_str();
+        if remaining.contains_key(service) {
+            continue;
+        }
+        let deps = lookup.dep_containers(service);
+        remaining.insert(service, deps.len());
+        for &d in deps.iter() {
+            waited_by.entry(d).or_default().push(service);
+        }
+    }
     let mut ordered: Vec<String> = Vec::new();
     let mut pending = pending;
     while !pending.is_empty() {
         let mut wait = Vec::new();
-        for c in pending.iter() {
-            let done: HashSet<&str> = ordered.iter().map(String::as_str).collect();
-            if deps_of(c)
-                .iter()
-                .all(|d| done.contains(d.as_str()) || d == c)
-            {
-                ordered.push(c.clone());
+        for &c in pending.iter() {
+            let ready = lookup
+                .instance(c)
+                .is_none_or(|inst| remaining.get(inst.service.as_str()) == Some(&0));
+            if ready {
+                ordered.push(c.to_owned());
+                for service in waited_by.get(c).into_iter().flatten() {
+                    if let Some(n) = remaining.get_mut(service) {
+                        *n -= 1;
+                    }
+                }
             } else {
-                wait.push(c.clone());
+                wait.push(c);
             }
         }
         if wait.len() == pending.len() {
             // Unreachable with an acyclic graph; keep the rest as they are.
-            ordered.extend(wait);
+            ordered.extend(wait.into_iter().map(str::to_owned));
             break;
         }
         pending = wait;
