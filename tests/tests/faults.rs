@@ -8,14 +8,13 @@
 
 mod support;
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use maestro_e2e::{Docker, Scope, Testbed, bin, poll};
 use support::proxy::FaultyRegistry;
-use support::ships_yaml;
+use support::{outcome, ships_yaml};
 
 /// `maestro.yaml` (name, ships, `rest`) in a scratch directory; its path.
 fn project(scope: &Scope, tb: &Testbed, rest: &str) -> PathBuf {
@@ -90,40 +89,6 @@ impl Drop for Untag {
             let _ = self.0.try_run(["rmi", "-f", image]);
         }
     }
-}
-
-/// Pushes the test image to the testbed registry under a tag of the scope's own
-/// (so the main daemon does not have it); returns `maestro-test/busybox:TAG`.
-fn push_unique(tb: &Testbed, scope: &Scope) -> String {
-    let repo_tag = format!("maestro-test/busybox:{}", scope.prefix());
-    let image = format!("{}/{repo_tag}", tb.registry());
-    let cfg = scope.scratch_dir("dockercfg");
-    let pusher = Docker::new(tb.main_host()).config_dir(&cfg);
-    pusher.run(["tag", tb.test_image(), &image]);
-    let login = pusher
-        .command()
-        .args([
-            "login",
-            "-u",
-            tb.registry_user(),
-            "--password-stdin",
-            tb.registry(),
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            let mut stdin = child.stdin.take().expect("stdin");
-            stdin.write_all(tb.registry_password().as_bytes())?;
-            drop(stdin);
-            child.wait_with_output()
-        })
-        .expect("docker login");
-    assert!(login.status.success(), "{}", text(&login));
-    pusher.run(["push", &image]);
-    pusher.run(["rmi", &image]);
-    repo_tag
 }
 
 /// The `registries:` entry of `127.0.0.1:PORT` with the testbed's credentials.
@@ -205,7 +170,12 @@ impl Pulled {
 fn registry_answering_500_then_200_is_retried_as_retry_says() {
     let tb = Testbed::load();
     let scope = Scope::new("retry");
-    let repo_tag = push_unique(tb, &scope);
+    // A tag of the scope's own, so the main daemon does not have it.
+    let pushed = support::push_to_registry(tb, &scope, scope.prefix());
+    let repo_tag = pushed
+        .strip_prefix(&format!("{}/", tb.registry()))
+        .expect("the registry's name first")
+        .to_owned();
 
     // Two refused attempts out of three allowed: the third pulls.
     let p = pull_through(tb, &scope, &repo_tag, 4, "{attempts: 3, when: [500]}");
@@ -475,20 +445,6 @@ fn containers_of(docker: &Docker, scope: &Scope) -> Vec<String> {
         .filter(|n| n.starts_with(&mine))
         .map(str::to_owned)
         .collect()
-}
-
-/// The summary's word for `container` (`done`, `FAILED`, `skipped`, `unfinished`) and
-/// the rest of its line.
-fn outcome(stdout: &str, container: &str) -> (String, String) {
-    let line = stdout
-        .lines()
-        .rev()
-        .find(|l| l.starts_with("  ") && l.split_whitespace().nth(1) == Some(container))
-        .unwrap_or_else(|| panic!("no summary line for {container}:\n{stdout}"));
-    let mut words = line.split_whitespace();
-    let word = words.next().unwrap_or_default().to_owned();
-    let _ = words.next();
-    (word, words.collect::<Vec<_>>().join(" "))
 }
 
 /// Sends `signal` (`INT`, `TERM`) to `pid`.

@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+mod support;
+
 use maestro_e2e::{Docker, Scope, Testbed, bin, free_port, poll};
 
 /// The `ships:` section: `main` over the unix socket, `ship2` over plain TCP.
@@ -352,36 +354,8 @@ fn pull_with_registry_credentials_and_without() {
     let main = tb.main();
     let password = tb.registry_password();
     // A tag of our own in the registry, absent from the main daemon.
-    let tag = scope.prefix().to_owned();
-    let image = format!("{}/maestro-test/busybox:{tag}", tb.registry());
-    let cfg = scope.scratch_dir("dockercfg");
-    let pusher = Docker::new(tb.main_host()).config_dir(&cfg);
-    pusher.run(["tag", tb.test_image(), &image]);
-    let login = pusher
-        .command()
-        .args([
-            "login",
-            "-u",
-            tb.registry_user(),
-            "--password-stdin",
-            tb.registry(),
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            child
-                .stdin
-                .take()
-                .expect("stdin")
-                .write_all(password.as_bytes())?;
-            child.wait_with_output()
-        })
-        .expect("docker login");
-    assert!(login.status.success(), "{}", text(&login));
-    pusher.run(["push", &image]);
-    pusher.run(["rmi", &image]);
+    let image = support::push_to_registry(tb, &scope, scope.prefix());
+    let cfg = support::logged_in_config(tb, &scope, "dockercfg");
     let _untag = Untag(main.clone(), image.clone());
 
     let a = scope.name("a");
@@ -448,33 +422,6 @@ fn pull_with_registry_credentials_and_without() {
     assert!(!text(&out).contains(&password), "password shown");
 }
 
-/// Logs `docker` (with its own client configuration) into the testbed registry.
-fn registry_login(tb: &Testbed, docker: &Docker) {
-    let login = docker
-        .command()
-        .args([
-            "login",
-            "-u",
-            tb.registry_user(),
-            "--password-stdin",
-            tb.registry(),
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            child
-                .stdin
-                .take()
-                .expect("stdin")
-                .write_all(tb.registry_password().as_bytes())?;
-            child.wait_with_output()
-        })
-        .expect("docker login");
-    assert!(login.status.success(), "{}", text(&login));
-}
-
 /// The images of a `start` are pulled at its beginning, all at once: a container of
 /// the second dependency layer (on ship2) does not wait for the first layer (on main)
 /// to be up before pulling its image. Both images exist only in the registry, under
@@ -487,16 +434,9 @@ fn start_pulls_cold_images_of_every_layer_at_once_across_ships() {
     let (main, ship2) = (tb.main(), tb.ship2());
     let tag_a = format!("{}-a", scope.prefix());
     let tag_b = format!("{}-b", scope.prefix());
-    let pushed_a = format!("{}/maestro-test/busybox:{tag_a}", tb.registry());
-    let pushed_b = format!("{}/maestro-test/busybox:{tag_b}", tb.registry());
+    let pushed_a = support::push_to_registry(tb, &scope, &tag_a);
+    support::push_to_registry(tb, &scope, &tag_b);
     let image_b = format!("{}/maestro-test/busybox:{tag_b}", tb.registry_from_ship2());
-    let pusher = Docker::new(tb.main_host()).config_dir(&scope.scratch_dir("dockercfg"));
-    registry_login(tb, &pusher);
-    for pushed in [&pushed_a, &pushed_b] {
-        pusher.run(["tag", tb.test_image(), pushed]);
-        pusher.run(["push", pushed]);
-        pusher.run(["rmi", pushed]);
-    }
     let _untag_a = Untag(main.clone(), pushed_a.clone());
     let _untag_b = Untag(ship2.clone(), image_b.clone());
     assert!(!exists(&main, &pushed_a) && !exists(&ship2, &image_b));

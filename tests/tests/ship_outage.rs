@@ -17,7 +17,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use maestro_e2e::{Scope, Testbed, poll};
-use support::{Project, TestbedLock, assert_status, ships_yaml, stderr, stdout};
+use support::{Project, TestbedLock, assert_status, outcome, ships_yaml, stderr, stdout};
 
 fn testbed_up() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testbed/up")
@@ -127,20 +127,6 @@ fn ship2_pid(tb: &Testbed) -> String {
         .unwrap_or_else(|e| panic!("{}: {e}", pidfile.display()))
         .trim()
         .to_owned()
-}
-
-/// The summary's word for `container` (`done`, `FAILED`, `skipped`...) and the
-/// rest of its line.
-fn outcome(out: &str, container: &str) -> (String, String) {
-    let line = out
-        .lines()
-        .rev()
-        .find(|l| l.starts_with("  ") && l.split_whitespace().nth(1) == Some(container))
-        .unwrap_or_else(|| panic!("no summary line for {container}:\n{out}"));
-    let mut words = line.split_whitespace();
-    let word = words.next().unwrap_or_default().to_owned();
-    let _ = words.next();
-    (word, words.collect::<Vec<_>>().join(" "))
 }
 
 /// The scope's containers on `docker`, stopped ones included.

@@ -187,3 +187,66 @@ impl Drop for TestbedLock {
         let _ = self.0.wait();
     }
 }
+
+/// A Docker client configuration directory of the scope's own (`NAME`), logged in to
+/// the testbed registry: for `docker push`, and for maestro's credentials taken from
+/// `$DOCKER_CONFIG/config.json`.
+pub fn logged_in_config(tb: &Testbed, scope: &Scope, name: &str) -> PathBuf {
+    use std::io::Write;
+    let dir = scope.scratch_dir(name);
+    let login = maestro_e2e::Docker::new(tb.main_host())
+        .config_dir(&dir)
+        .command()
+        .args([
+            "login",
+            "-u",
+            tb.registry_user(),
+            "--password-stdin",
+            tb.registry(),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            let mut stdin = child.stdin.take().expect("piped stdin");
+            stdin.write_all(tb.registry_password().as_bytes())?;
+            drop(stdin);
+            child.wait_with_output()
+        })
+        .expect("running docker login");
+    assert!(
+        login.status.success(),
+        "docker login {}: {}",
+        tb.registry(),
+        String::from_utf8_lossy(&login.stderr)
+    );
+    dir
+}
+
+/// Pushes the testbed image to the testbed registry as `maestro-test/busybox:TAG` and
+/// drops the local tag again, so that no daemon holds it; returns
+/// `REGISTRY/maestro-test/busybox:TAG` as the main daemon names it.
+pub fn push_to_registry(tb: &Testbed, scope: &Scope, tag: &str) -> String {
+    let image = format!("{}/maestro-test/busybox:{tag}", tb.registry());
+    let config = logged_in_config(tb, scope, &format!("dockercfg-{tag}"));
+    let pusher = maestro_e2e::Docker::new(tb.main_host()).config_dir(&config);
+    pusher.run(["tag", tb.test_image(), &image]);
+    pusher.run(["push", &image]);
+    pusher.run(["rmi", &image]);
+    image
+}
+
+/// The summary's word for `container` (`done`, `FAILED`, `skipped`, `unfinished`) and
+/// the rest of its line.
+pub fn outcome(stdout: &str, container: &str) -> (String, String) {
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("  ") && l.split_whitespace().nth(1) == Some(container))
+        .unwrap_or_else(|| panic!("no summary line for {container}:\n{stdout}"));
+    let mut words = line.split_whitespace();
+    let word = words.next().unwrap_or_default().to_owned();
+    let _ = words.next();
+    (word, words.collect::<Vec<_>>().join(" "))
+}
