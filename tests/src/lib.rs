@@ -411,21 +411,41 @@ impl Scope {
     }
 }
 
+impl Scope {
+    /// The scope's containers on `docker`, stopped ones included.
+    ///
+    /// # Panics
+    /// When the daemon cannot be asked.
+    pub fn containers(&self, docker: &Docker) -> Vec<String> {
+        self.try_containers(docker)
+            .unwrap_or_else(|err| panic!("listing containers on {}: {err}", docker.host()))
+    }
+
+    fn try_containers(&self, docker: &Docker) -> Result<Vec<String>, String> {
+        let mine = format!("{}-", self.prefix);
+        let listed = docker.try_run([
+            "ps",
+            "-a",
+            "--filter",
+            &format!("name={mine}"),
+            "--format",
+            "{{.Names}}",
+        ])?;
+        // `name=` filters by substring; keep only real prefix matches.
+        Ok(listed
+            .lines()
+            .filter(|n| n.starts_with(&mine))
+            .map(str::to_owned)
+            .collect())
+    }
+}
+
 impl Drop for Scope {
     fn drop(&mut self) {
         let mine = format!("{}-", self.prefix);
         for docker in &self.daemons {
-            // `name=` filters by substring; keep only real prefix matches.
-            let listed = docker.try_run([
-                "ps",
-                "-a",
-                "--filter",
-                &format!("name={mine}"),
-                "--format",
-                "{{.Names}}",
-            ]);
-            let names: Vec<&str> = match &listed {
-                Ok(out) => out.lines().filter(|n| n.starts_with(&mine)).collect(),
+            let names = match self.try_containers(docker) {
+                Ok(names) => names,
                 Err(err) => {
                     eprintln!("cleanup: listing containers on {}: {err}", docker.host());
                     continue;
@@ -433,7 +453,7 @@ impl Drop for Scope {
             };
             if !names.is_empty() {
                 let mut args = vec!["rm", "-f", "-v"];
-                args.extend(names);
+                args.extend(names.iter().map(String::as_str));
                 if let Err(err) = docker.try_run(args) {
                     eprintln!("cleanup: removing containers on {}: {err}", docker.host());
                 }

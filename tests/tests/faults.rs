@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use maestro_e2e::{Docker, Scope, Testbed, bin, poll};
 use support::proxy::FaultyRegistry;
-use support::{outcome, ships_yaml};
+use support::{assert_status, outcome, ships_yaml, text};
 
 /// `maestro.yaml` (name, ships, `rest`) in a scratch directory; its path.
 fn project(scope: &Scope, tb: &Testbed, rest: &str) -> PathBuf {
@@ -40,20 +40,6 @@ fn maestro(scope: &Scope, file: &std::path::Path, args: &[&str]) -> Command {
 
 fn run(mut cmd: Command) -> Output {
     cmd.output().expect("running maestro")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout\n{}--- stderr\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-#[track_caller]
-fn assert_code(out: &Output, code: i32) {
-    assert_eq!(out.status.code(), Some(code), "{}", text(out));
 }
 
 /// The summary line of `container` (`  done  NAME  detail`), or a panic.
@@ -179,7 +165,7 @@ fn registry_answering_500_then_200_is_retried_as_retry_says() {
 
     // Two refused attempts out of three allowed: the third pulls.
     let p = pull_through(tb, &scope, &repo_tag, 4, "{attempts: 3, when: [500]}");
-    assert_code(&p.out, 0);
+    assert_status(&p.out, 0);
     assert_eq!(p.injected, 2 * 2, "{}", p.show());
     assert!(
         (1..=2).contains(&(p.manifest_requests - p.injected)),
@@ -197,7 +183,7 @@ fn registry_answering_500_then_200_is_retried_as_retry_says() {
     let a = scope.name("a");
     // 500 not listed in `when`: the first refusal is final.
     let p = pull_through(tb, &scope, &repo_tag, 2, "{attempts: 3, when: []}");
-    assert_code(&p.out, 1);
+    assert_status(&p.out, 1);
     assert_eq!(p.manifest_requests, 2, "{}", p.show());
     assert!(!text(&p.out).contains("retrying"), "{}", p.show());
     let line = summary_line(&p.out, &a);
@@ -211,7 +197,7 @@ fn registry_answering_500_then_200_is_retried_as_retry_says() {
 
     // Every attempt refused: the last error is reported (0.8.3 went on silently).
     let p = pull_through(tb, &scope, &repo_tag, 100, "{attempts: 2, when: [500]}");
-    assert_code(&p.out, 1);
+    assert_status(&p.out, 1);
     assert_eq!(p.manifest_requests, 2 * 2, "{}", p.show());
     let line = summary_line(&p.out, &a);
     assert!(
@@ -264,7 +250,7 @@ fn registry_down_fails_cleanly() {
     let out = run(maestro(&scope, &file, &["start"]));
     let took = t0.elapsed();
     eprintln!("{}", text(&out));
-    assert_code(&out, 1);
+    assert_status(&out, 1);
     assert!(took < Duration::from_secs(30), "{took:?}: {}", text(&out));
     assert!(
         !text(&out).contains(&tb.registry_password()),
@@ -366,7 +352,7 @@ fn checks_that_never_pass_fail_in_time_with_their_reason() {
     let t0 = Instant::now();
     let out = run(maestro(&scope, &file, &["start"]));
     let took = t0.elapsed();
-    assert_code(&out, 1);
+    assert_status(&out, 1);
     let cases = [
         (
             &t,
@@ -428,24 +414,6 @@ fn checks_that_never_pass_fail_in_time_with_their_reason() {
 }
 
 // ----------------------------------------------------------------- signals
-
-/// The containers of the scope on `docker`, stopped ones included.
-fn containers_of(docker: &Docker, scope: &Scope) -> Vec<String> {
-    let mine = format!("{}-", scope.prefix());
-    docker
-        .run([
-            "ps",
-            "-a",
-            "--filter",
-            &format!("name={mine}"),
-            "--format",
-            "{{.Names}}",
-        ])
-        .lines()
-        .filter(|n| n.starts_with(&mine))
-        .map(str::to_owned)
-        .collect()
-}
 
 /// Sends `signal` (`INT`, `TERM`) to `pid`.
 fn signal(pid: u32, signal: &str) {
@@ -577,8 +545,7 @@ fn interrupted_start(label: &str, first: &str, second: Option<&str>) {
     }
     // Nothing exists that the output reported as skipped (never begun).
     let (main, ship2) = (tb.main(), tb.ship2());
-    let existing: Vec<String> =
-        [containers_of(&main, &scope), containers_of(&ship2, &scope)].concat();
+    let existing: Vec<String> = [scope.containers(&main), scope.containers(&ship2)].concat();
     for name in &existing {
         let (word, _) = &reported
             .iter()
@@ -593,13 +560,13 @@ fn interrupted_start(label: &str, first: &str, second: Option<&str>) {
 
     // Again, to the end: everything runs, once.
     let out = project.run(&["start"]);
-    assert_code(&out, 0);
+    assert_status(&out, 0);
     for (docker, names) in [(&main, [&a1, &b]), (&ship2, [&a2, &c])] {
         for n in names {
             assert!(running(docker, n), "{n} is not running: {}", text(&out));
         }
     }
-    let mut all_names = [containers_of(&main, &scope), containers_of(&ship2, &scope)].concat();
+    let mut all_names = [scope.containers(&main), scope.containers(&ship2)].concat();
     all_names.sort();
     let mut want = vec![a1, a2, b, c];
     want.sort();
@@ -743,7 +710,7 @@ fn guest_render_with_a_template_error_changes_no_file() {
         let (tpl, out) = render_tree(&scratch, b);
         let before = snapshot(&out);
         let result = guest_render(&tpl, &out, false);
-        assert_code(&result, 1);
+        assert_status(&result, 1);
         let stderr = String::from_utf8_lossy(&result.stderr);
         for w in &words {
             assert!(
@@ -759,7 +726,7 @@ fn guest_render_with_a_template_error_changes_no_file() {
     let scratch = Scratch::new("good");
     let (tpl, out) = render_tree(&scratch, "b = {{ 'ok' }}\n");
     let result = guest_render(&tpl, &out, false);
-    assert_code(&result, 0);
+    assert_status(&result, 0);
     assert_eq!(
         std::fs::read_to_string(out.join("a.conf")).unwrap(),
         "a = 42\n"
@@ -781,7 +748,7 @@ fn guest_render_to_an_unwritable_destination_changes_no_file() {
     let (tpl, out) = render_tree(&scratch, "b = 1\n");
     let before = snapshot(&out);
     let result = guest_render(&tpl, &out, true);
-    assert_code(&result, 1);
+    assert_status(&result, 1);
     let stderr = String::from_utf8_lossy(&result.stderr);
     assert!(
         stderr.contains("cannot write") && stderr.contains("Permission denied"),
@@ -796,7 +763,7 @@ fn guest_render_to_an_unwritable_destination_changes_no_file() {
     std::fs::write(out.join("sub"), "a file\n").unwrap();
     let before = snapshot(&out);
     let result = guest_render(&tpl, &out, false);
-    assert_code(&result, 1);
+    assert_status(&result, 1);
     let stderr = String::from_utf8_lossy(&result.stderr);
     assert!(
         stderr.contains(&format!(
@@ -814,7 +781,7 @@ fn guest_render_to_an_unwritable_destination_changes_no_file() {
     std::fs::create_dir(out.join("b.conf")).unwrap();
     let before = snapshot(&out);
     let result = guest_render(&tpl, &out, false);
-    assert_code(&result, 1);
+    assert_status(&result, 1);
     let stderr = String::from_utf8_lossy(&result.stderr);
     assert!(
         stderr.contains(&format!("cannot write {}", out.join("b.conf").display())),
@@ -843,6 +810,6 @@ fn guest_render_to_an_unwritable_destination_changes_no_file() {
         .env_clear()
         .output()
         .expect("running maestro-guest");
-    assert_code(&result, 1);
+    assert_status(&result, 1);
     assert_eq!(snapshot(&out), before, "{}", text(&result));
 }

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 mod support;
 
 use maestro_e2e::{Docker, Scope, Testbed, bin, free_port, poll};
+use support::{assert_status, text};
 
 /// The `ships:` section: `main` over the unix socket, `ship2` over plain TCP.
 fn ships(tb: &Testbed) -> String {
@@ -51,20 +52,6 @@ fn maestro(scope: &Scope, file: &Path, args: &[&str]) -> Output {
         .stdin(Stdio::null())
         .output()
         .expect("running maestro")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "status {:?}\n--- stdout\n{}--- stderr\n{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-#[track_caller]
-fn assert_code(out: &Output, code: i32) {
-    assert_eq!(out.status.code(), Some(code), "{}", text(out));
 }
 
 /// `State.<field>` as (seconds part, nanoseconds) so that timestamps with fractions of
@@ -141,7 +128,7 @@ fn start_chain_across_ships_then_stop_in_reverse_and_clean() {
 
     let t0 = Instant::now();
     let out = maestro(&scope, &file, &["start"]);
-    assert_code(&out, 0);
+    assert_status(&out, 0);
     let started = t0.elapsed();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(stdout.contains("start: 3 done"), "{}", text(&out));
@@ -155,7 +142,7 @@ fn start_chain_across_ships_then_stop_in_reverse_and_clean() {
 
     // The environment in the container is exactly `maestro env`'s, in order.
     let env_out = maestro(&scope, &file, &["env", &b]);
-    assert_code(&env_out, 0);
+    assert_status(&env_out, 0);
     let expected: Vec<String> = String::from_utf8_lossy(&env_out.stdout)
         .lines()
         .map(str::to_owned)
@@ -192,7 +179,7 @@ fn start_chain_across_ships_then_stop_in_reverse_and_clean() {
 
     // Starting again leaves running containers alone.
     let out = maestro(&scope, &file, &["start"]);
-    assert_code(&out, 0);
+    assert_status(&out, 0);
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("up for"),
         "{}",
@@ -202,7 +189,7 @@ fn start_chain_across_ships_then_stop_in_reverse_and_clean() {
 
     // Stop: dependents first.
     let out = maestro(&scope, &file, &["stop", "-a"]);
-    assert_code(&out, 0);
+    assert_status(&out, 0);
     for (d, n) in [(&ship2, &a), (&main, &b), (&ship2, &c)] {
         assert!(!running(d, n), "{n} still running");
     }
@@ -214,7 +201,7 @@ fn start_chain_across_ships_then_stop_in_reverse_and_clean() {
     // Clean removes the stopped containers; a running one is left alone.
     main.run(["start", &b]);
     let out = maestro(&scope, &file, &["clean"]);
-    assert_code(&out, 0);
+    assert_status(&out, 0);
     assert!(!exists(&ship2, &a) && !exists(&ship2, &c), "{}", text(&out));
     assert!(
         running(&main, &b),
@@ -263,7 +250,7 @@ fn failing_running_check_keeps_dependents_down() {
     let t0 = Instant::now();
     let out = maestro(&scope, &file, &["start"]);
     let took = t0.elapsed();
-    assert_code(&out, 1);
+    assert_status(&out, 1);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         stdout.contains("start: 1 done, 1 failed, 1 skipped"),
@@ -308,28 +295,28 @@ fn kill_then_restart_and_only_if_changed() {
         ),
     );
     let ship2 = tb.ship2();
-    assert_code(&maestro(&scope, &file, &["start"]), 0);
+    assert_status(&maestro(&scope, &file, &["start"]), 0);
     assert!(running(&ship2, &a));
 
     // stop/kill/restart need -s for a service name, as in MaestroNG.
     let out = maestro(&scope, &file, &["kill", "s"]);
-    assert_code(&out, 2);
+    assert_status(&out, 2);
     let out = maestro(&scope, &file, &["kill", "-s", "s"]);
-    assert_code(&out, 0);
+    assert_status(&out, 0);
     let state = &ship2.inspect(&a)["State"];
     assert_eq!(state["Running"], false);
     assert_eq!(state["ExitCode"], 137, "killed by SIGKILL");
 
     let first_id = ship2.inspect(&a)["Id"].as_str().unwrap().to_owned();
     let out = maestro(&scope, &file, &["restart", "-a"]);
-    assert_code(&out, 0);
+    assert_status(&out, 0);
     assert!(running(&ship2, &a), "{}", text(&out));
     let second = ship2.inspect(&a);
     assert_ne!(second["Id"].as_str().unwrap(), first_id, "re-created");
     let started = state_time(&ship2, &a, "StartedAt");
 
     let out = maestro(&scope, &file, &["restart", "-a", "--only-if-changed"]);
-    assert_code(&out, 0);
+    assert_status(&out, 0);
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("up to date"),
         "{}",
@@ -338,9 +325,9 @@ fn kill_then_restart_and_only_if_changed() {
     assert_eq!(state_time(&ship2, &a, "StartedAt"), started);
 
     // --reuse starts the stopped container as it was.
-    assert_code(&maestro(&scope, &file, &["stop", "-a"]), 0);
+    assert_status(&maestro(&scope, &file, &["stop", "-a"]), 0);
     let out = maestro(&scope, &file, &["start", "--reuse"]);
-    assert_code(&out, 0);
+    assert_status(&out, 0);
     assert_eq!(
         ship2.inspect(&a)["Id"].as_str().unwrap(),
         second["Id"].as_str().unwrap()
@@ -372,7 +359,7 @@ fn pull_with_registry_credentials_and_without() {
     // Without credentials: a clean failure.
     let file = project(&scope, tb, &services);
     let out = maestro(&scope, &file, &["pull"]);
-    assert_code(&out, 1);
+    assert_status(&out, 1);
     assert!(text(&out).contains("FAILED"), "{}", text(&out));
     assert!(!exists(&main, &image));
 
@@ -384,7 +371,7 @@ fn pull_with_registry_credentials_and_without() {
         &format!("{}{services}", registries(tb.registry_user(), wrong)),
     );
     let out = maestro(&scope, &file, &["pull"]);
-    assert_code(&out, 1);
+    assert_status(&out, 1);
     assert!(!text(&out).contains(wrong), "{}", text(&out));
 
     // The right credentials: pulled, and still no password in the output.
@@ -394,7 +381,7 @@ fn pull_with_registry_credentials_and_without() {
         &format!("{}{services}", registries(tb.registry_user(), &password)),
     );
     let out = maestro(&scope, &file, &["pull"]);
-    assert_code(&out, 0);
+    assert_status(&out, 0);
     assert!(!text(&out).contains(&password), "password shown");
     assert!(exists(&main, &image), "{}", text(&out));
 
@@ -417,7 +404,7 @@ fn pull_with_registry_credentials_and_without() {
         .stdin(Stdio::null())
         .output()
         .expect("maestro");
-    assert_code(&out, 0);
+    assert_status(&out, 0);
     assert!(running(&main, &a));
     assert!(!text(&out).contains(&password), "password shown");
 }
@@ -469,7 +456,7 @@ fn start_pulls_cold_images_of_every_layer_at_once_across_ships() {
         ),
     );
     let out = maestro(&scope, &file, &["start"]);
-    assert_code(&out, 0);
+    assert_status(&out, 0);
     assert!(running(&main, &a) && running(&ship2, &b), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let lines: Vec<&str> = stdout.lines().collect();
@@ -569,7 +556,7 @@ fn ctrl_c_lets_running_steps_finish_and_skips_the_rest() {
         .expect("kill");
     assert!(kill.success());
     let out = child.wait_with_output().expect("maestro output");
-    assert_code(&out, 130);
+    assert_status(&out, 130);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         stdout
@@ -625,7 +612,7 @@ fn concurrency_limit_step_delay_and_rexec_checks() {
     let main = tb.main();
     // -c 1: the second container starts once the first one's check (1 s) passed.
     let out = maestro(&scope, &file, &["start", "-c", "1"]);
-    assert_code(&out, 0);
+    assert_status(&out, 0);
     let gap = (state_secs(&main, &y, "StartedAt") - state_secs(&main, &x, "StartedAt")).abs();
     assert!(
         gap >= 0.9,
@@ -635,7 +622,7 @@ fn concurrency_limit_step_delay_and_rexec_checks() {
 
     // --step-delay 2: the second restart waits 2 s more than the first.
     let out = maestro(&scope, &file, &["restart", "-a", "--step-delay", "2"]);
-    assert_code(&out, 0);
+    assert_status(&out, 0);
     // Measured on the progress lines (`[  2.0s] NAME (...): stopping`): creating a
     // container takes a varying time on a loaded machine, the delay is before the stop.
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -669,9 +656,9 @@ fn concurrency_limit_step_delay_and_rexec_checks() {
 "#
         ),
     );
-    assert_code(&maestro(&scope, &failing, &["stop", "-a"]), 0);
+    assert_status(&maestro(&scope, &failing, &["stop", "-a"]), 0);
     let out = maestro(&scope, &failing, &["start", x.as_str()]);
-    assert_code(&out, 1);
+    assert_status(&out, 1);
     assert!(
         text(&out).contains("exit status 4: not ready"),
         "{}",

@@ -129,24 +129,6 @@ fn ship2_pid(tb: &Testbed) -> String {
         .to_owned()
 }
 
-/// The scope's containers on `docker`, stopped ones included.
-fn containers_of(docker: &maestro_e2e::Docker, scope: &Scope) -> Vec<String> {
-    let mine = format!("{}-", scope.prefix());
-    docker
-        .run([
-            "ps",
-            "-a",
-            "--filter",
-            &format!("name={mine}"),
-            "--format",
-            "{{.Names}}",
-        ])
-        .lines()
-        .filter(|n| n.starts_with(&mine))
-        .map(str::to_owned)
-        .collect()
-}
-
 #[test]
 fn start_while_ship2_daemon_is_killed_then_again_once_it_is_back() {
     let tb = Testbed::load();
@@ -260,7 +242,7 @@ fn start_while_ship2_daemon_is_killed_then_again_once_it_is_back() {
     let again = project.run(&["start"]);
     assert_status(&again, 0);
     let (main, ship2) = (tb.main(), tb.ship2());
-    let mut names = [containers_of(&main, &scope), containers_of(&ship2, &scope)].concat();
+    let mut names = [scope.containers(&main), scope.containers(&ship2)].concat();
     names.sort();
     let mut want = vec![m1.clone(), m2.clone(), s1.clone(), s2.clone()];
     want.sort();

@@ -130,16 +130,20 @@ pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// The exit status and both outputs, for assertion messages.
+pub fn text(out: &Output) -> String {
+    format!(
+        "status {:?}\n--- stdout\n{}--- stderr\n{}",
+        out.status.code(),
+        stdout(out),
+        stderr(out)
+    )
+}
+
 /// Asserts the exit status, showing both outputs otherwise.
 #[track_caller]
 pub fn assert_status(out: &Output, code: i32) {
-    assert_eq!(
-        out.status.code(),
-        Some(code),
-        "stdout:\n{}\nstderr:\n{}",
-        stdout(out),
-        stderr(out)
-    );
+    assert_eq!(out.status.code(), Some(code), "{}", text(out));
 }
 
 /// The `ships:` block naming the main daemon (`main`, by socket) and ship2
