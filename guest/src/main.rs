@@ -7,6 +7,10 @@
 //! (SIGPIPE set to ignored, a stack-overflow handler that parses
 //! /proc/self/maps) cost more than the rest of `run`; it also changed
 //! SIGPIPE, which the supervised program must get as the caller set it.
+//!
+//! Without Rust's start-up, `std::env::args_os()` is filled only on glibc
+//! (from `.init_array`); on musl it stays empty. The arguments therefore
+//! always come from `main`'s own `argc`/`argv`.
 #![cfg_attr(not(test), no_main)]
 
 mod cli;
@@ -16,6 +20,7 @@ mod queries;
 mod render;
 mod wait;
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -23,23 +28,42 @@ use clap::Parser;
 /// The process entry point, called by the C runtime.
 #[cfg(not(test))]
 #[unsafe(no_mangle)]
-extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
-    let code = run();
+extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc::c_int {
+    // SAFETY: the C runtime passes `argc` valid, NUL-terminated strings in `argv`.
+    let args = unsafe { arguments(argc, argv) };
+    let code = run(args);
     // Rust's runtime would flush stdout at exit; without it, do it here.
     let _ = std::io::Write::flush(&mut std::io::stdout());
     status(code)
 }
 
+/// Copies the C `argv` into owned strings (bytes as they are: arguments
+/// need not be UTF-8).
+///
+/// # Safety
+/// `argv` must hold `argc` pointers to NUL-terminated strings, as the C
+/// runtime passes them to `main`.
+#[cfg(not(test))]
+unsafe fn arguments(argc: libc::c_int, argv: *const *const libc::c_char) -> Vec<OsString> {
+    use std::os::unix::ffi::OsStrExt;
+    let count = usize::try_from(argc).unwrap_or(0);
+    (0..count)
+        .map(|i| {
+            // SAFETY: i < argc, and each entry is a NUL-terminated string (the caller's promise).
+            let arg = unsafe { std::ffi::CStr::from_ptr(*argv.add(i)) };
+            std::ffi::OsStr::from_bytes(arg.to_bytes()).to_os_string()
+        })
+        .collect()
+}
+
 /// Dispatches the command line; `run -- CMD` skips clap (see
 /// [`cli::parse_run_fast`]).
 #[cfg_attr(test, allow(dead_code))] // unit tests have the harness's main
-fn run() -> ExitCode {
-    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+fn run(args: Vec<OsString>) -> ExitCode {
     if let Some(run) = cli::parse_run_fast(&args) {
         return init::run(run);
     }
-    drop(args);
-    let cli = cli::Cli::parse();
+    let cli = cli::Cli::parse_from(args);
     match cli.command {
         cli::Command::Query(query) => queries::run(query),
         cli::Command::Run(args) => init::run(args),

@@ -160,9 +160,10 @@ pub fn wait(set: &SigSet, timeout: Option<Duration>) -> Option<c_int> {
             // SAFETY: `set` is initialised; no siginfo is wanted.
             None => unsafe { libc::sigwaitinfo(&set.0, std::ptr::null_mut()) },
             Some(timeout) => {
+                // The fields' own types (musl deprecates naming `time_t`).
                 let spec = libc::timespec {
-                    tv_sec: timeout.as_secs() as libc::time_t,
-                    tv_nsec: timeout.subsec_nanos() as libc::c_long,
+                    tv_sec: timeout.as_secs().try_into().unwrap_or(i32::MAX.into()),
+                    tv_nsec: timeout.subsec_nanos().into(),
                 };
                 // SAFETY: `set` and `spec` are initialised; no siginfo is wanted.
                 unsafe { libc::sigtimedwait(&set.0, std::ptr::null_mut(), &spec) }
