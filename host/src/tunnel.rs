@@ -299,11 +299,15 @@ impl Tunnel {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
+        // The child compares its parent with this pid, captured before the fork:
+        // "parent is 1" would mean "parent gone" everywhere but where maestro
+        // itself is PID 1 (a CI container), and there it failed every tunnel.
+        let parent = nix::unistd::getpid();
         // SAFETY: the closure runs in the forked child before exec and only calls
         // prctl(2), setpgid(2) and getppid(2), all async-signal-safe; it allocates
         // nothing.
         unsafe {
-            cmd.pre_exec(|| {
+            cmd.pre_exec(move || {
                 // The child is killed when the thread that forked it ends, which is
                 // the spawner thread, which ends with the process: no orphaned
                 // tunnels even when no destructor runs.
@@ -314,8 +318,9 @@ impl Tunnel {
                 // under the steps still running.
                 nix::unistd::setpgid(nix::unistd::Pid::from_raw(0), nix::unistd::Pid::from_raw(0))
                     .map_err(std::io::Error::from)?;
-                if nix::unistd::getppid() == nix::unistd::Pid::from_raw(1) {
-                    // The parent died before prctl took effect.
+                if nix::unistd::getppid() != parent {
+                    // The parent died before prctl took effect (the child was
+                    // re-parented).
                     return Err(std::io::Error::other("parent exited"));
                 }
                 Ok(())

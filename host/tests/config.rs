@@ -1028,10 +1028,33 @@ fn yaml_and_top_level_errors_are_pinned() {
         load_err("name: {{ env.X.y }}\nships: {}\n"),
         "t.yaml:1:1: template error: undefined value: `env.X` is undefined"
     );
-    assert_eq!(
-        load_err("__maestro: {schema: 3}\nname: x\nships: {}\n"),
-        "t.yaml:1:21: __maestro.schema: unsupported schema version 3; use 1 or 2"
-    );
+}
+
+#[test]
+fn schema_is_read_as_maestro_ng_reads_it() {
+    // 0.8.3's only test is `schema == 1`: everything else is schema 2.
+    let cases = [
+        ("", 1, false),
+        ("__maestro:\n", 1, false),
+        ("__maestro: {schema: 1}\n", 1, false),
+        ("__maestro: {schema: 1.0}\n", 1, false),
+        ("__maestro: {schema: 2}\n", 2, false),
+        ("__maestro: {schema: {version: 2}}\n", 2, true),
+        ("__maestro: {schema: \"1\"}\n", 2, true),
+        ("__maestro: {schema: 3}\n", 2, true),
+    ];
+    for (head, schema, warned) in cases {
+        let loaded = load_ok(&format!("{head}name: x\nships: {{}}\n"));
+        assert_eq!(loaded.environment.schema, schema, "{head:?}");
+        let warnings: Vec<String> = loaded.warnings.iter().map(ToString::to_string).collect();
+        assert_eq!(!warnings.is_empty(), warned, "{head:?}: {warnings:?}");
+        if warned {
+            assert!(
+                warnings[0].contains("__maestro.schema: schema version is neither 1 nor 2"),
+                "{warnings:?}"
+            );
+        }
+    }
 }
 
 #[test]
@@ -1086,7 +1109,11 @@ fn bad_input_never_panics() {
         "name: !!binary aGVsbG8=\nships: {}\n",
     ];
     for input in inputs {
-        let _ = load_with(input, &fixtures(), true);
+        match load_with(input, &fixtures(), true) {
+            Ok(_) => panic!("no error for bad input\n{input}"),
+            // Every error says where: file, line and column.
+            Err(e) => assert!(e.starts_with("t.yaml:"), "{e}\n---\n{input}"),
+        }
     }
 }
 

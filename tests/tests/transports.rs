@@ -314,6 +314,47 @@ fn ssh_tunnel_reaches_the_daemon_and_closes_on_exit() {
     assert_eq!(processes_mentioning(&known), Vec::<String>::new());
 }
 
+/// `maestro` as PID 1 (a CI container's entrypoint): its tunnel's ssh has
+/// parent pid 1, which once read as "parent gone" and failed every tunnel.
+#[test]
+fn ssh_tunnel_works_when_maestro_is_pid_1() {
+    let tb = Testbed::load();
+    let scope = Scope::new("ssh-pid1");
+    let dir = scope.scratch_dir("env");
+    let name = scope.name("app");
+    tb.main()
+        .run(["create", "--name", &name, tb.test_image(), "sleep", "300"]);
+    let socket = tb.main_host().trim_start_matches("unix://");
+    let file = dir.join("maestro.yaml");
+    std::fs::write(
+        &file,
+        ssh_yaml(&dir, tb.ssh_key(), tb.ssh_port(), socket, &name),
+    )
+    .unwrap();
+    // unshare(1) from util-linux: a new PID namespace whose first process is maestro.
+    let out = Command::new("unshare")
+        .args(["--pid", "--fork", "--kill-child"])
+        .arg(bin("maestro"))
+        .arg("-f")
+        .arg(&file)
+        .args(["ships", "--format", "json"])
+        .current_dir("/")
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("running unshare (apt-get install util-linux)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    let json: serde_json::Value = serde_json::from_str(&stdout).expect("JSON");
+    let ship = &json["ships"][0];
+    assert_eq!(ship["transport"], "ssh");
+    assert_eq!(ship["reachable"], true, "{out:?}");
+    assert_eq!(ship["containers"][0]["name"], name.as_str(), "{out:?}");
+    // The namespace is gone, and its ssh with it.
+    let known = dir.join("known_hosts").display().to_string();
+    assert_eq!(processes_mentioning(&known), Vec::<String>::new());
+}
+
 #[test]
 fn ssh_tunnel_with_a_refused_key_fails_quickly_and_clearly() {
     let tb = Testbed::load();

@@ -110,6 +110,40 @@ pub(super) fn join(path: &str, key: &str) -> String {
     }
 }
 
+/// The schema of the file, as MaestroNG 0.8.3 reads it: its only test is
+/// `schema == 1`, so 1 (or Python's equals of 1: `1.0`, `true`) is schema 1
+/// and any other value, `{version: 2}` of MaestroNG's own test files
+/// included, is schema 2. A value other than 1 or 2 gets a warning.
+fn schema_version(ctx: &mut Ctx, meta: Option<&Node>) -> Result<u32, ConfigError> {
+    let Some(meta) = meta else { return Ok(1) };
+    if meta.is_null() {
+        return Ok(1);
+    }
+    let entries = ctx.map(meta, "__maestro")?;
+    ctx.check_keys(entries, &["schema"], "__maestro", "__maestro")?;
+    let Some(node) = get(entries, "schema") else {
+        return Ok(1);
+    };
+    let value = node.scalar().map(|s| &s.value);
+    let equals = |n: i64| match value {
+        Some(PyScalar::Int(_)) => value.and_then(PyScalar::as_i64) == Some(n),
+        Some(PyScalar::Float(f)) => *f == n as f64,
+        Some(PyScalar::Bool(b)) => i64::from(*b) == n,
+        _ => false,
+    };
+    if equals(1) {
+        return Ok(1);
+    }
+    if !equals(2) {
+        ctx.warn(
+            node,
+            "__maestro.schema",
+            "schema version is neither 1 nor 2; read as schema 2, as MaestroNG does",
+        );
+    }
+    Ok(2)
+}
+
 /// The state of one build: the file name for messages and the warnings.
 pub(super) struct Ctx<'a> {
     pub file: &'a str,
@@ -361,27 +395,7 @@ pub fn build(parsed: &Parsed, options: Options) -> Result<Loaded, ConfigError> {
         .collect();
     ctx.check_keys(&relevant, TOP_KEYS, "", "top-level")?;
 
-    let schema = match get(top, "__maestro") {
-        None => 1,
-        Some(meta) => {
-            let entries = ctx.map(meta, "__maestro")?;
-            ctx.check_keys(entries, &["schema"], "__maestro", "__maestro")?;
-            match get(entries, "schema") {
-                None => 1,
-                Some(n) => {
-                    let v = ctx.int(n, "__maestro.schema")?;
-                    if v != 1 && v != 2 {
-                        return Err(ctx.err(
-                            Some(n),
-                            "__maestro.schema",
-                            format!("unsupported schema version {v}; use 1 or 2"),
-                        ));
-                    }
-                    v as u32
-                }
-            }
-        }
-    };
+    let schema = schema_version(&mut ctx, get(top, "__maestro"))?;
 
     let Some(name_node) = get(top, "name") else {
         return Err(ctx.err(Some(root), "name", "the environment name is missing"));
