@@ -124,18 +124,25 @@ struct LogMarks(Vec<(PathBuf, u64)>);
 
 impl LogMarks {
     fn now() -> LogMarks {
-        let logs = Testbed::load().dir().join("logs");
-        let names = [
-            "dockerd-main.log",
-            "dockerd-ship3.log",
-            "registry.log",
-            "sshd.log",
-        ];
+        let tb = Testbed::load();
+        let logs = tb.dir().join("logs");
+        let mut paths: Vec<PathBuf> = ["dockerd-ship3.log", "registry.log", "sshd.log"]
+            .iter()
+            .map(|n| logs.join(n))
+            .collect();
+        // The machine's dockerd may have been started by scripts/demo, whose log is
+        // elsewhere, or by the system, logging to no file at all.
+        match tb.get("MAIN_DOCKERD_LOG") {
+            "" => eprintln!(
+                "note: the main dockerd logs to no file (it was started outside the testbed \
+                 and scripts/demo), so its log is not searched; ship3's dockerd log is"
+            ),
+            main => paths.push(PathBuf::from(main)),
+        }
         LogMarks(
-            names
-                .iter()
-                .map(|n| {
-                    let path = logs.join(n);
+            paths
+                .into_iter()
+                .map(|path| {
                     let len = std::fs::metadata(&path)
                         .unwrap_or_else(|e| {
                             panic!("{}: {e} (run tests/testbed/up)", path.display())
