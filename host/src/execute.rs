@@ -7,7 +7,7 @@
 //! the reason; the others carry on. An interrupt stops the scheduling of new steps,
 //! lets running ones finish, and skips the rest.
 //!
-//! What each step does follows MaestroNG 0.8.3's tasks (reference §8): `start` leaves a
+//! What each step does follows MaestroNG 0.8.3's tasks (host/COMPAT.md § Plays): `start` leaves a
 //! running container alone, runs `pre-start` checks, replaces a stopped container of
 //! the same name (unless `--reuse`), has its image pulled when missing or `-r` (settled
 //! once per ship and image at the start of the play: `images`), creates,

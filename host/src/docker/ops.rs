@@ -558,7 +558,7 @@ where
 }
 
 /// Maps a [`ContainerSpec`] onto the Engine API's create body, as MaestroNG's create call
-/// did (reference §4).
+/// did (host/COMPAT.md lists where we differ).
 pub(crate) fn create_body(spec: &ContainerSpec) -> ContainerCreateBody {
     let port_bindings = spec
         .port_bindings
