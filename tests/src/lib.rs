@@ -350,6 +350,26 @@ pub fn bin(name: &str) -> PathBuf {
     path
 }
 
+/// `maestro -f FILE ARGS` as every scenario runs it, not run yet: no terminal
+/// (standard input closed), no colour, and nothing inherited that would change
+/// what it does (`COLUMNS`, `DOCKER_HOST`, `DOCKER_CONFIG`, the demo's
+/// `MAESTRO_DEMO_*`). A test that needs a home of its own (no Docker
+/// credentials) sets `HOME` on the command.
+pub fn maestro_cli(file: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(bin("maestro"));
+    cmd.arg("-f")
+        .arg(file)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("COLUMNS")
+        .env_remove("DOCKER_HOST")
+        .env_remove("DOCKER_CONFIG")
+        .env_remove("MAESTRO_DEMO_PREFIX")
+        .env_remove("MAESTRO_DEMO_PORT")
+        .stdin(Stdio::null());
+    cmd
+}
+
 /// A prefix unique to this test process: `mte2e-<pid>-<time>`. Every
 /// container a test makes carries it (through [`Scope::name`]), so parallel
 /// runs never collide and leftovers are easy to find.
