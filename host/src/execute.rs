@@ -470,7 +470,7 @@ async fn wait_state(
 fn up_for(started_at: Option<&str>) -> String {
     match started_at.and_then(|s| crate::observe::time::since(s, crate::observe::time::now_secs()))
     {
-        Some(d) => format!("up for {}", crate::output::uptime(d)),
+        Some(d) => format!("up for {}", crate::observe::time::uptime(d)),
         None => "up".to_owned(),
     }
 }

@@ -23,6 +23,7 @@
 //!   ship at once;
 //! - [`output`]: the only writer to the terminal;
 //! - [`signals`]: SIGINT and SIGTERM as one stream of interrupts;
+//! - [`exit`]: the exit statuses (a leaf: everyone may name them);
 //! - [`run`]: glue from a parsed command line to an exit status.
 
 pub mod cli;
@@ -30,6 +31,7 @@ pub mod config;
 pub mod connect;
 pub mod docker;
 pub mod execute;
+pub mod exit;
 pub mod lifecycle;
 pub mod observe;
 pub mod output;
