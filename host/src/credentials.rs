@@ -469,13 +469,24 @@ impl DockerConfig {
 
     /// The `auths` entry for `key`: the one written exactly so, else the first (in
     /// key order) whose [`key_hostname`] is `key` (`https://host/v1/`, `http://host`).
+    /// For Docker Hub ([`INDEX_SERVER`]), where the docker CLI stops, an entry for
+    /// `docker.io` or `index.docker.io` (any scheme or path) answers last, as
+    /// docker-py under MaestroNG 0.8.3 took it.
     pub fn auths_entry(&self, key: &str) -> Option<&Credentials> {
-        self.auths.get(key).or_else(|| {
+        let by_host = |matches: &dyn Fn(&str) -> bool| {
             self.auths
                 .iter()
-                .find(|(k, _)| key_hostname(k) == key)
+                .find(|(k, _)| matches(&key_hostname(k)))
                 .map(|(_, c)| c)
-        })
+        };
+        self.auths
+            .get(key)
+            .or_else(|| by_host(&|host| host == key))
+            .or_else(|| {
+                (key == INDEX_SERVER)
+                    .then(|| by_host(&|host| host == "docker.io" || host == "index.docker.io"))
+                    .flatten()
+            })
     }
 
     /// The credentials for registry `host` (`127.0.0.1:5000`, `docker.io`), found as
@@ -898,6 +909,20 @@ mod tests {
         assert_eq!(user("both.example").as_deref(), Some("a"));
         assert!(cfg.auths_entry("empty.example").unwrap().is_empty());
         assert!(cfg.auths_entry("other.example").is_none());
+
+        // Hub under a name the docker CLI would not look at, but docker-py did.
+        for key in ["docker.io", "index.docker.io", "https://docker.io/v2/"] {
+            let (cfg, _) = parse(&format!(r#"{{"auths": {{"{key}": {{"auth": "YTpi"}}}}}}"#));
+            assert_eq!(
+                cfg.auths_entry(INDEX_SERVER).unwrap().username,
+                "a",
+                "{key}"
+            );
+        }
+        let (cfg, _) = parse(
+            r#"{"auths": {"docker.io": {"auth": "YTpi"}, "https://index.docker.io/v1/": {"auth": "Yjpj"}}}"#,
+        );
+        assert_eq!(cfg.auths_entry(INDEX_SERVER).unwrap().username, "b");
     }
 
     #[test]
