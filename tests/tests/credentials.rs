@@ -5,7 +5,8 @@
 //! an image that only the authenticated registry has must succeed with a
 //! `config.json` that holds nothing but `credsStore: pass` (or `credHelpers`), and
 //! fail clearly, naming the helper and the registry, when the helper is missing,
-//! fails, or prints no credentials. The password appears in no output.
+//! fails, or prints no credentials. The password appears in no output. MaestroNG
+//! 0.8.3 pulls through the same `credsStore` and ignores `credHelpers`.
 //!
 //! Needs `docker-credential-pass`, `pass` and `gpg` on `PATH`:
 //! `apt-get install -y golang-docker-credential-helpers pass gnupg` (`.ci/run` does).
@@ -304,9 +305,23 @@ fn pull_and_start_take_credentials_from_docker_credential_pass() {
             reg = tb.registry()
         ),
     );
-    let out = maestro(tb, &scope, &pass, &file, &store, None, &["pull"]);
+    // An unusable entry for another host is a warning; the rest of the file is used.
+    let bad_auth = "bm8tY29sb24taGVyZQ==";
+    let mixed = docker_config(
+        &scope,
+        "cfg-mixed",
+        &serde_json::json!({"credsStore": "pass", "auths": {"other.example": {"auth": bad_auth}}}),
+    );
+    let out = maestro(tb, &scope, &pass, &file, &mixed, None, &["pull"]);
     assert_status(&out, 0);
     assert!(present(&main, &image), "{}", text(&out));
+    let warning = "auths[\"other.example\"].auth is not base64 of user:password; ignored";
+    assert!(
+        stderr(&out).contains(warning),
+        "no warning `{warning}`:\n{}",
+        text(&out)
+    );
+    assert!(!text(&out).contains(bad_auth), "the bad value is shown");
 }
 
 #[test]
@@ -390,6 +405,74 @@ fn broken_credential_helpers_fail_the_pull_clearly_and_keep_the_secret() {
         &serde_json::json!({"credsStore": "maestro-leaky"}),
     );
     let out = maestro(tb, &scope, &pass, &file, &leaky, Some(&bin_dir), &["pull"]);
+    assert_status(&out, 0);
+    assert!(present(&main, &image), "{}", text(&out));
+}
+
+/// MaestroNG 0.8.3 (docker-py 1.10.6) on the same files: it pulls through
+/// `credsStore` as maestro does, and ignores `credHelpers` (host/COMPAT.md), where
+/// maestro pulls.
+#[test]
+fn maestro_ng_agrees_on_creds_store_and_ignores_cred_helpers() {
+    let tb = Testbed::load();
+    let scope = Scope::new("credng");
+    let main = tb.main();
+    let pass = PassStore::new(&scope);
+    pass.store_registry_credentials(tb);
+    let image = support::push_to_registry(tb, &scope, scope.prefix());
+    let _untag = Untag(main.clone(), image.clone());
+    let file = project(&scope, tb, &image, "");
+    let maestro_ng = |config: &Path| {
+        let mut cmd = Command::new(tb.maestro_ng_python());
+        let out = pass
+            .env(&mut cmd)
+            .args(["-m", "maestro", "-f"])
+            .arg(&file)
+            .arg("pull")
+            .env("HOME", scope.scratch_dir("home"))
+            .env("DOCKER_CONFIG", config)
+            .env_remove("DOCKER_HOST")
+            .stdin(Stdio::null())
+            .output()
+            .expect("running MaestroNG 0.8.3");
+        let all = text(&out);
+        assert!(
+            !all.contains(&tb.registry_password()),
+            "MaestroNG showed the password"
+        );
+        out
+    };
+
+    let store = docker_config(
+        &scope,
+        "cfg-store",
+        &serde_json::json!({"credsStore": "pass"}),
+    );
+    let out = maestro_ng(&store);
+    assert_status(&out, 0);
+    assert!(
+        present(&main, &image),
+        "0.8.3 did not pull:\n{}",
+        text(&out)
+    );
+    main.run(["rmi", &image]);
+    let out = maestro(tb, &scope, &pass, &file, &store, None, &["pull"]);
+    assert_status(&out, 0);
+    assert!(present(&main, &image), "{}", text(&out));
+    main.run(["rmi", &image]);
+
+    let helpers = docker_config(
+        &scope,
+        "cfg-helpers",
+        &serde_json::json!({"credHelpers": {tb.registry(): "pass"}}),
+    );
+    let out = maestro_ng(&helpers);
+    assert!(
+        !present(&main, &image),
+        "0.8.3 pulled with credHelpers: update host/COMPAT.md\n{}",
+        text(&out)
+    );
+    let out = maestro(tb, &scope, &pass, &file, &helpers, None, &["pull"]);
     assert_status(&out, 0);
     assert!(present(&main, &image), "{}", text(&out));
 }
