@@ -493,9 +493,10 @@ pub fn pin_file_store(dir: &Path) {
 ///
 /// The environment that could redirect the CLI (`DOCKER_HOST`,
 /// `DOCKER_CONTEXT`, `DOCKER_TLS_VERIFY`, `DOCKER_CERT_PATH`) is cleared, and
-/// `DOCKER_CONFIG` points at an empty directory of the testbed, so that no
-/// login or default certificate of the machine leaks in. A test that logs in
-/// gives its own directory with [`Docker::config_dir`].
+/// `DOCKER_CONFIG` points at a directory of the testbed holding no credentials
+/// (only [`FILE_STORE_CONFIG`]), so that no login or default certificate of the
+/// machine leaks in. A test that logs in gives its own directory with
+/// [`Docker::config_dir`]; either gets [`pin_file_store`] before the CLI runs.
 #[derive(Clone, Debug)]
 pub struct Docker {
     host: String,
