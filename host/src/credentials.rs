@@ -322,7 +322,8 @@ fn member<'a>(obj: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
 
 impl DockerConfig {
     /// Finds and parses the Docker client configuration: `$DOCKER_CONFIG/config.json`
-    /// (else `~/.docker/config.json`), else the legacy `~/.dockercfg`. No file: `None`.
+    /// (`~/.docker/config.json` when `DOCKER_CONFIG` is unset), else the legacy
+    /// `~/.dockercfg`. No file: `None`.
     /// A file that is partly or wholly unusable gives warnings for the caller to show.
     pub fn load_default() -> (Option<DockerConfig>, Vec<ConfigWarning>) {
         let dir = match std::env::var_os("DOCKER_CONFIG") {
@@ -689,7 +690,7 @@ pub fn parse_answer(stdout: &[u8]) -> Result<Option<Credentials>, String> {
 /// (reference §6 `registry_for_container`) with a `username` gives them itself, and
 /// the Docker client configuration is not read (MaestroNG 0.8.3's precedence); an
 /// entry without `username` takes the configuration's credentials for the entry's
-/// host (else for its name); an image no entry matches takes the configuration's
+/// host (else for its name, when that names a host); an image no entry matches takes the configuration's
 /// credentials for the image's registry host (Docker Hub for `busybox`,
 /// `library/x`), as the docker CLI and docker-py do.
 pub async fn registry_auth(
@@ -726,7 +727,11 @@ pub async fn registry_auth(
             email: reg.email.clone(),
         },
         None => {
-            let Some(mut creds) = lookup(config, &[&host, &reg.name]).await? else {
+            // A name like `reg` is no key any configuration would hold.
+            let name =
+                Some(reg.name.as_str()).filter(|n| image_registry_host(&format!("{n}/x")) == *n);
+            let hosts: Vec<&str> = std::iter::once(host.as_str()).chain(name).collect();
+            let Some(mut creds) = lookup(config, &hosts).await? else {
                 return Ok(None);
             };
             if reg.email.is_some() {
@@ -1293,5 +1298,29 @@ services:
             Ok(None)
         );
         assert_eq!(registry_auth(&env, "busybox", None).await, Ok(None));
+
+        // A store with nothing is asked for the entry's host, then for its name only
+        // when that names a host.
+        let h = Helpers::new("asked");
+        let asked = h.0.join("asked");
+        h.add(
+            "none",
+            &format!(
+                "read -r server; echo \"$server\" >>{}; echo 'credentials not found in native keychain'; exit 1",
+                asked.display()
+            ),
+        );
+        let cfg = h.config(r#"{"credsStore": "none"}"#);
+        let env = load(&REGISTRIES.replace(
+            "  named.example:\n    registry: named.example\n",
+            "  named.example:\n    registry: https://named-host.example/\n",
+        ));
+        assert_eq!(registry_auth(&env, "anon/x", Some(&cfg)).await, Ok(None));
+        assert_eq!(
+            registry_auth(&env, "named.example/x", Some(&cfg)).await,
+            Ok(None)
+        );
+        let asked = std::fs::read_to_string(&asked).unwrap();
+        assert_eq!(asked, "quay.example\nnamed-host.example\nnamed.example\n");
     }
 }
