@@ -33,7 +33,7 @@ use crate::docker::{LogTail, PullEvent, Ship};
 use crate::lifecycle::{self, Target};
 use crate::plan::{Action, Plan, Step};
 use crate::progress::{Event, Phase, Reporter};
-use crate::resolve;
+use crate::{credentials, resolve};
 
 mod images;
 
@@ -62,9 +62,9 @@ pub struct Options {
     pub stop_start_delay: Duration,
     /// `restart --only-if-changed`: leave running containers whose image is current.
     pub only_if_changed: bool,
-    /// The Docker client configuration (`~/.docker/config.json` text) for registry
+    /// The Docker client configuration (`~/.docker/config.json`) for registry
     /// credentials not given in the environment description.
-    pub docker_config: Option<String>,
+    pub docker_config: Option<Arc<crate::credentials::DockerConfig>>,
 }
 
 /// How a play ended.
@@ -666,7 +666,10 @@ async fn image_ready(
 /// mean progress of its layers (a layer counts 100% once downloaded).
 async fn pull(ctx: &Ctx, inst: &Instance, ship: &Ship) -> Result<(), Failure> {
     ctx.emit(inst, Phase::Pulling { percent: None });
-    let auth = resolve::registry_auth(&ctx.env, &inst.image, ctx.options.docker_config.as_deref());
+    let auth =
+        credentials::registry_auth(&ctx.env, &inst.image, ctx.options.docker_config.as_deref())
+            .await
+            .map_err(|e| fail(format!("pull image {}: {e}", inst.image)))?;
     let mut progress = images::PullProgress::default();
     let mut on_event = |e: &PullEvent| {
         if let Some(phase) = progress.update(e) {

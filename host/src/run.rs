@@ -219,7 +219,11 @@ fn play(
     let env = Arc::new(load(cli)?);
     let plan = plan::plan(&env, action, &req).map_err(|e| usage(e.to_string()))?;
     if matches!(action, Action::Pull | Action::Start | Action::Restart) {
-        options.docker_config = docker_client_config();
+        let (config, warnings) = crate::credentials::DockerConfig::load_default();
+        for warning in &warnings {
+            output::report(Level::Warning, &warning.to_string());
+        }
+        options.docker_config = config.map(Arc::new);
     }
     let rt = runtime()?;
     let rows = plan
@@ -314,21 +318,6 @@ fn ships(cli: &Cli, format: cli::ShipsFormat) -> Result<u8, Failure> {
     } else {
         EXIT_FAILURE
     })
-}
-
-/// The Docker client configuration's text (`$DOCKER_CONFIG/config.json`, else
-/// `~/.docker/config.json`, else the old `~/.dockercfg` wrapped as `auths`).
-fn docker_client_config() -> Option<String> {
-    let dir = match std::env::var_os("DOCKER_CONFIG") {
-        Some(d) if !d.is_empty() => Some(std::path::PathBuf::from(d)),
-        _ => std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".docker")),
-    };
-    if let Some(text) = dir.and_then(|d| std::fs::read_to_string(d.join("config.json")).ok()) {
-        return Some(text);
-    }
-    let home = std::env::var_os("HOME")?;
-    let old = std::fs::read_to_string(std::path::PathBuf::from(home).join(".dockercfg")).ok()?;
-    Some(format!("{{\"auths\": {old}}}"))
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
