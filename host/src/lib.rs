@@ -16,6 +16,8 @@
 //!   makes no decisions;
 //! - [`execute`]: the executor of plays (start, stop, kill, restart, clean,
 //!   pull): walks a plan, reports [`progress`] events;
+//! - [`audit`]: the audit trail (`audit:` auditors: log file, webhook,
+//!   script, Slack) told before and after each play and step;
 //! - [`lifecycle`]: the lifecycle checks (tcp, http, exec, rexec, sleep);
 //! - [`ships`]: `maestro ships`;
 //! - [`tunnel`]: SSH tunnels to ships (the system's `ssh`);
@@ -25,6 +27,7 @@
 //! - [`signals`]: SIGINT and SIGTERM as one stream of interrupts;
 //! - [`run`]: glue from a parsed command line to an exit status.
 
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod connect;
