@@ -70,7 +70,9 @@ impl Receiver {
 }
 
 fn read_request(stream: &TcpStream) -> Option<Req> {
-    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
     let mut reader = BufReader::new(stream);
     let mut line = String::new();
     reader.read_line(&mut line).ok()?;
@@ -122,7 +124,10 @@ impl Play {
         let scope = Scope::new(label);
         let dir = scope.scratch_dir("project");
         let names = [scope.name("a"), scope.name("b"), scope.name("c")];
-        let socket = tb.main_host().strip_prefix("unix://").expect("a unix socket");
+        let socket = tb
+            .main_host()
+            .strip_prefix("unix://")
+            .expect("a unix socket");
         let image = image.unwrap_or(tb.test_image());
         let yaml = format!(
             "name: {prefix}\n{registries}ships:\n  main: {{ip: 127.0.0.1, socket_path: {socket}, timeout: 15}}\n  \
@@ -188,9 +193,15 @@ impl Play {
 /// Runs 0.8.3's auditors on `events` (see the oracle's docstring); returns the
 /// events that raised, as `(index, exception type)`. `audit` is JSON text, so
 /// that its keys keep their order (as they do in YAML).
-fn oracle(dir: &Path, audit: &str, containers: serde_json::Value, events: serde_json::Value) -> Vec<(usize, String)> {
+fn oracle(
+    dir: &Path,
+    audit: &str,
+    containers: serde_json::Value,
+    events: serde_json::Value,
+) -> Vec<(usize, String)> {
     let spec = dir.join(format!("oracle-{}.json", free_port()));
-    let text = format!("{{\"audit\": {audit}, \"containers\": {containers}, \"events\": {events}}}");
+    let text =
+        format!("{{\"audit\": {audit}, \"containers\": {containers}, \"events\": {events}}}");
     std::fs::write(&spec, text).expect("writing the oracle spec");
     let out = Command::new(reference_python())
         .arg(repo_root().join("tests/differential/audit_oracle.py"))
@@ -200,36 +211,57 @@ fn oracle(dir: &Path, audit: &str, containers: serde_json::Value, events: serde_
         .env("USER", WHO)
         .output()
         .expect("running the audit oracle");
-    assert!(out.status.success(), "audit oracle: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "audit oracle: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| {
             let v: serde_json::Value = serde_json::from_str(l).expect("oracle line");
-            (v["event"].as_u64().unwrap() as usize, v["raised"].as_str().unwrap().to_owned())
+            (
+                v["event"].as_u64().unwrap() as usize,
+                v["raised"].as_str().unwrap().to_owned(),
+            )
         })
         .collect()
 }
 
 /// The events 0.8.3's play engine sends for a play of `order` that succeeds.
 fn play_events(action: &str, order: &[String]) -> serde_json::Value {
-    let mut events = vec![serde_json::json!({"event": "action", "level": "info", "what": "play", "action": action})];
+    let mut events = vec![
+        serde_json::json!({"event": "action", "level": "info", "what": "play", "action": action}),
+    ];
     for n in order {
-        events.push(serde_json::json!({"event": "action", "level": "debug", "what": n, "action": action}));
-        events.push(serde_json::json!({"event": "success", "level": "debug", "what": n, "action": action}));
+        events.push(
+            serde_json::json!({"event": "action", "level": "debug", "what": n, "action": action}),
+        );
+        events.push(
+            serde_json::json!({"event": "success", "level": "debug", "what": n, "action": action}),
+        );
     }
-    events.push(serde_json::json!({"event": "success", "level": "info", "what": "play", "action": action}));
+    events.push(
+        serde_json::json!({"event": "success", "level": "info", "what": "play", "action": action}),
+    );
     serde_json::Value::Array(events)
 }
 
 /// A log file's lines as (level, text), checking the timestamp's shape.
 fn log_lines(path: &Path) -> Vec<(String, String)> {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
     text.lines()
         .map(|l| {
             let (stamp, rest) = l.split_at(23.min(l.len()));
-            let shape: String = stamp.chars().map(|c| if c.is_ascii_digit() { '9' } else { c }).collect();
+            let shape: String = stamp
+                .chars()
+                .map(|c| if c.is_ascii_digit() { '9' } else { c })
+                .collect();
             assert_eq!(shape, "9999-99-99 99:99:99,999", "timestamp of {l:?}");
-            let (level, message) = rest[1..].split_once(": ").unwrap_or_else(|| panic!("line {l:?}"));
+            let (level, message) = rest[1..]
+                .split_once(": ")
+                .unwrap_or_else(|| panic!("line {l:?}"));
             (level.to_owned(), message.to_owned())
         })
         .collect()
@@ -272,10 +304,22 @@ fn log_files_record_plays_and_containers_as_maestrong_does() {
     assert_eq!(
         info,
         vec![
-            ("INFO".into(), format!("{WHO} is starting {}.", all(&start_order))),
-            ("INFO".into(), format!("Start of {} succeeded.", all(&start_order))),
-            ("INFO".into(), format!("{WHO} is stopping {}.", all(&stop_order))),
-            ("INFO".into(), format!("Stop of {} succeeded.", all(&stop_order))),
+            (
+                "INFO".into(),
+                format!("{WHO} is starting {}.", all(&start_order))
+            ),
+            (
+                "INFO".into(),
+                format!("Start of {} succeeded.", all(&start_order))
+            ),
+            (
+                "INFO".into(),
+                format!("{WHO} is stopping {}.", all(&stop_order))
+            ),
+            (
+                "INFO".into(),
+                format!("Stop of {} succeeded.", all(&stop_order))
+            ),
         ]
     );
     // debug: the same, with every container's action and success in between.
@@ -291,7 +335,10 @@ fn log_files_record_plays_and_containers_as_maestrong_does() {
             format!("{WHO} is stopping {n}."),
             format!("Stop of {n} succeeded."),
         ] {
-            assert!(debug.contains(&("DEBUG".into(), line.clone())), "{line} missing: {debug:#?}");
+            assert!(
+                debug.contains(&("DEBUG".into(), line.clone())),
+                "{line} missing: {debug:#?}"
+            );
         }
     }
 
@@ -299,11 +346,16 @@ fn log_files_record_plays_and_containers_as_maestrong_does() {
     // is run alone here).
     for (file, level, ours) in [("debug.log", "debug", &debug), ("info.log", "info", &info)] {
         let theirs_file = format!("oracle-{file}");
-        let mut events = play_events("start", &start_order).as_array().unwrap().clone();
+        let mut events = play_events("start", &start_order)
+            .as_array()
+            .unwrap()
+            .clone();
         events.extend(play_events("stop", &stop_order).as_array().unwrap().clone());
         let raised = oracle(
             &play.dir,
-            &format!("[{{\"type\": \"log\", \"file\": \"{theirs_file}\", \"level\": \"{level}\"}}]"),
+            &format!(
+                "[{{\"type\": \"log\", \"file\": \"{theirs_file}\", \"level\": \"{level}\"}}]"
+            ),
             play.containers(&start_order),
             serde_json::Value::Array(events),
         );
@@ -333,15 +385,31 @@ fn webhooks_get_maestrong_s_requests() {
 
     // The play first (both auditors, in order), then one per container (debug).
     let first = &ours[0];
-    assert_eq!((first.method.as_str(), first.path.as_str()), ("POST", "/hook?x=1"));
-    assert_eq!(first.headers["content-type"], "application/json; charset=utf-8");
+    assert_eq!(
+        (first.method.as_str(), first.path.as_str()),
+        ("POST", "/hook?x=1")
+    );
+    assert_eq!(
+        first.headers["content-type"],
+        "application/json; charset=utf-8"
+    );
     assert_eq!(first.headers["x-audit-token"], "tok-123");
     let v: serde_json::Value = serde_json::from_str(&first.body).expect("a JSON body");
-    let order: Vec<String> = v["what"].as_str().unwrap().split(", ").map(str::to_owned).collect();
+    let order: Vec<String> = v["what"]
+        .as_str()
+        .unwrap()
+        .split(", ")
+        .map(str::to_owned)
+        .collect();
     assert_eq!(sorted(&order), sorted(&play.names));
     let shipped: Vec<String> = order
         .iter()
-        .map(|n| format!("{n} (on {})", if *n == play.names[2] { "ship2" } else { "main" }))
+        .map(|n| {
+            format!(
+                "{n} (on {})",
+                if *n == play.names[2] { "ship2" } else { "main" }
+            )
+        })
         .collect();
     assert_eq!(
         first.body,
@@ -352,11 +420,17 @@ fn webhooks_get_maestrong_s_requests() {
         )
     );
     let get = &ours[1];
-    assert_eq!((get.method.as_str(), get.path.as_str(), get.body.as_str()), ("GET", "/get", "null"));
-    assert_eq!(get.headers["content-type"], "application/json; charset=utf-8");
+    assert_eq!(
+        (get.method.as_str(), get.path.as_str(), get.body.as_str()),
+        ("GET", "/get", "null")
+    );
+    assert_eq!(
+        get.headers["content-type"],
+        "application/json; charset=utf-8"
+    );
     for r in &ours[2..] {
         assert_eq!(r.path, "/hook?x=1");
-        assert!(r.body.contains(&format!("\"action\": \"start\"")), "{r:?}");
+        assert!(r.body.contains("\"action\": \"start\""), "{r:?}");
     }
 
     // 0.8.3 sends the same requests for the same play.
@@ -398,7 +472,10 @@ fn webhooks_get_maestrong_s_requests() {
 
 #[test]
 fn exec_scripts_get_maestrong_s_arguments_and_containers() {
-    let play = Play::new("audit-exec", "  - {type: exec, script: ./record.sh, args: '--action {action} --what {what} --who {who}', level: debug}\n");
+    let play = Play::new(
+        "audit-exec",
+        "  - {type: exec, script: ./record.sh, args: '--action {action} --what {what} --who {who}', level: debug}\n",
+    );
     let script = play.path("record.sh");
     std::fs::write(
         &script,
@@ -409,7 +486,10 @@ fn exec_scripts_get_maestrong_s_arguments_and_containers() {
     let out = play.maestro(&["start"]);
     assert_status(&out, 0);
     // Only the play's success runs the script (not the containers', not the action).
-    let calls: Vec<_> = std::fs::read_dir(play.path("calls")).unwrap().flatten().collect();
+    let calls: Vec<_> = std::fs::read_dir(play.path("calls"))
+        .unwrap()
+        .flatten()
+        .collect();
     assert_eq!(calls.len(), 2, "one call: args and stdin");
     let args = std::fs::read_to_string(play.path("calls/args.0")).unwrap();
     let stdin = std::fs::read_to_string(play.path("calls/stdin.0")).unwrap();
@@ -427,18 +507,28 @@ fn exec_scripts_get_maestrong_s_arguments_and_containers() {
     );
     assert!(raised.is_empty(), "{raised:?}");
     // (the oracle ran in the same directory: its files are args.2 and stdin.2)
-    let calls: Vec<_> = std::fs::read_dir(play.path("calls")).unwrap().flatten().collect();
+    let calls: Vec<_> = std::fs::read_dir(play.path("calls"))
+        .unwrap()
+        .flatten()
+        .collect();
     assert_eq!(calls.len(), 4, "0.8.3 ran the script once too");
     let their_args = std::fs::read_to_string(play.path("calls/args.2")).unwrap();
     let their_args: Vec<&str> = their_args.lines().collect();
     let their_stdin = std::fs::read_to_string(play.path("calls/stdin.2")).unwrap();
     assert_eq!(stdin, their_stdin, "stdin: ours vs 0.8.3's");
     let n = args.len();
-    assert_eq!(args[..n - 1], their_args[..n - 1], "arguments: ours vs 0.8.3's");
+    assert_eq!(
+        args[..n - 1],
+        their_args[..n - 1],
+        "arguments: ours vs 0.8.3's"
+    );
     // The one difference: 0.8.3 fills {who} with None.
     assert_eq!(args[n - 1], WHO);
     assert_eq!(their_args[n - 1], "None");
-    assert_eq!(args[..4], ["--action", "start", "--what", &format!("[{}", order[0])]);
+    assert_eq!(
+        args[..4],
+        ["--action", "start", "--what", &format!("[{}", order[0])]
+    );
     assert_eq!(
         stdin,
         format!(
@@ -446,7 +536,11 @@ fn exec_scripts_get_maestrong_s_arguments_and_containers() {
             order
                 .iter()
                 .map(|n| {
-                    let (ip, svc) = if *n == play.names[2] { (Testbed::load().ship2_addr(), "side") } else { ("127.0.0.1", "app") };
+                    let (ip, svc) = if *n == play.names[2] {
+                        (Testbed::load().ship2_addr(), "side")
+                    } else {
+                        ("127.0.0.1", "app")
+                    };
                     format!("\"{n}\": {{\"ship\": \"{ip}\", \"service\": \"{svc}\"}}")
                 })
                 .collect::<Vec<_>>()
@@ -473,10 +567,28 @@ fn failing_auditors_with_ignore_errors_never_fail_the_play() {
         assert_eq!(docker.inspect(n)["State"]["Running"], true, "{n} runs");
     }
     let err = stderr(&out);
-    assert!(err.contains("audit: auditor #1 (http) failed (ignored)"), "{}", text(&out));
-    assert!(err.contains("audit: auditor #2 (_fail) failed (ignored)"), "{}", text(&out));
-    assert!(err.contains("audit: auditor #3 (exec) failed (ignored)"), "{}", text(&out));
-    assert_eq!(err.matches("auditor #4 (hipchat) not notified: HipChat was shut down").count(), 1, "{}", text(&out));
+    assert!(
+        err.contains("audit: auditor #1 (http) failed (ignored)"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        err.contains("audit: auditor #2 (_fail) failed (ignored)"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        err.contains("audit: auditor #3 (exec) failed (ignored)"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        err.matches("auditor #4 (hipchat) not notified: HipChat was shut down")
+            .count(),
+        1,
+        "{}",
+        text(&out)
+    );
     assert!(!err.contains("hc-token-secret"));
     // The auditors after the failing ones were told everything.
     let lines = log_lines(&play.path("audit.log"));
@@ -493,12 +605,26 @@ fn a_failing_auditor_stops_the_play_before_it_changes_anything() {
     let out = play.maestro(&["start"]);
     assert_status(&out, 1);
     let err = stderr(&out);
-    assert!(err.contains("audit: auditor #2 (http) failed: POST http://127.0.0.1:"), "{}", text(&out));
-    assert!(err.contains("the start play was not run and nothing was changed"), "{}", text(&out));
-    assert!(!err.contains("secret-path"), "the endpoint's path is not shown: {err}");
+    assert!(
+        err.contains("audit: auditor #2 (http) failed: POST http://127.0.0.1:"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        err.contains("the start play was not run and nothing was changed"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        !err.contains("secret-path"),
+        "the endpoint's path is not shown: {err}"
+    );
     let docker = Testbed::load().main();
     for n in &play.names[..2] {
-        assert!(docker.try_run(["inspect", n]).is_err(), "{n} was not created");
+        assert!(
+            docker.try_run(["inspect", n]).is_err(),
+            "{n} was not created"
+        );
     }
     // The auditor before the failing one was told, the one after was not (0.8.3's order).
     let lines = log_lines(&play.path("audit.log"));
@@ -507,10 +633,17 @@ fn a_failing_auditor_stops_the_play_before_it_changes_anything() {
     assert!(!play.path("after.log").exists());
 
     // A failure after the play (exec runs on success only) is reported, not fatal.
-    let play = Play::new("audit-after", "  - {type: exec, script: /bin/false}\n  - {type: log, file: audit.log}\n");
+    let play = Play::new(
+        "audit-after",
+        "  - {type: exec, script: /bin/false}\n  - {type: log, file: audit.log}\n",
+    );
     let out = play.maestro(&["start"]);
     assert_status(&out, 0);
-    assert!(stderr(&out).contains("audit: auditor #1 (exec) failed: /bin/false exit status: 1"), "{}", text(&out));
+    assert!(
+        stderr(&out).contains("audit: auditor #1 (exec) failed: /bin/false exit status: 1"),
+        "{}",
+        text(&out)
+    );
     let lines = log_lines(&play.path("audit.log"));
     assert_eq!(lines.len(), 2, "{lines:#?}");
     assert!(lines[1].1.starts_with("Start of "));
@@ -540,13 +673,30 @@ fn a_failed_play_is_audited_without_secrets() {
     // One error per container (the task) and one for the play, with the reason.
     assert_eq!(errors.len(), 4, "{lines:#?}");
     for (_, e) in &errors {
-        assert!(e.starts_with("Failed to start ") && e.contains("! (message: "), "{e}");
+        assert!(
+            e.starts_with("Failed to start ") && e.contains("! (message: "),
+            "{e}"
+        );
     }
-    assert!(errors.iter().any(|(_, e)| e.contains(&format!("Failed to start {}! (message: ", play.names[0]))));
+    assert!(
+        errors
+            .iter()
+            .any(|(_, e)| e.contains(&format!("Failed to start {}! (message: ", play.names[0])))
+    );
     let play_error = errors.last().unwrap();
-    assert!(play_error.1.contains(", "), "the play's error names every container: {play_error:?}");
+    assert!(
+        play_error.1.contains(", "),
+        "the play's error names every container: {play_error:?}"
+    );
     let sent: String = rx.take().iter().map(|r| format!("{r:?}")).collect();
-    for (what, text) in [("audit log", &log), ("webhook requests", &sent), ("stderr", &stderr(&out))] {
-        assert!(!text.contains(&password), "the registry password leaked into the {what}");
+    for (what, text) in [
+        ("audit log", &log),
+        ("webhook requests", &sent),
+        ("stderr", &stderr(&out)),
+    ] {
+        assert!(
+            !text.contains(&password),
+            "the registry password leaked into the {what}"
+        );
     }
 }

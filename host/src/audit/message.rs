@@ -569,6 +569,8 @@ mod tests {
         );
     }
 
+    /// slacker's encoding of 0.8.3's form, but for `fields` of an error: 0.8.3
+    /// sends the one field as a dict, here it is a one-item list.
     #[test]
     fn slack_form_is_slacker_s() {
         let list = vec![subject("a", "s1")];

@@ -62,7 +62,7 @@ pub struct Audit {
     secrets: Vec<String>,
     /// Send the `exec` scripts' standard output to standard error (JSON output).
     script_stdout_to_stderr: bool,
-    /// Where Slack is: [`SLACK_POST_MESSAGE`], other in tests only.
+    /// Where Slack is: [`SLACK_POST_MESSAGE`] (another address in unit tests only).
     slack_url: String,
     log_lock: Mutex<()>,
     hipchat_told: AtomicBool,
@@ -112,7 +112,9 @@ impl Audit {
         })
     }
 
-    /// The same, posting Slack messages to `url` (tests: a local receiver).
+    /// The same, posting Slack messages to `url`: tests only (a local
+    /// receiver), as 0.8.3 has no setting for Slack's address.
+    #[cfg(test)]
     pub fn with_slack_url(mut self, url: &str) -> Audit {
         self.slack_url = url.to_owned();
         self
@@ -473,4 +475,208 @@ pub fn subjects(env: &Environment, containers: impl Iterator<Item = String>) -> 
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Read};
+    use std::net::TcpListener;
+
+    /// (request line, lower-case headers, body) of each request; every answer is `answer`.
+    type Seen = std::sync::Arc<Mutex<Vec<(String, Vec<(String, String)>, String)>>>;
+
+    fn receiver(answer: &'static str) -> (u16, Seen) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let seen: Seen = Default::default();
+        let sink = seen.clone();
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                let mut headers = Vec::new();
+                loop {
+                    let mut h = String::new();
+                    reader.read_line(&mut h).unwrap();
+                    if h.trim().is_empty() {
+                        break;
+                    }
+                    let (k, v) = h.trim().split_once(':').unwrap();
+                    headers.push((k.to_ascii_lowercase(), v.trim().to_owned()));
+                }
+                let len = headers
+                    .iter()
+                    .find(|(k, _)| k == "content-length")
+                    .map_or(0, |(_, v)| v.parse().unwrap());
+                let mut body = vec![0; len];
+                reader.read_exact(&mut body).unwrap();
+                sink.lock().unwrap().push((
+                    line.trim().to_owned(),
+                    headers,
+                    String::from_utf8(body).unwrap(),
+                ));
+                let _ = stream.write_all(
+                    format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                        answer.len()
+                    )
+                    .as_bytes(),
+                );
+            }
+        });
+        (port, seen)
+    }
+
+    fn env(audit: &str) -> Environment {
+        let source = crate::config::Source::Text {
+            text: format!("name: t\nships: {{main: {{ip: 10.0.0.1}}}}\naudit:\n{audit}"),
+            name: "t.yaml".into(),
+            base_dir: ".".into(),
+        };
+        crate::config::load(&source, crate::config::Options::default())
+            .unwrap()
+            .environment
+    }
+
+    fn subjects(n: usize) -> Vec<Subject> {
+        (0..n)
+            .map(|i| Subject {
+                name: format!("web-{i}"),
+                service: "web".into(),
+                ship: "main".into(),
+                ship_ip: "127.0.0.1".into(),
+            })
+            .collect()
+    }
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    /// Slack's URL is fixed (0.8.3 has no setting for it), so the request is
+    /// sent to a local receiver through the test-only [`Audit::with_slack_url`].
+    /// The expected bodies are what 0.8.3 (slacker 0.14) sent for the same
+    /// calls to such a receiver; the one difference is the error's `fields`,
+    /// a dict in 0.8.3 (not what Slack documents) and a one-item list here.
+    #[test]
+    fn slack_messages_are_maestrong_s() {
+        let (port, seen) = receiver("{\"ok\": true}");
+        let env = env(
+            "  - {type: slack, channel: '#ops', token: xoxb-secret, name: deploy-bot, icon: 'http://i/x.png', level: debug}\n",
+        );
+        let audit = Audit::new(&env, false)
+            .unwrap()
+            .with_slack_url(&format!("http://127.0.0.1:{port}/api/chat.postMessage"));
+        let mut audit = audit;
+        audit.who = "alice".into();
+        let two = subjects(2);
+        let five = subjects(5);
+        rt().block_on(async {
+            audit.action(INFO, What::Play(&two), "start").await.unwrap();
+            audit
+                .success(DEBUG, What::Container(&two[0]), "start")
+                .await;
+            audit
+                .error(INFO, What::Play(&two), "stop", Some("boom"))
+                .await;
+            audit
+                .action(INFO, What::Play(&five), "restart")
+                .await
+                .unwrap();
+        });
+        assert!(audit.take_notes().is_empty());
+        let seen = seen.lock().unwrap().clone();
+        let theirs = [
+            "channel=%23ops&username=deploy-bot&attachments=%5B%7B%22fallback%22%3A+%22alice+is+starting+web-0%2C+web-1.%22%2C+%22text%22%3A+%22alice+is+starting+web-0%2C+web-1.%22%2C+%22color%22%3A+%22%231dc7d3%22%2C+%22fields%22%3A+%5B%5D%7D%5D&icon_url=http%3A%2F%2Fi%2Fx.png&mrkdwn=True",
+            "channel=%23ops&username=deploy-bot&attachments=%5B%7B%22fallback%22%3A+%22Start+of+web-0+succeeded.%22%2C+%22text%22%3A+%22Start+of+web-0+succeeded.%22%2C+%22color%22%3A+%22good%22%2C+%22fields%22%3A+%5B%5D%7D%5D&icon_url=http%3A%2F%2Fi%2Fx.png&mrkdwn=True",
+            "channel=%23ops&username=deploy-bot&attachments=%5B%7B%22fallback%22%3A+%22Failed+to+stop+web-0%2C+web-1%21+%28message%3A+boom%29%22%2C+%22text%22%3A+%22Failed+to+stop+web-0%2C+web-1%21+%28message%3A+boom%29%22%2C+%22color%22%3A+%22danger%22%2C+%22fields%22%3A+%7B%22title%22%3A+%22Error%22%2C+%22value%22%3A+%22boom%22%2C+%22short%22%3A+true%7D%7D%5D&icon_url=http%3A%2F%2Fi%2Fx.png&mrkdwn=True",
+            "channel=%23ops&username=deploy-bot&attachments=%5B%7B%22fallback%22%3A+%22alice+is+restarting+5+containers.%22%2C+%22text%22%3A+%22alice+is+restarting+5+containers.%22%2C+%22color%22%3A+%22%231dc7d3%22%2C+%22fields%22%3A+%5B%7B%22title%22%3A+%22Targets%22%2C+%22value%22%3A+%22web-0%2C+web-1%2C+web-2%2C+web-3%2C+web-4%22%7D%5D%7D%5D&icon_url=http%3A%2F%2Fi%2Fx.png&mrkdwn=True",
+        ];
+        assert_eq!(seen.len(), 4);
+        for (i, (line, headers, body)) in seen.iter().enumerate() {
+            // 0.8.3 puts the token in the query (`?token=`); here it is a header.
+            assert_eq!(line, "POST /api/chat.postMessage HTTP/1.1");
+            let header = |n: &str| {
+                headers
+                    .iter()
+                    .find(|(k, _)| k == n)
+                    .map(|(_, v)| v.as_str())
+            };
+            assert_eq!(header("authorization"), Some("Bearer xoxb-secret"));
+            assert_eq!(
+                header("content-type"),
+                Some("application/x-www-form-urlencoded")
+            );
+            let expected = if i == 2 {
+                theirs[i].replace("%22fields%22%3A+%7B%22title%22%3A+%22Error%22%2C+%22value%22%3A+%22boom%22%2C+%22short%22%3A+true%7D", "%22fields%22%3A+%5B%7B%22title%22%3A+%22Error%22%2C+%22value%22%3A+%22boom%22%2C+%22short%22%3A+true%7D%5D")
+            } else {
+                theirs[i].to_owned()
+            };
+            assert_eq!(*body, expected, "message {i}");
+        }
+    }
+
+    #[test]
+    fn slack_refusals_fail_the_auditor_without_the_token() {
+        let (port, _) = receiver("{\"ok\": false, \"error\": \"invalid_auth\"}");
+        let env = env("  - {type: slack, channel: c, token: xoxb-secret}\n");
+        let audit = Audit::new(&env, false)
+            .unwrap()
+            .with_slack_url(&format!("http://127.0.0.1:{port}/api/chat.postMessage"));
+        let err = rt()
+            .block_on(audit.action(INFO, What::Play(&subjects(1)), "start"))
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "auditor #1 (slack) failed: Slack refused the message: invalid_auth"
+        );
+    }
+
+    #[test]
+    fn levels_filter_as_in_maestrong() {
+        let dir = std::env::temp_dir().join(format!("maestro-audit-unit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("a.log");
+        let _ = std::fs::remove_file(&file);
+        let env = env(&format!("  - {{type: log, file: '{}'}}\n", file.display()));
+        let audit = Audit::new(&env, false).unwrap();
+        let one = subjects(1);
+        rt().block_on(async {
+            audit
+                .action(DEBUG, What::Container(&one[0]), "start")
+                .await
+                .unwrap();
+            audit
+                .success(DEBUG, What::Container(&one[0]), "start")
+                .await;
+            // Errors pass an info-level log auditor even for a container (ERROR level).
+            audit
+                .error(DEBUG, What::Container(&one[0]), "start", Some("x"))
+                .await;
+            audit.success(INFO, What::Play(&one), "start").await;
+        });
+        let text = std::fs::read_to_string(&file).unwrap();
+        let levels: Vec<&str> = text
+            .lines()
+            .map(|l| l[24..].split(':').next().unwrap())
+            .collect();
+        assert_eq!(levels, ["ERROR", "INFO"], "{text}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn secrets_are_scrubbed_from_messages() {
+        let env = env("  - {type: _fail}\n");
+        let mut audit = Audit::new(&env, false).unwrap();
+        audit.secrets = vec!["hunter22".into()];
+        assert_eq!(
+            audit.scrub("login hunter22 refused"),
+            "login <redacted> refused"
+        );
+    }
 }

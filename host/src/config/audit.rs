@@ -729,7 +729,10 @@ mod tests {
     }
 
     fn auditors(audit: &str) -> Vec<Auditor> {
-        load(audit).unwrap_or_else(|e| panic!("{e}")).environment.audit
+        load(audit)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .environment
+            .audit
     }
 
     fn error(audit: &str) -> String {
@@ -749,7 +752,9 @@ mod tests {
         assert_eq!(a.len(), 6);
         assert_eq!(a[0].level, INFO);
         assert!(!a[0].ignore_errors);
-        assert!(matches!(&a[0].kind, AuditorKind::Log { file } if file == std::path::Path::new("/tmp/audit.log")));
+        assert!(
+            matches!(&a[0].kind, AuditorKind::Log { file } if file == std::path::Path::new("/tmp/audit.log"))
+        );
         assert_eq!(a[1].level, DEBUG);
         assert!(a[1].ignore_errors);
         match &a[1].kind {
@@ -768,7 +773,9 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert!(matches!(&a[2].kind, AuditorKind::Exec { script, .. } if script == "/bin/true"));
-        assert!(matches!(&a[3].kind, AuditorKind::Slack { name, icon: None, .. } if name == "maestro-ng"));
+        assert!(
+            matches!(&a[3].kind, AuditorKind::Slack { name, icon: None, .. } if name == "maestro-ng")
+        );
         assert_eq!(a[4].kind.type_name(), "hipchat");
         assert_eq!(a[5].label(), "auditor #6 (_fail)");
     }
@@ -779,13 +786,22 @@ mod tests {
             "  - type: http\n    endpoint: https://example.com/x\n    method: get\n    timeout: 0.5\n\
              \x20   headers: {X-Token: abc, X-N: 3}\n    payload: {text: '{who}: {message}', n: [1, '{what}']}\n",
         );
-        let AuditorKind::Http { method, headers, payload, timeout_secs, .. } = &a[0].kind else {
+        let AuditorKind::Http {
+            method,
+            headers,
+            payload,
+            timeout_secs,
+            ..
+        } = &a[0].kind
+        else {
             panic!()
         };
         assert_eq!(*method, HttpMethod::Get);
         assert_eq!(*timeout_secs, 0.5);
         assert_eq!(headers[1].value.0, "3");
-        let Payload::Map(entries) = payload else { panic!() };
+        let Payload::Map(entries) = payload else {
+            panic!()
+        };
         assert_eq!(entries[0].0, "text");
         assert!(matches!(&entries[1].1, Payload::List(l) if l[0] == Payload::Int("1".into())));
     }
@@ -796,19 +812,56 @@ mod tests {
             error("  - {type: carrier-pigeon}\n"),
             "t.yaml:4:12: audit[0].type: unknown auditor type \"carrier-pigeon\"; use log, http, exec, slack or hipchat"
         );
-        assert_eq!(error("  - {file: x}\n"), "t.yaml:4:5: audit[0].type: the auditor type is missing (log, http, exec, slack or hipchat)");
-        assert!(error("  - {type: log}\n").ends_with("audit[0].file: the audit log file name is missing"));
-        assert!(error("  - {type: http}\n").ends_with("audit[0].endpoint: the webhook endpoint is missing"));
-        assert!(error("  - {type: http, endpoint: 'ftp://x/'}\n").contains("must start with http:// or https://"));
-        assert!(error("  - {type: http, endpoint: 'http://u:p@x/'}\n").contains("user names and passwords"));
-        assert!(error("  - {type: http, endpoint: 'http://x/', method: PUT}\n").ends_with("audit[0].method: invalid HTTP method \"PUT\"; use GET or POST"));
-        assert!(error("  - {type: http, endpoint: 'http://x/', payload: {a: '{nope}'}}\n").contains("audit[0].payload.a: unknown placeholder {nope}"));
-        assert!(error("  - {type: exec, script: x, args: '{message}'}\n").contains("audit[0].args: unknown placeholder {message}"));
-        assert!(error("  - {type: exec, script: x, args: [a]}\n").contains("audit[0].args: expected a string"));
-        assert!(error("  - {type: slack, channel: c}\n").ends_with("the Slack bot token is missing"));
-        assert!(error("  - {type: hipchat, token: t}\n").ends_with("the HipChat room name is missing"));
-        assert!(error("  - {type: log, file: x, level: warning}\n").ends_with("audit[0].level: unknown audit level warning; use info or debug"));
-        assert!(error("  {type: log, file: x}\n").contains("audit: expected a list of auditors, found dict"));
+        assert_eq!(
+            error("  - {file: x}\n"),
+            "t.yaml:4:5: audit[0].type: the auditor type is missing (log, http, exec, slack or hipchat)"
+        );
+        assert!(
+            error("  - {type: log}\n")
+                .ends_with("audit[0].file: the audit log file name is missing")
+        );
+        assert!(
+            error("  - {type: http}\n")
+                .ends_with("audit[0].endpoint: the webhook endpoint is missing")
+        );
+        assert!(
+            error("  - {type: http, endpoint: 'ftp://x/'}\n")
+                .contains("must start with http:// or https://")
+        );
+        assert!(
+            error("  - {type: http, endpoint: 'http://u:p@x/'}\n")
+                .contains("user names and passwords")
+        );
+        assert!(
+            error("  - {type: http, endpoint: 'http://x/', method: PUT}\n")
+                .ends_with("audit[0].method: invalid HTTP method \"PUT\"; use GET or POST")
+        );
+        assert!(
+            error("  - {type: http, endpoint: 'http://x/', payload: {a: '{nope}'}}\n")
+                .contains("audit[0].payload.a: unknown placeholder {nope}")
+        );
+        assert!(
+            error("  - {type: exec, script: x, args: '{message}'}\n")
+                .contains("audit[0].args: unknown placeholder {message}")
+        );
+        assert!(
+            error("  - {type: exec, script: x, args: [a]}\n")
+                .contains("audit[0].args: expected a string")
+        );
+        assert!(
+            error("  - {type: slack, channel: c}\n").ends_with("the Slack bot token is missing")
+        );
+        assert!(
+            error("  - {type: hipchat, token: t}\n").ends_with("the HipChat room name is missing")
+        );
+        assert!(
+            error("  - {type: log, file: x, level: warning}\n")
+                .ends_with("audit[0].level: unknown audit level warning; use info or debug")
+        );
+        assert!(
+            error("  {type: log, file: x}\n")
+                .contains("audit: expected a list of auditors, found dict")
+        );
         assert!(error("  - log\n").contains("audit[0]: expected an auditor"));
     }
 
@@ -817,8 +870,18 @@ mod tests {
         let loaded = load("  - {type: _fail, ignore_errors: 'yes', colour: red}\n").unwrap();
         assert!(!loaded.environment.audit[0].ignore_errors);
         let warnings: Vec<String> = loaded.warnings.iter().map(|w| w.to_string()).collect();
-        assert!(warnings.iter().any(|w| w.contains("audit[0].ignore_errors: expected true or false")), "{warnings:?}");
-        assert!(warnings.iter().any(|w| w.contains("audit[0].colour: unknown auditor key")), "{warnings:?}");
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("audit[0].ignore_errors: expected true or false")),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("audit[0].colour: unknown auditor key")),
+            "{warnings:?}"
+        );
     }
 
     /// 0.8.3's own tests/yaml/auditor_ignore_errors.yaml.
