@@ -373,15 +373,17 @@ fn webhooks_get_maestrong_s_requests() {
     let audit = format!(
         "  - type: http\n    endpoint: {}\n    level: debug\n    headers: {{X-Audit-Token: tok-123}}\n    \
          payload: {{text: '{{message}}', who: '{{who}}', what: '{{what}}', action: '{{action}}', tags: [maestro, '{{action}}', ''], empty: ''}}\n  \
-         - {{type: http, endpoint: '{}', method: GET}}\n",
+         - {{type: http, endpoint: '{}', method: GET}}\n  \
+         - {{type: http, endpoint: 'http://bot:p%40ss@127.0.0.1:{}/auth'}}\n",
         rx.url("/hook?x=1"),
-        rx.url("/get")
+        rx.url("/get"),
+        rx.port
     );
     let play = Play::new("audit-http", &audit);
     let out = play.maestro(&["start"]);
     assert_status(&out, 0);
     let ours = rx.take();
-    assert_eq!(ours.len(), 5, "{ours:#?}");
+    assert_eq!(ours.len(), 6, "{ours:#?}");
 
     // The play first (both auditors, in order), then one per container (debug).
     let first = &ours[0];
@@ -428,7 +430,10 @@ fn webhooks_get_maestrong_s_requests() {
         get.headers["content-type"],
         "application/json; charset=utf-8"
     );
-    for r in &ours[2..] {
+    // Credentials in the URL are sent as Basic authentication, as requests does.
+    assert_eq!(ours[2].path, "/auth");
+    assert_eq!(ours[2].headers["authorization"], "Basic Ym90OnBAc3M=");
+    for r in &ours[3..] {
         assert_eq!(r.path, "/hook?x=1");
         assert!(r.body.contains("\"action\": \"start\""), "{r:?}");
     }
@@ -442,16 +447,19 @@ fn webhooks_get_maestrong_s_requests() {
                  "headers": {{"X-Audit-Token": "tok-123"}},
                  "payload": {{"text": "{{message}}", "who": "{{who}}", "what": "{{what}}", "action": "{{action}}",
                              "tags": ["maestro", "{{action}}", ""], "empty": ""}}}},
-                {{"type": "http", "endpoint": "{}", "method": "GET"}}]"#,
+                {{"type": "http", "endpoint": "{}", "method": "GET"}},
+                {{"type": "http", "endpoint": "http://bot:p%40ss@127.0.0.1:{}/auth"}}]"#,
             rx2.url("/hook?x=1"),
-            rx2.url("/get")
+            rx2.url("/get"),
+            rx2.port
         ),
         play.containers(&order),
         play_events("start", &order),
     );
     assert!(raised.is_empty(), "{raised:?}");
     let theirs = rx2.take();
-    let shape = |rs: &[Req]| -> Vec<(String, String, String, String, String)> {
+    type Shape = (String, String, String, String, String, String);
+    let shape = |rs: &[Req]| -> Vec<Shape> {
         sorted(
             &rs.iter()
                 .map(|r| {
@@ -461,6 +469,7 @@ fn webhooks_get_maestrong_s_requests() {
                         r.body.clone(),
                         r.headers["content-type"].clone(),
                         r.headers.get("x-audit-token").cloned().unwrap_or_default(),
+                        r.headers.get("authorization").cloned().unwrap_or_default(),
                     )
                 })
                 .collect::<Vec<_>>(),

@@ -447,6 +447,28 @@ pub fn quote_plus(s: &str) -> String {
     out
 }
 
+/// Standard base64 with padding (HTTP Basic authentication).
+pub fn base64(data: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -587,6 +609,15 @@ mod tests {
             body,
             "channel=%23ops&username=maestro-ng&attachments=%5B%7B%22fallback%22%3A+%22Failed+to+start+a%21%22%2C+%22text%22%3A+%22Failed+to+start+a%21%22%2C+%22color%22%3A+%22danger%22%2C+%22fields%22%3A+%5B%7B%22title%22%3A+%22Error%22%2C+%22value%22%3A+%22x+y%22%2C+%22short%22%3A+true%7D%5D%7D%5D&mrkdwn=True"
         );
+    }
+
+    #[test]
+    fn base64_is_standard() {
+        assert_eq!(base64(b"bot:p@ss"), "Ym90OnBAc3M=");
+        assert_eq!(base64(b"a"), "YQ==");
+        assert_eq!(base64(b"ab"), "YWI=");
+        assert_eq!(base64(b"abc"), "YWJj");
+        assert_eq!(base64(b""), "");
     }
 
     #[test]

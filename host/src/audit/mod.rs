@@ -93,8 +93,17 @@ impl Audit {
                 AuditorKind::Slack { token, .. } | AuditorKind::Hipchat { token, .. } => {
                     secrets.push(token.0.clone())
                 }
-                AuditorKind::Http { headers, .. } => {
-                    secrets.extend(headers.iter().map(|h| h.value.0.clone()))
+                AuditorKind::Http {
+                    headers,
+                    credentials,
+                    ..
+                } => {
+                    secrets.extend(headers.iter().map(|h| h.value.0.clone()));
+                    if let Some(c) = credentials {
+                        secrets.push(message::base64(c.0.as_bytes()));
+                        secrets.extend(c.0.split_once(':').map(|(_, p)| p.to_owned()));
+                        secrets.push(c.0.clone());
+                    }
                 }
                 _ => {}
             }
@@ -228,6 +237,7 @@ impl Audit {
             }
             AuditorKind::Http {
                 endpoint,
+                credentials,
                 method,
                 headers,
                 payload,
@@ -256,6 +266,13 @@ impl Audit {
                     format!("maestro/{}", env!("CARGO_PKG_VERSION")),
                 ));
                 hs.extend(headers.iter().map(|h| (h.name.clone(), h.value.0.clone())));
+                if let Some(c) = credentials {
+                    // As requests does: credentials in the URL win over a header.
+                    hs.push((
+                        "Authorization".into(),
+                        format!("Basic {}", message::base64(c.0.as_bytes())),
+                    ));
+                }
                 let response = http::send(
                     http::Request {
                         method: method.as_str(),

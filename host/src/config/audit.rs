@@ -66,6 +66,9 @@ pub enum AuditorKind {
     Http {
         /// `endpoint`: an `http://` or `https://` URL.
         endpoint: Endpoint,
+        /// `user:password` given in the endpoint URL, sent as Basic
+        /// authentication (as requests does) and kept out of the URL.
+        credentials: Option<Secret>,
         /// `method`: GET or POST (the default).
         method: HttpMethod,
         /// `headers`, added to (or replacing) `Content-Type`.
@@ -470,7 +473,8 @@ fn build_one(
             file: PathBuf::from(required(ctx, "file", "audit log file name")?),
         },
         "http" => {
-            let endpoint = required(ctx, "endpoint", "webhook endpoint")?;
+            let given = required(ctx, "endpoint", "webhook endpoint")?;
+            let (endpoint, credentials) = split_credentials(&given);
             let endpoint_node = set(entries, "endpoint");
             check_url(ctx, endpoint_node, &join(path, "endpoint"), &endpoint)?;
             let method = match set(entries, "method") {
@@ -541,6 +545,7 @@ fn build_one(
             };
             AuditorKind::Http {
                 endpoint: Endpoint(endpoint),
+                credentials: credentials.map(Secret),
                 method,
                 headers,
                 payload,
@@ -629,12 +634,43 @@ fn check_url(ctx: &Ctx, node: Option<&Node>, path: &str, url: &str) -> Result<()
     if uri.host().is_none_or(str::is_empty) {
         return Err(bad("the URL has no host"));
     }
-    if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
-        return Err(bad(
-            "user names and passwords in the URL are not supported; use headers (Authorization)",
-        ));
-    }
     Ok(())
+}
+
+/// Splits `user:password@` off a URL: the URL without it and the credentials,
+/// percent-decoded (requests' `get_auth_from_url`), sent as Basic auth.
+fn split_credentials(url: &str) -> (String, Option<String>) {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return (url.to_owned(), None);
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => (
+            format!("{scheme}://{host}{tail}"),
+            Some(percent_decode(userinfo)),
+        ),
+        None => (url.to_owned(), None),
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn payload(ctx: &Ctx, n: &Node, path: &str) -> Result<Payload, ConfigError> {
@@ -829,10 +865,6 @@ mod tests {
                 .contains("must start with http:// or https://")
         );
         assert!(
-            error("  - {type: http, endpoint: 'http://u:p@x/'}\n")
-                .contains("user names and passwords")
-        );
-        assert!(
             error("  - {type: http, endpoint: 'http://x/', method: PUT}\n")
                 .ends_with("audit[0].method: invalid HTTP method \"PUT\"; use GET or POST")
         );
@@ -907,6 +939,23 @@ mod tests {
         for s in ["SECRET1", "SECRET2", "SECRET4"] {
             assert!(!debug.contains(s), "{debug}");
         }
+    }
+
+    #[test]
+    fn credentials_in_the_endpoint_become_basic_auth() {
+        let a = auditors(
+            "  - {type: http, endpoint: 'https://bot:p%40ss@hooks.example.com:8443/x?y=1'}\n",
+        );
+        let AuditorKind::Http {
+            endpoint,
+            credentials,
+            ..
+        } = &a[0].kind
+        else {
+            panic!()
+        };
+        assert_eq!(endpoint.0, "https://hooks.example.com:8443/x?y=1");
+        assert_eq!(credentials.as_ref().map(|c| c.0.as_str()), Some("bot:p@ss"));
     }
 
     #[test]
