@@ -42,12 +42,17 @@ struct Receiver {
 
 impl Receiver {
     fn start() -> Receiver {
+        Receiver::answering(usize::MAX)
+    }
+
+    /// Answers `n` requests, then closes its port (later ones are refused).
+    fn answering(n: usize) -> Receiver {
         let listener = TcpListener::bind("127.0.0.1:0").expect("binding the receiver");
         let port = listener.local_addr().expect("receiver address").port();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let sink = requests.clone();
         std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
+            for stream in listener.incoming().flatten().take(n) {
                 if let Some(req) = read_request(&stream) {
                     sink.lock().unwrap().push(req);
                 }
@@ -708,4 +713,48 @@ fn a_failed_play_is_audited_without_secrets() {
             "the registry password leaked into the {what}"
         );
     }
+}
+
+#[test]
+fn an_auditor_failing_before_a_container_fails_that_container() {
+    // The play's announcement gets through, the containers' do not.
+    let rx = Receiver::answering(1);
+    let audit = format!(
+        "  - {{type: log, file: audit.log, level: debug}}\n  - {{type: http, endpoint: '{}', level: debug}}\n",
+        rx.url("/")
+    );
+    let play = Play::new("audit-task", &audit);
+    let out = play.maestro(&["start"]);
+    assert_status(&out, 1);
+    let all = text(&out);
+    assert!(
+        all.contains("audit: auditor #2 (http) failed: POST http://127.0.0.1:"),
+        "{all}"
+    );
+    let docker = Testbed::load().main();
+    for n in &play.names[..2] {
+        assert!(
+            docker.try_run(["inspect", n]).is_err(),
+            "{n} was not created"
+        );
+    }
+    assert_eq!(rx.take().len(), 1);
+    // Each container was announced to the log (before the http auditor failed), no
+    // container-level error follows (0.8.3 raises before its try), and the play's
+    // error names the first failed container and the auditor.
+    let lines = log_lines(&play.path("audit.log"));
+    assert_eq!(lines.len(), 5, "{lines:#?}");
+    assert_eq!(
+        lines.iter().filter(|(l, _)| l == "DEBUG").count(),
+        3,
+        "{lines:#?}"
+    );
+    let (level, last) = lines.last().unwrap();
+    assert_eq!(level, "ERROR");
+    assert!(last.starts_with("Failed to start "), "{last}");
+    assert!(last.contains("! (message: "), "{last}");
+    assert!(
+        last.contains(": audit: auditor #2 (http) failed: POST http://127.0.0.1:"),
+        "{last}"
+    );
 }
