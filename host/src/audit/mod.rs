@@ -134,9 +134,24 @@ impl Audit {
         &self.who
     }
 
-    /// The notes so far (failures passed over, HipChat), emptied.
+    /// The notes so far (failures passed over, HipChat), emptied; a note
+    /// repeated (the same failure for every container) is given once, counted.
     pub fn take_notes(&self) -> Vec<String> {
-        std::mem::take(&mut *self.notes.lock().unwrap_or_else(|p| p.into_inner()))
+        let notes = std::mem::take(&mut *self.notes.lock().unwrap_or_else(|p| p.into_inner()));
+        let mut counted: Vec<(String, usize)> = Vec::new();
+        for note in notes {
+            match counted.iter_mut().find(|(n, _)| *n == note) {
+                Some((_, count)) => *count += 1,
+                None => counted.push((note, 1)),
+            }
+        }
+        counted
+            .into_iter()
+            .map(|(note, count)| match count {
+                1 => note,
+                n => format!("{note} ({n} times)"),
+            })
+            .collect()
     }
 
     fn note(&self, text: String) {
@@ -684,6 +699,29 @@ mod tests {
             .collect();
         assert_eq!(levels, ["ERROR", "INFO"], "{text}");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn repeated_notes_are_counted() {
+        let env = env("  - {type: _fail, ignore_errors: true, level: debug}\n");
+        let audit = Audit::new(&env, false).unwrap();
+        let three = subjects(3);
+        rt().block_on(async {
+            for s in &three {
+                audit
+                    .action(DEBUG, What::Container(s), "stop")
+                    .await
+                    .unwrap();
+            }
+            audit.success(INFO, What::Play(&three), "stop").await;
+        });
+        assert_eq!(
+            audit.take_notes(),
+            [
+                "audit: auditor #1 (_fail) failed (ignored): the _fail auditor always fails (4 times)"
+            ]
+        );
+        assert!(audit.take_notes().is_empty());
     }
 
     #[test]
