@@ -758,3 +758,27 @@ fn an_auditor_failing_before_a_container_fails_that_container() {
         "{last}"
     );
 }
+
+#[test]
+fn exec_script_output_keeps_json_output_clean() {
+    let play = Play::new(
+        "audit-json",
+        "  - {type: exec, script: /bin/echo, args: 'from-script {action}'}\n",
+    );
+    let out = play.maestro(&["start", "--format", "json"]);
+    assert_status(&out, 0);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    serde_json::from_str::<serde_json::Value>(&stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", text(&out)));
+    assert!(stderr(&out).contains("from-script start"), "{}", text(&out));
+    // As text, the script's output follows the summary on stdout, as in 0.8.3.
+    let out = play.maestro(&["stop", "-a"]);
+    assert_status(&out, 0);
+    assert!(
+        support::stdout(&out)
+            .trim_end()
+            .ends_with("from-script stop"),
+        "{}",
+        text(&out)
+    );
+}

@@ -555,10 +555,11 @@ fn build_one(
         "exec" => {
             let script = required(ctx, "script", "script to execute")?;
             let args = match set(entries, "args") {
-                None => Template::parse("", &[]).unwrap_or_else(|_| Template {
+                // 0.8.3 crashes (and so never runs the script): no arguments.
+                None => Template {
                     source: String::new(),
                     pieces: Vec::new(),
-                }),
+                },
                 Some(n) => {
                     let p = join(path, "args");
                     let Some(s) = n.scalar().filter(|s| matches!(s.value, PyScalar::Str(_))) else {
