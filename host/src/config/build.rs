@@ -414,7 +414,7 @@ pub fn build(parsed: &Parsed, options: Options) -> Result<Loaded, ConfigError> {
 
     let registries = build_registries(&mut ctx, get(top, "registries"))?;
     let ships = build_ships(&mut ctx, root, get(top, "ships"), get(top, "ship_defaults"))?;
-    let audit = get_set(top, "audit").map(to_json);
+    let audit = super::audit::build_audit(&mut ctx, get(top, "audit"))?;
 
     let services_node = get(top, "services");
     let service_entries: &Entries = match services_node {

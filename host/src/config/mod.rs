@@ -4,6 +4,7 @@
 //! template, parses YAML, and builds the model, with every error pointing at
 //! a file position and a key path.
 
+pub mod audit;
 pub mod build;
 pub mod env;
 pub mod error;

@@ -37,9 +37,8 @@ pub struct Environment {
     /// Every instance (container) of every service, services in YAML order
     /// and instances in YAML order within each service.
     pub instances: Vec<Instance>,
-    /// The `audit` section, kept as data: auditors are configured by a later
-    /// stage and MaestroNG validates them only when it builds them.
-    pub audit: Option<serde_json::Value>,
+    /// The `audit` section: the auditors notified of every play, in list order.
+    pub audit: Vec<super::audit::Auditor>,
 }
 
 impl Environment {
