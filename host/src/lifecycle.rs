@@ -11,16 +11,17 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use http_body_util::{BodyExt, Empty};
-use hyper::body::Bytes;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use tokio::io::AsyncWriteExt;
 
-use crate::config::model::{Check, EnvVar, ExecEnvFrom, HttpPort, Instance};
+use crate::config::model::{
+    Check, EnvVar, ExecEnvFrom, HttpOptions, HttpPort, Instance, MatchRegex,
+};
 use crate::docker::Ship;
 use crate::shlex;
-use crate::spec::TlsSettings;
+
+mod http;
+
+pub use http::{MAX_REDIRECTS, TlsConfigs};
 
 /// Shortest pause between two attempts of a check.
 const MIN_POLL: Duration = Duration::from_millis(10);
@@ -47,6 +48,8 @@ pub struct Target<'a> {
     pub ship_ip: &'a str,
     /// Its connected daemon (for `rexec`); `None` when not connected.
     pub ship: Option<&'a Ship>,
+    /// The play's TLS client configurations (for `https` checks).
+    pub tls: &'a TlsConfigs,
 }
 
 /// A short name for a check, e.g. `tcp port client`, for progress and messages.
@@ -90,17 +93,18 @@ pub async fn run(check: &Check, target: Target<'_>) -> Result<(), String> {
             max_wait,
             requests_options,
         } => {
-            let request = HttpRequest {
+            http(
+                target,
                 port,
-                host: host.as_deref(),
-                match_regex: match_regex.as_deref(),
+                host.as_deref(),
+                match_regex.as_ref(),
                 path,
                 scheme,
                 method,
-                max_wait: *max_wait,
-                options: requests_options,
-            };
-            http(target, &request).await
+                *max_wait,
+                requests_options,
+            )
+            .await
         }
         Check::Exec {
             command,
@@ -178,38 +182,15 @@ async fn tcp(target: Target<'_>, port_name: &str, max_wait: u64) -> Result<(), S
     .map_err(|e| format!("no connection to {host}:{number} within {max_wait}s (last: {e})"))
 }
 
-struct HttpRequest<'a> {
-    port: &'a HttpPort,
-    host: Option<&'a str>,
-    match_regex: Option<&'a str>,
-    path: &'a str,
-    scheme: &'a str,
-    method: &'a str,
-    max_wait: u64,
-    options: &'a serde_json::Value,
-}
-
-/// `requests_options` this implementation understands: `verify` (bool) and `timeout`
-/// (seconds, or `[connect, read]`, of which the sum bounds a request).
-fn http_options(options: &serde_json::Value) -> (bool, Option<Duration>) {
-    let verify = options
-        .get("verify")
-        .and_then(serde_json::Value::as_bool)
-        .unwrap_or(true);
-    let secs = |v: &serde_json::Value| v.as_f64().filter(|s| s.is_finite() && *s > 0.0);
-    let timeout = match options.get("timeout") {
-        Some(serde_json::Value::Array(parts)) => {
-            let total: f64 = parts.iter().filter_map(secs).sum();
-            (total > 0.0).then(|| Duration::from_secs_f64(total.min(1e9)))
-        }
-        Some(v) => secs(v).map(|s| Duration::from_secs_f64(s.min(1e9))),
-        None => None,
-    };
-    (verify, timeout)
-}
-
-async fn http(target: Target<'_>, req: &HttpRequest<'_>) -> Result<(), String> {
-    let port = match req.port {
+/// The check's URL (`scheme://host:port/path`, the host by default the ship's `ip`).
+fn http_url(
+    target: Target<'_>,
+    port: &HttpPort,
+    host: Option<&str>,
+    scheme: &str,
+    path: &str,
+) -> Result<String, String> {
+    let port = match port {
         HttpPort::Number(n) => *n,
         HttpPort::Named(name) => {
             target
@@ -220,71 +201,52 @@ async fn http(target: Target<'_>, req: &HttpRequest<'_>) -> Result<(), String> {
                 .start
         }
     };
-    let host = req.host.unwrap_or(target.ship_ip);
+    let host = host.unwrap_or(target.ship_ip);
     let authority = if host.contains(':') && !host.starts_with('[') {
         format!("[{host}]:{port}")
     } else {
         format!("{host}:{port}")
     };
-    let scheme = req.scheme.to_ascii_lowercase();
-    let url = format!("{scheme}://{authority}{}", req.path);
+    Ok(format!(
+        "{}://{authority}{path}",
+        scheme.to_ascii_lowercase()
+    ))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn http(
+    target: Target<'_>,
+    port: &HttpPort,
+    host: Option<&str>,
+    match_regex: Option<&MatchRegex>,
+    path: &str,
+    scheme: &str,
+    method: &str,
+    max_wait: u64,
+    options: &HttpOptions,
+) -> Result<(), String> {
+    let url = http_url(target, port, host, scheme, path)?;
     let uri: hyper::Uri = url.parse().map_err(|e| format!("invalid URL {url}: {e}"))?;
-    let method = hyper::Method::from_bytes(req.method.to_ascii_uppercase().as_bytes())
-        .map_err(|_| format!("invalid HTTP method {:?}", req.method))?;
-    let regex = match req.match_regex {
-        Some(r) => Some(
-            regex::Regex::new(&format!("(?s){r}"))
-                .map_err(|e| format!("invalid match_regex {r:?}: {e}"))?,
-        ),
-        None => None,
+    if !matches!(uri.scheme_str(), Some("http" | "https")) {
+        return Err(format!(
+            "invalid URL {url}: the scheme must be http or https"
+        ));
+    }
+    let method = hyper::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
+        .map_err(|_| format!("invalid HTTP method {method:?}"))?;
+    let clients = http::Clients::new(target.tls, options);
+    if uri.scheme_str() == Some("https") {
+        clients.prepare_https()?;
+    }
+    let request = http::Request {
+        url: uri,
+        method,
+        regex: match_regex,
+        options,
     };
-    let (verify, timeout) = http_options(req.options);
-    let tls = crate::docker::tls_client_config(&TlsSettings {
-        verify,
-        ..TlsSettings::default()
-    })?;
-    let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(tls)
-        .https_or_http()
-        .enable_http1()
-        .build();
-    let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
-    let max_wait = req.max_wait;
     poll(Duration::from_secs(max_wait), |remaining| {
-        let request = hyper::Request::builder()
-            .method(method.clone())
-            .uri(uri.clone())
-            .header(hyper::header::USER_AGENT, "maestro")
-            .body(Empty::<Bytes>::new());
-        let client = client.clone();
-        let regex = regex.clone();
-        async move {
-            let request = request.map_err(|e| e.to_string())?;
-            let limit = timeout.unwrap_or(remaining).max(Duration::from_millis(500));
-            let exchange = async {
-                let response = client.request(request).await.map_err(|e| chain(&e))?;
-                let status = response.status();
-                let body = response
-                    .into_body()
-                    .collect()
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .to_bytes();
-                Ok::<_, String>((status, body))
-            };
-            let (status, body) = tokio::time::timeout(limit, exchange)
-                .await
-                .map_err(|_| format!("no answer within {}ms", limit.as_millis()))??;
-            match &regex {
-                Some(re) if re.is_match(&String::from_utf8_lossy(&body)) => Ok(()),
-                Some(re) => Err(format!(
-                    "status {status}, body does not match {:?}",
-                    re.as_str()
-                )),
-                None if status == hyper::StatusCode::OK => Ok(()),
-                None => Err(format!("status {status}")),
-            }
-        }
+        let (clients, request) = (&clients, &request);
+        async move { http::attempt(clients, request, remaining).await }
     })
     .await
     .map_err(|e| format!("{url} did not succeed within {max_wait}s (last: {e})"))
@@ -479,11 +441,13 @@ mod tests {
     }
 
     fn target(inst: &Instance) -> Target<'_> {
+        static TLS: std::sync::LazyLock<TlsConfigs> = std::sync::LazyLock::new(TlsConfigs::new);
         Target {
             instance: inst,
             env: inst.env.get().map_or(&[], Vec::as_slice),
             ship_ip: "127.0.0.1",
             ship: None,
+            tls: &TLS,
         }
     }
 
@@ -578,12 +542,18 @@ mod tests {
         Check::Http {
             port: HttpPort::Number(port),
             host: None,
-            match_regex: regex.map(str::to_owned),
+            match_regex: regex.map(|r| MatchRegex::new(r).unwrap()),
             path: "/health".into(),
             scheme: "http".into(),
             method: "get".into(),
             max_wait,
-            requests_options: serde_json::json!({"timeout": 2}),
+            requests_options: HttpOptions {
+                timeout: Some(crate::config::model::HttpTimeout {
+                    connect: Some(2.0),
+                    read: Some(2.0),
+                }),
+                ..HttpOptions::default()
+            },
         }
     }
 
@@ -678,14 +648,5 @@ mod tests {
             Duration::from_micros(137_500)
         );
         assert_eq!(next_pause(Duration::from_secs(60)), MAX_POLL);
-    }
-
-    #[test]
-    fn options_parse() {
-        assert_eq!(
-            http_options(&serde_json::json!({"verify": false, "timeout": [1, 2.5]})),
-            (false, Some(Duration::from_secs_f64(3.5)))
-        );
-        assert_eq!(http_options(&serde_json::json!({})), (true, None));
     }
 }

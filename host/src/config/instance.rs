@@ -995,8 +995,11 @@ fn check(
             Check::Http {
                 port,
                 host: ctx.opt_string(get(entries, "host"), &join(path, "host"))?,
-                match_regex: ctx
-                    .opt_string(get(entries, "match_regex"), &join(path, "match_regex"))?,
+                match_regex: super::http::match_regex(
+                    ctx,
+                    get(entries, "match_regex"),
+                    &join(path, "match_regex"),
+                )?,
                 path: http_path,
                 scheme: ctx
                     .opt_string(get(entries, "scheme"), &join(path, "scheme"))?
@@ -1005,10 +1008,11 @@ fn check(
                     .opt_string(get(entries, "method"), &join(path, "method"))?
                     .unwrap_or_else(|| "get".into()),
                 max_wait: opt_uint(ctx, "max_wait", 300)?,
-                requests_options: match set(entries, "requests_options") {
-                    Some(n) => super::build::to_json(n),
-                    None => serde_json::Value::Object(Default::default()),
-                },
+                requests_options: super::http::requests_options(
+                    ctx,
+                    get(entries, "requests_options"),
+                    &join(path, "requests_options"),
+                )?,
             }
         }
         "exec" => {

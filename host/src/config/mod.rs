@@ -7,6 +7,7 @@
 pub mod build;
 pub mod env;
 pub mod error;
+pub mod http;
 mod instance;
 pub mod load;
 pub mod model;
