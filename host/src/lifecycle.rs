@@ -547,13 +547,13 @@ mod tests {
             scheme: "http".into(),
             method: "get".into(),
             max_wait,
-            requests_options: HttpOptions {
+            requests_options: Box::new(HttpOptions {
                 timeout: Some(crate::config::model::HttpTimeout {
                     connect: Some(2.0),
                     read: Some(2.0),
                 }),
                 ..HttpOptions::default()
-            },
+            }),
         }
     }
 

@@ -75,7 +75,7 @@ impl Serialize for MatchRegex {
 }
 
 /// Rewrites the parts of a Python `re` pattern that fancy-regex reads differently:
-/// `\Z` (Python: the very end), `$` outside a class without MULTILINE (Python: the end
+/// `\Z` (Python: the very end), octal escapes (`\0`, `\012`), `$` outside a class without MULTILINE (Python: the end
 /// or before a final newline), `{` that does not open a quantifier and a stray `}`
 /// (Python: literals), `{,n}` (Python: `{0,n}`), and `[`, `&`, `~` inside a class
 /// (Python: literals; the regex crate: nested classes and set operations).
@@ -88,6 +88,22 @@ fn python_to_fancy(pattern: &str) -> String {
         let c = chars[i];
         match c {
             '\\' => {
+                let octal = |j: usize| chars.get(j).is_some_and(|c| ('0'..='7').contains(c));
+                // Python's octal escapes: `\0`, `\0N`, `\0NN`, or three octal digits.
+                let digits = match chars.get(i + 1) {
+                    Some('0') => {
+                        1 + usize::from(octal(i + 2)) + usize::from(octal(i + 2) && octal(i + 3))
+                    }
+                    Some(_) if octal(i + 1) && octal(i + 2) && octal(i + 3) => 3,
+                    _ => 0,
+                };
+                if digits > 0 {
+                    let text: String = chars[i + 1..i + 1 + digits].iter().collect();
+                    let code = u32::from_str_radix(&text, 8).unwrap_or(0);
+                    out.push_str(&format!("\\x{{{code:X}}}"));
+                    i += 1 + digits;
+                    continue;
+                }
                 match chars.get(i + 1) {
                     Some('Z') => out.push_str("\\z"),
                     Some(n) => {
@@ -595,6 +611,10 @@ mod tests {
             ("^ready", "not ready", false),
             ("\\bup\\b", "it is up.", true),
             ("(?i)READY", "ready", true),
+            ("a\\012b", "a\nb", true),
+            ("a\\0b", "a\0b", true),
+            ("(a)\\1", "aa", true),
+            ("(?x) r e a d y  # spaced", "ready", true),
         ];
         for (p, t, want) in cases {
             assert_eq!(finds(p, t), *want, "{p:?} on {t:?}");
@@ -661,7 +681,7 @@ mod tests {
                 match_regex,
                 requests_options,
                 ..
-            } => (match_regex.clone(), requests_options.clone()),
+            } => (match_regex.clone(), (**requests_options).clone()),
             other => panic!("{other:?}"),
         }
     }

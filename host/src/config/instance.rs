@@ -1008,11 +1008,11 @@ fn check(
                     .opt_string(get(entries, "method"), &join(path, "method"))?
                     .unwrap_or_else(|| "get".into()),
                 max_wait: opt_uint(ctx, "max_wait", 300)?,
-                requests_options: super::http::requests_options(
+                requests_options: Box::new(super::http::requests_options(
                     ctx,
                     get(entries, "requests_options"),
                     &join(path, "requests_options"),
-                )?,
+                )?),
             }
         }
         "exec" => {

@@ -771,7 +771,7 @@ pub enum Check {
         /// Deadline in seconds (default 300).
         max_wait: u64,
         /// `requests_options` maestro implements (read at load).
-        requests_options: HttpOptions,
+        requests_options: Box<HttpOptions>,
     },
     /// Run a local command with the container's environment.
     Exec {

@@ -23,6 +23,9 @@ use rustls::ClientConfig;
 use crate::config::model::{ClientCert, HttpOptions, MatchRegex, Verify};
 use crate::spec::TlsSettings;
 
+/// The least time an exchange without `timeout` is given.
+const MIN_EXCHANGE: Duration = Duration::from_secs(1);
+
 /// `requests`' `Session.max_redirects`.
 pub const MAX_REDIRECTS: usize = 30;
 
@@ -187,13 +190,15 @@ impl<'a> Clients<'a> {
 }
 
 /// One attempt: the request and the redirects it leads to, then the verdict on the
-/// last response. `limit` bounds each exchange when no `timeout` is given.
+/// last response. Without a `timeout`, the rest of the check's window (1 s at least,
+/// so the last attempt has a fair chance to say what is wrong) bounds each exchange.
 pub(super) async fn attempt(
     clients: &Clients<'_>,
     req: &Request<'_>,
     limit: Duration,
 ) -> Result<(), String> {
     let options = req.options;
+    let limit = limit.max(MIN_EXCHANGE);
     let mut url = req.url.clone();
     let mut method = req.method.clone();
     let mut send_auth = true;
