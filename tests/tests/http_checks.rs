@@ -8,6 +8,7 @@
 
 mod support;
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -213,8 +214,48 @@ fn no_secret(out: &Output) {
     );
 }
 
+/// 0.8.3's verdict on each check (`tests/differential/http_check_oracle.py`).
+fn reference_verdicts(tb: &Testbed, checks: &[(&str, String)]) -> BTreeMap<String, bool> {
+    let input: serde_json::Map<String, serde_json::Value> = checks
+        .iter()
+        .map(|(n, c)| ((*n).to_owned(), serde_json::Value::String(c.clone())))
+        .collect();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("differential/http_check_oracle.py");
+    let mut cmd = Command::new(tb.maestro_ng_python());
+    cmd.arg(&script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // requests would take these from the environment; maestro does not.
+    for v in [
+        "http_proxy",
+        "HTTP_PROXY",
+        "https_proxy",
+        "HTTPS_PROXY",
+        "all_proxy",
+        "ALL_PROXY",
+        "REQUESTS_CA_BUNDLE",
+        "CURL_CA_BUNDLE",
+    ] {
+        cmd.env_remove(v);
+    }
+    let mut child = cmd.spawn().unwrap_or_else(|e| {
+        panic!("running MaestroNG 0.8.3's python (tests/testbed/up installs it): {e}")
+    });
+    serde_json::to_writer(child.stdin.take().unwrap(), &input).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "the 0.8.3 oracle failed: {}",
+        text(&out)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("the 0.8.3 oracle's output: {e}: {}", text(&out)))
+}
+
 /// Every option against the real servers: what must pass passes, what must fail fails
-/// within its `max_wait` with the reason, and the password never shows.
+/// within its `max_wait` with the reason, and the password never shows; MaestroNG
+/// 0.8.3 gives the same verdicts but where host/COMPAT.md says otherwise.
 #[test]
 fn http_checks_follow_requests_options_against_real_servers() {
     let tb = Testbed::load();
@@ -267,8 +308,12 @@ fn http_checks_follow_requests_options_against_real_servers() {
             "https-noverify",
             check(
                 tls,
-                "scheme: https, path: /r/2, requests_options: {verify: false, timeout: [1, 2]}",
+                "scheme: https, path: /r/2, requests_options: {verify: false, timeout: 2}",
             ),
+        ),
+        (
+            "timeout-pair",
+            check(h, "path: /ok, requests_options: {timeout: [1, 2]}"),
         ),
         (
             "mtls-one-file",
@@ -367,6 +412,26 @@ fn http_checks_follow_requests_options_against_real_servers() {
         assert!(
             detail.contains(reason.as_str()),
             "{name}: {reason:?} not in {detail}"
+        );
+    }
+    // MaestroNG 0.8.3 on the same checks: the same verdicts, except where a list from
+    // YAML trips `requests` at every attempt (`auth`, `timeout` pairs; host/COMPAT.md).
+    let ours: BTreeMap<&str, bool> = passing
+        .iter()
+        .map(|(n, _)| (*n, true))
+        .chain(failing.iter().map(|(n, _, _)| (*n, false)))
+        .collect();
+    let theirs = reference_verdicts(tb, &all);
+    for (name, ok) in &ours {
+        let want = if ["auth", "timeout-pair"].contains(name) {
+            false
+        } else {
+            *ok
+        };
+        assert_eq!(
+            theirs.get(*name),
+            Some(&want),
+            "0.8.3 on {name}: {theirs:?}"
         );
     }
     // `maestro dump` shows the check but not the password.
