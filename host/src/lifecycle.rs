@@ -557,6 +557,125 @@ mod tests {
         }
     }
 
+    /// Answers every request with what `reply` makes of its head (lower-cased).
+    async fn serve_with(reply: fn(&str) -> Vec<u8>) -> u16 {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    use tokio::io::AsyncReadExt;
+                    let mut buf = vec![0u8; 4096];
+                    let n = s.read(&mut buf).await.unwrap_or(0);
+                    let head = String::from_utf8_lossy(&buf[..n]).to_ascii_lowercase();
+                    let _ = s.write_all(&reply(&head)).await;
+                });
+            }
+        });
+        port
+    }
+
+    /// A whole response: status line, extra header lines, body.
+    fn response(status: &str, headers: &str, body: &str) -> Vec<u8> {
+        format!(
+            "HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn credentials_stay_with_their_origin_across_redirects() {
+        static OTHER: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
+        rt().block_on(async {
+            // The other port tells whether credentials came along.
+            let other = serve_with(|head| {
+                let sent = head.contains("authorization:");
+                response(
+                    "200 OK",
+                    "",
+                    if sent { "auth: sent" } else { "auth: not sent" },
+                )
+            })
+            .await;
+            OTHER.store(other, std::sync::atomic::Ordering::SeqCst);
+            // The origin wants `u:p`, sends a relative 307 on itself first, then a 302
+            // to the other port.
+            let origin = serve_with(|head| {
+                let other = OTHER.load(std::sync::atomic::Ordering::SeqCst);
+                if !head.contains("authorization: basic dtpw") {
+                    response("401 Unauthorized", "", "")
+                } else if head.starts_with("get /health ") {
+                    response("307 Temporary Redirect", "Location: ../b/hop\r\n", "")
+                } else if head.starts_with("get /b/hop ") {
+                    let to = format!("Location: http://127.0.0.1:{other}/x\r\n");
+                    response("302 Found", &to, "")
+                } else {
+                    response("404 Not Found", "", "")
+                }
+            })
+            .await;
+            let inst = instance(&[]);
+            let mut check = http_check(u32::from(origin), Some("auth: not sent"), 2);
+            if let Check::Http {
+                requests_options, ..
+            } = &mut check
+            {
+                requests_options.auth = Some(crate::config::model::BasicAuth {
+                    username: "u".into(),
+                    password: crate::spec::Secret::new("p"),
+                });
+            }
+            run(&check, target(&inst)).await.unwrap();
+            // Without credentials the origin refuses.
+            let err = run(&http_check(u32::from(origin), None, 1), target(&inst))
+                .await
+                .unwrap_err();
+            assert!(err.contains("status 401 Unauthorized"), "{err}");
+        });
+    }
+
+    #[test]
+    fn a_dribbling_body_does_not_hold_the_check_past_its_window() {
+        rt().block_on(async {
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+                .await
+                .unwrap();
+            let port = listener.local_addr().unwrap().port();
+            tokio::spawn(async move {
+                while let Ok((mut s, _)) = listener.accept().await {
+                    tokio::spawn(async move {
+                        use tokio::io::AsyncReadExt;
+                        let mut buf = [0u8; 1024];
+                        let _ = s.read(&mut buf).await;
+                        let _ = s
+                            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
+                            .await;
+                        while s.write_all(b"x").await.is_ok() {
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                        }
+                    });
+                }
+            });
+            let inst = instance(&[]);
+            let t0 = Instant::now();
+            let mut check = http_check(u32::from(port), Some("never"), 1);
+            if let Check::Http {
+                requests_options, ..
+            } = &mut check
+            {
+                requests_options.timeout = None;
+            }
+            let err = run(&check, target(&inst)).await.unwrap_err();
+            let took = t0.elapsed();
+            // No `timeout`: the window (1 s) bounds the attempt.
+            assert!(took < Duration::from_secs(3), "{took:?}");
+            assert!(err.contains("no answer within"), "{err}");
+        });
+    }
+
     #[test]
     fn http_checks_status_or_regex() {
         rt().block_on(async {

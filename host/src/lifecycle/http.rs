@@ -204,8 +204,18 @@ pub(super) async fn attempt(
     let mut send_auth = true;
     let mut redirects = 0;
     loop {
-        let (status, headers, body) =
-            exchange(clients, &url, &method, send_auth, options, limit).await?;
+        // However the server dribbles its body, an exchange ends within the window
+        // plus the `timeout` it may overrun it by (0.8.3 starts an attempt until
+        // `max_wait` has passed, and an attempt lasts up to its `timeout`).
+        let overall = limit
+            + options.timeout.map_or(Duration::ZERO, |t| {
+                secs(t.connect).unwrap_or_default() + secs(t.read).unwrap_or_default()
+            });
+        let (status, headers, body) = within(
+            Some(overall),
+            exchange(clients, &url, &method, send_auth, options, limit),
+        )
+        .await??;
         let location = headers
             .get(hyper::header::LOCATION)
             .filter(|_| options.allow_redirects && is_redirect(status));
