@@ -366,6 +366,29 @@ pub(super) fn match_regex(
         .map_err(|e| ctx.err(Some(node), path, format!("bad regex {pattern:?}: {e}")))
 }
 
+/// Reads `scheme`: `http` (default) or `https`, in any case; anything else makes
+/// `requests` refuse every attempt in 0.8.3, so it is an error here.
+pub(super) fn scheme(ctx: &Ctx, node: Option<&Node>, path: &str) -> Result<String, ConfigError> {
+    let scheme = ctx.opt_string(node, path)?.unwrap_or_else(|| "http".into());
+    match scheme.to_ascii_lowercase().as_str() {
+        "http" | "https" => Ok(scheme),
+        _ => Err(ctx.err(
+            node,
+            path,
+            format!("invalid scheme {scheme:?} (expected http or https)"),
+        )),
+    }
+}
+
+/// Reads `method` (default `get`): any HTTP token, sent upper-cased as `requests` does.
+pub(super) fn method(ctx: &Ctx, node: Option<&Node>, path: &str) -> Result<String, ConfigError> {
+    let method = ctx.opt_string(node, path)?.unwrap_or_else(|| "get".into());
+    match hyper::Method::from_bytes(method.to_ascii_uppercase().as_bytes()) {
+        Ok(_) if !method.is_empty() => Ok(method),
+        _ => Err(ctx.err(node, path, format!("invalid HTTP method {method:?}"))),
+    }
+}
+
 /// Reads `requests_options` (a mapping; null = none).
 pub(super) fn requests_options(
     ctx: &mut Ctx,
@@ -718,7 +741,7 @@ mod tests {
         assert!(!o.allow_redirects);
 
         let (re, o) = http_of(
-            "{type: http, port: 8080, requests_options: {verify: false, timeout: 3, cert: both.pem}}",
+            "{type: http, port: 8080, scheme: HTTPS, method: Fetch, requests_options: {verify: false, timeout: 3, cert: both.pem}}",
         );
         assert!(re.is_none());
         assert_eq!(o.verify, Verify::Off);
@@ -794,6 +817,14 @@ mod tests {
             (
                 "{type: http, port: 8080, requests_options: [verify]}",
                 &["requests_options", "expected a mapping"],
+            ),
+            (
+                "{type: http, port: 8080, scheme: ftp}",
+                &["scheme", "invalid scheme \"ftp\" (expected http or https)"],
+            ),
+            (
+                "{type: http, port: 8080, method: 'get it'}",
+                &["method", "invalid HTTP method \"get it\""],
             ),
         ] {
             let err = load(check).unwrap_err();

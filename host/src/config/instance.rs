@@ -1001,12 +1001,8 @@ fn check(
                     &join(path, "match_regex"),
                 )?,
                 path: http_path,
-                scheme: ctx
-                    .opt_string(get(entries, "scheme"), &join(path, "scheme"))?
-                    .unwrap_or_else(|| "http".into()),
-                method: ctx
-                    .opt_string(get(entries, "method"), &join(path, "method"))?
-                    .unwrap_or_else(|| "get".into()),
+                scheme: super::http::scheme(ctx, get(entries, "scheme"), &join(path, "scheme"))?,
+                method: super::http::method(ctx, get(entries, "method"), &join(path, "method"))?,
                 max_wait: opt_uint(ctx, "max_wait", 300)?,
                 requests_options: Box::new(super::http::requests_options(
                     ctx,
