@@ -226,7 +226,14 @@ async fn http(
     options: &HttpOptions,
 ) -> Result<(), String> {
     let url = http_url(target, port, host, scheme, path)?;
-    let uri: hyper::Uri = url.parse().map_err(|e| format!("invalid URL {url}: {e}"))?;
+    // The messages name the URL without `params` (they may hold a key).
+    let full = match &options.params {
+        Some(params) => http::with_query(&url, &params.encode()),
+        None => url.clone(),
+    };
+    let uri: hyper::Uri = full
+        .parse()
+        .map_err(|e| format!("invalid URL {url} (with its params): {e}"))?;
     if !matches!(uri.scheme_str(), Some("http" | "https")) {
         return Err(format!(
             "invalid URL {url}: the scheme must be http or https"

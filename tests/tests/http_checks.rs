@@ -312,6 +312,10 @@ fn http_checks_follow_requests_options_against_real_servers() {
             ),
         ),
         (
+            "params",
+            check(h, "path: '/q?a=1', requests_options: {params: {b: x y}}"),
+        ),
+        (
             "timeout-pair",
             check(h, "path: /ok, requests_options: {timeout: [1, 2]}"),
         ),

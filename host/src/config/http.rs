@@ -214,7 +214,7 @@ pub struct HttpOptions {
     /// `auth: [user, password]`: HTTP basic authentication.
     pub auth: Option<BasicAuth>,
     /// `headers`: sent on top of (or, with a null value, instead of) the defaults.
-    pub headers: Vec<HttpHeader>,
+    pub headers: Vec<HttpField>,
     /// `cert`: the client certificate.
     pub cert: Option<ClientCert>,
     /// `verify`: how the server certificate is checked.
@@ -223,6 +223,55 @@ pub struct HttpOptions {
     pub timeout: Option<HttpTimeout>,
     /// `allow_redirects` (default true; up to 30 redirects, as `requests`).
     pub allow_redirects: bool,
+    /// `params`: added to the first URL's query.
+    pub params: Option<HttpParams>,
+}
+
+/// `params`, as `requests` takes them from YAML.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HttpParams {
+    /// A string: the query text itself.
+    Text(String),
+    /// A mapping: name/value pairs (a list value gives one pair per item), form-encoded.
+    Pairs(Vec<HttpField>),
+}
+
+impl HttpParams {
+    /// The query text `requests` makes of them (`urlencode` with `quote_plus`).
+    pub fn encode(&self) -> String {
+        match self {
+            HttpParams::Text(t) => t.clone(),
+            HttpParams::Pairs(pairs) => pairs
+                .iter()
+                .filter_map(|p| {
+                    let v = p.value.as_ref()?;
+                    Some(format!(
+                        "{}={}",
+                        quote_plus(&p.name),
+                        quote_plus(v.expose())
+                    ))
+                })
+                .collect::<Vec<_>>()
+                .join("&"),
+        }
+    }
+}
+
+/// Python's `urllib.parse.quote_plus`: unreserved characters kept, space as `+`,
+/// the rest percent-encoded as UTF-8.
+fn quote_plus(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'-' | b'~' => {
+                out.push(char::from(b));
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
 }
 
 impl Default for HttpOptions {
@@ -234,6 +283,7 @@ impl Default for HttpOptions {
             verify: Verify::Default,
             timeout: None,
             allow_redirects: true,
+            params: None,
         }
     }
 }
@@ -253,17 +303,17 @@ fn redacted<S: Serializer>(_: &Secret, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str("<redacted>")
 }
 
-/// One `headers` entry: a value, or `None` to drop a default header (`requests` drops
-/// a header whose value is `None`).
+/// One `headers` or `params` entry. A header's value may be `None` to drop a default
+/// header (`requests` drops a header whose value is `None`).
 #[derive(Clone, PartialEq, Eq)]
-pub struct HttpHeader {
-    /// Header name as written.
+pub struct HttpField {
+    /// Name as written.
     pub name: String,
-    /// Header value; `None` removes the header.
+    /// Value; `None` removes the header.
     pub value: Option<Secret>,
 }
 
-impl HttpHeader {
+impl HttpField {
     /// Whether the value may be shown: not for headers that usually carry
     /// credentials (authorization, cookies, tokens, keys, secrets, passwords).
     pub fn shown(&self) -> bool {
@@ -286,16 +336,16 @@ impl HttpHeader {
     }
 }
 
-impl std::fmt::Debug for HttpHeader {
+impl std::fmt::Debug for HttpField {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {:?}", self.name, self.shown_value())
     }
 }
 
-impl Serialize for HttpHeader {
+impl Serialize for HttpField {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut st = s.serialize_struct("HttpHeader", 2)?;
+        let mut st = s.serialize_struct("HttpField", 2)?;
         st.serialize_field("name", &self.name)?;
         st.serialize_field("value", &self.shown_value())?;
         st.end()
@@ -335,7 +385,7 @@ pub struct HttpTimeout {
 
 /// `requests.request` keywords maestro does not implement: warned about and ignored.
 const IGNORED: &[&str] = &[
-    "params", "data", "json", "cookies", "files", "proxies", "hooks", "stream",
+    "data", "json", "cookies", "files", "proxies", "hooks", "stream",
 ];
 /// `requests.request` keywords maestro implements.
 const KNOWN: &[&str] = &[
@@ -345,6 +395,7 @@ const KNOWN: &[&str] = &[
     "verify",
     "timeout",
     "allow_redirects",
+    "params",
 ];
 
 /// Reads `match_regex`: a string compiled as a Python pattern; an error at the node.
@@ -430,6 +481,7 @@ pub(super) fn requests_options(
             "cert" => out.cert = Some(cert(ctx, v, &kpath)?),
             "verify" => out.verify = verify(ctx, v, &kpath)?,
             "timeout" => out.timeout = Some(timeout(ctx, v, &kpath)?),
+            "params" => out.params = params(ctx, v, &kpath)?,
             _ => out.allow_redirects = ctx.flag(Some(v), &kpath),
         }
     }
@@ -477,7 +529,7 @@ fn auth(ctx: &Ctx, node: &Node, path: &str) -> Result<BasicAuth, ConfigError> {
     Ok(BasicAuth { username, password })
 }
 
-fn headers(ctx: &Ctx, node: &Node, path: &str) -> Result<Vec<HttpHeader>, ConfigError> {
+fn headers(ctx: &Ctx, node: &Node, path: &str) -> Result<Vec<HttpField>, ConfigError> {
     let entries = ctx.map(node, path)?;
     let mut out = Vec::new();
     for (k, v) in entries {
@@ -522,10 +574,64 @@ fn headers(ctx: &Ctx, node: &Node, path: &str) -> Result<Vec<HttpHeader>, Config
                 ));
             }
         };
-        out.retain(|h: &HttpHeader| !h.name.eq_ignore_ascii_case(&name));
-        out.push(HttpHeader { name, value });
+        out.retain(|h: &HttpField| !h.name.eq_ignore_ascii_case(&name));
+        out.push(HttpField { name, value });
     }
     Ok(out)
+}
+
+/// `params`: a string, or a mapping of scalars or lists of scalars (`None` items are
+/// left out, as `requests` leaves them out).
+fn params(ctx: &Ctx, node: &Node, path: &str) -> Result<Option<HttpParams>, ConfigError> {
+    if let Value::Scalar(s) = &node.value {
+        return Ok(match &s.value {
+            PyScalar::Str(t) if t.is_empty() => None,
+            PyScalar::Str(t) => Some(HttpParams::Text(t.clone())),
+            other => {
+                return Err(ctx.err(
+                    Some(node),
+                    path,
+                    format!(
+                        "expected a mapping or a string, found {}",
+                        other.type_name()
+                    ),
+                ));
+            }
+        });
+    }
+    let mut pairs = Vec::new();
+    for (k, v) in ctx.map(node, path)? {
+        let name = node_str(k);
+        let ppath = join(path, &name);
+        let items: Vec<&Node> = match &v.value {
+            Value::Seq(items) => items.iter().collect(),
+            Value::Scalar(_) => vec![v],
+            Value::Map(_) => {
+                return Err(ctx.err(
+                    Some(v),
+                    &ppath,
+                    "expected a value or a list of values, found dict",
+                ));
+            }
+        };
+        for item in items {
+            match &item.value {
+                Value::Scalar(s) if s.value == PyScalar::None => {}
+                Value::Scalar(s) => pairs.push(HttpField {
+                    name: name.clone(),
+                    value: Some(Secret::new(s.value.py_str())),
+                }),
+                _ => {
+                    return Err(ctx.err(
+                        Some(item),
+                        &ppath,
+                        format!("expected a value, found {}", item.type_name()),
+                    ));
+                }
+            }
+        }
+    }
+    Ok((!pairs.is_empty()).then_some(HttpParams::Pairs(pairs)))
 }
 
 fn cert(ctx: &Ctx, node: &Node, path: &str) -> Result<ClientCert, ConfigError> {
@@ -660,11 +766,11 @@ mod tests {
         let opts = HttpOptions {
             auth: Some(auth),
             headers: vec![
-                HttpHeader {
+                HttpField {
                     name: "X-Api-Token".into(),
                     value: Some(Secret::new("tok3n")),
                 },
-                HttpHeader {
+                HttpField {
                     name: "X-Ready".into(),
                     value: Some(Secret::new("yes")),
                 },
@@ -750,17 +856,26 @@ mod tests {
         assert!(o.allow_redirects);
         let (_, o) = http_of("{type: http, port: 8080}");
         assert_eq!(o, HttpOptions::default());
+        let (_, o) = http_of(
+            "{type: http, port: 8080, requests_options: {params: {q: a b/é, n: [1, 2.5, null, true], z: null}}}",
+        );
+        assert_eq!(
+            o.params.unwrap().encode(),
+            "q=a+b%2F%C3%A9&n=1&n=2.5&n=True"
+        );
+        let (_, o) = http_of("{type: http, port: 8080, requests_options: {params: 'x=1&y'}}");
+        assert_eq!(o.params, Some(HttpParams::Text("x=1&y".into())));
     }
 
     #[test]
     fn unsupported_requests_keys_warn_and_unknown_ones_fail() {
         let loaded =
-            load("{type: http, port: 8080, requests_options: {params: {a: b}, stream: true}}")
+            load("{type: http, port: 8080, requests_options: {json: {a: b}, stream: true}}")
                 .unwrap();
         let warnings: Vec<String> = loaded.warnings.iter().map(|w| w.to_string()).collect();
         assert_eq!(warnings.len(), 2, "{warnings:?}");
         assert!(
-            warnings[0].contains("\"params\" is not supported by maestro (ignored)"),
+            warnings[0].contains("\"json\" is not supported by maestro (ignored)"),
             "{warnings:?}"
         );
         let err = load("{type: http, port: 8080, requests_options: {bogus: 1}}").unwrap_err();

@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use super::env::EnvBuilder;
 pub use super::http::{
-    BasicAuth, ClientCert, HttpHeader, HttpOptions, HttpTimeout, MatchRegex, Verify,
+    BasicAuth, ClientCert, HttpField, HttpOptions, HttpParams, HttpTimeout, MatchRegex, Verify,
 };
 
 /// One loaded environment description (`maestro.yaml`), validated.

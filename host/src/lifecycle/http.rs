@@ -440,6 +440,30 @@ fn resolve(base: &Uri, location: &[u8]) -> Result<Uri, String> {
     }
 }
 
+/// `url` with `query` added as `requests` adds `params` (after an `&` when the URL
+/// has a query already); characters a URI may not hold are percent-encoded.
+pub(super) fn with_query(url: &str, query: &str) -> String {
+    if query.is_empty() {
+        return url.to_owned();
+    }
+    let (base, existing) = split_query(url);
+    let existing = existing.trim_start_matches('?');
+    let mut out = String::from(base);
+    out.push('?');
+    if !existing.is_empty() {
+        out.push_str(existing);
+        out.push('&');
+    }
+    for b in query.bytes() {
+        if b.is_ascii_graphic() {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 fn has_scheme(s: &str) -> bool {
     match s.find(':') {
         Some(i) if i > 0 => {
@@ -558,6 +582,18 @@ mod tests {
             );
         }
         assert!(resolve(&base, b"ftp://h/x").is_err());
+    }
+
+    #[test]
+    fn params_join_the_query_as_requests_does() {
+        assert_eq!(with_query("http://h/p", "a=b"), "http://h/p?a=b");
+        assert_eq!(
+            with_query("http://h/p?a=1", "x=1&y"),
+            "http://h/p?a=1&x=1&y"
+        );
+        assert_eq!(with_query("http://h/p?a=1", "x y"), "http://h/p?a=1&x%20y");
+        assert_eq!(with_query("http://h/p?", "a=b"), "http://h/p?a=b");
+        assert_eq!(with_query("http://h/p", ""), "http://h/p");
     }
 
     #[test]

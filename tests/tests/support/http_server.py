@@ -13,6 +13,7 @@ Routes (any listener):
   /body             200 "service: web\nstatus: ready\n" (text/plain)
   /see-other        303 to /get-only (whatever the method)
   /get-only         200 for GET, 405 otherwise
+  /q?a=1&b=x+y      200 for exactly that query, else 400
 """
 
 import base64
@@ -68,6 +69,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if self.command == "GET":
                 return self.reply(200, b"got")
             return self.reply(405, b"GET only")
+        if path.startswith("/q"):
+            if path == "/q?a=1&b=x+y":
+                return self.reply(200, b"query seen")
+            return self.reply(400, b"wrong query")
         return self.reply(404, b"not found")
 
     do_GET = do_POST = do_PUT = do_HEAD = route
