@@ -106,6 +106,8 @@ struct Ctx {
     clock: Instant,
     /// The images settled early, per (ship, image).
     images: Images,
+    /// The TLS configurations of `http` checks, built once per play.
+    tls: lifecycle::TlsConfigs,
 }
 
 impl Ctx {
@@ -150,6 +152,7 @@ pub async fn execute(
         action: plan.action,
         clock: Instant::now(),
         images,
+        tls: lifecycle::TlsConfigs::new(),
     });
     // Dropped at the end of the play: a pull no step awaits any more is abandoned.
     let mut settling = JoinSet::new();
@@ -414,6 +417,7 @@ fn target<'a>(ctx: &'a Ctx, inst: &'a Instance, ship: &'a Ship) -> Target<'a> {
         env: ctx.env.container_env(inst),
         ship_ip: ctx.env.ship(&inst.ship).map_or("", |s| s.ip.as_str()),
         ship: Some(ship),
+        tls: &ctx.tls,
     }
 }
 

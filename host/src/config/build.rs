@@ -456,30 +456,6 @@ pub fn build(parsed: &Parsed, options: Options) -> Result<Loaded, ConfigError> {
     })
 }
 
-pub(super) fn to_json(node: &Node) -> serde_json::Value {
-    match &node.value {
-        Value::Scalar(s) => match &s.value {
-            PyScalar::None => serde_json::Value::Null,
-            PyScalar::Bool(b) => serde_json::Value::Bool(*b),
-            PyScalar::Int(d) => d
-                .parse::<i64>()
-                .map(serde_json::Value::from)
-                .unwrap_or_else(|_| serde_json::Value::String(d.clone())),
-            PyScalar::Float(f) => serde_json::Number::from_f64(*f)
-                .map(serde_json::Value::Number)
-                .unwrap_or_else(|| serde_json::Value::String(s.value.py_str())),
-            other => serde_json::Value::String(other.py_str()),
-        },
-        Value::Seq(items) => serde_json::Value::Array(items.iter().map(to_json).collect()),
-        Value::Map(entries) => serde_json::Value::Object(
-            entries
-                .iter()
-                .map(|(k, v)| (node_str(k), to_json(v)))
-                .collect(),
-        ),
-    }
-}
-
 fn build_registries(ctx: &mut Ctx, node: Option<&Node>) -> Result<Vec<Registry>, ConfigError> {
     let Some(node) = node else {
         return Ok(Vec::new());

@@ -995,20 +995,20 @@ fn check(
             Check::Http {
                 port,
                 host: ctx.opt_string(get(entries, "host"), &join(path, "host"))?,
-                match_regex: ctx
-                    .opt_string(get(entries, "match_regex"), &join(path, "match_regex"))?,
+                match_regex: super::http::match_regex(
+                    ctx,
+                    get(entries, "match_regex"),
+                    &join(path, "match_regex"),
+                )?,
                 path: http_path,
-                scheme: ctx
-                    .opt_string(get(entries, "scheme"), &join(path, "scheme"))?
-                    .unwrap_or_else(|| "http".into()),
-                method: ctx
-                    .opt_string(get(entries, "method"), &join(path, "method"))?
-                    .unwrap_or_else(|| "get".into()),
+                scheme: super::http::scheme(ctx, get(entries, "scheme"), &join(path, "scheme"))?,
+                method: super::http::method(ctx, get(entries, "method"), &join(path, "method"))?,
                 max_wait: opt_uint(ctx, "max_wait", 300)?,
-                requests_options: match set(entries, "requests_options") {
-                    Some(n) => super::build::to_json(n),
-                    None => serde_json::Value::Object(Default::default()),
-                },
+                requests_options: Box::new(super::http::requests_options(
+                    ctx,
+                    get(entries, "requests_options"),
+                    &join(path, "requests_options"),
+                )?),
             }
         }
         "exec" => {

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod build;
 pub mod env;
 pub mod error;
+pub mod http;
 mod instance;
 pub mod load;
 pub mod model;

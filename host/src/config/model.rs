@@ -15,6 +15,9 @@ use std::sync::OnceLock;
 use serde::Serialize;
 
 use super::env::EnvBuilder;
+pub use super::http::{
+    BasicAuth, ClientCert, HttpField, HttpOptions, HttpParams, HttpTimeout, MatchRegex, Verify,
+};
 
 /// One loaded environment description (`maestro.yaml`), validated.
 #[derive(Debug, Clone, Serialize)]
@@ -755,8 +758,9 @@ pub enum Check {
         port: HttpPort,
         /// Host to request (default: the ship's `ip`).
         host: Option<String>,
-        /// Regex searched in the body (dot matches newline); `None` = status 200.
-        match_regex: Option<String>,
+        /// Python regex searched in the body (dot matches newline), compiled at load;
+        /// `None` = status 200.
+        match_regex: Option<MatchRegex>,
         /// Path with a leading `/`.
         path: String,
         /// `http` or `https`.
@@ -765,8 +769,8 @@ pub enum Check {
         method: String,
         /// Deadline in seconds (default 300).
         max_wait: u64,
-        /// `requests_options`, kept as data.
-        requests_options: serde_json::Value,
+        /// `requests_options` maestro implements (read at load).
+        requests_options: Box<HttpOptions>,
     },
     /// Run a local command with the container's environment.
     Exec {
