@@ -63,10 +63,21 @@ fn a_timeout_names_every_target_that_never_answered() {
     let out = output(wait_cmd(&["--timeout", "0.5", &open, &closed]));
     let took = started.elapsed();
     assert_eq!(out.code, Some(1));
+    let summary = last_line(&out.stderr);
     assert!(
-        out.stderr.contains("timed out after 0.5s waiting for")
-            && out.stderr.contains(&closed)
-            && !out.stderr.contains(&open),
+        summary.contains("timed out after 0.5s waiting for")
+            && summary.contains(&closed)
+            && !summary.contains(&open),
+        "{}",
+        out.stderr
+    );
+    // One line per target: when it came up, or when it was given up and why.
+    assert!(
+        out.stderr
+            .contains(&format!("maestro-guest: wait: {open} is up after "))
+            && out.stderr.contains(&format!(
+                "maestro-guest: wait: gave up on {closed} after 0.5s: Connection refused"
+            )),
         "{}",
         out.stderr
     );
@@ -102,10 +113,10 @@ fn services_and_named_ports_come_from_the_environment() {
     command.envs(vars.iter().map(|(k, v)| (k, v)));
     let out = output(command);
     assert_eq!(out.code, Some(1));
+    let summary = last_line(&out.stderr);
     assert!(
-        out.stderr
-            .contains(&format!("zookeeper/zk-1:peer (127.0.0.1:{peer})"))
-            && !out.stderr.contains("client"),
+        summary.contains(&format!("zookeeper/zk-1:peer (127.0.0.1:{peer})"))
+            && !summary.contains("client"),
         "{}",
         out.stderr
     );
@@ -123,15 +134,21 @@ fn services_and_named_ports_come_from_the_environment() {
 }
 
 #[test]
-fn names_outside_etc_hosts_fail_clearly() {
+fn unknown_names_fail_clearly_after_the_timeout() {
+    let started = Instant::now();
     let out = output(wait_cmd(&["--timeout", "1", "no-such-host.invalid:80"]));
     assert_eq!(out.code, Some(1));
     assert!(
-        out.stderr.contains("cannot resolve no-such-host.invalid")
-            && out.stderr.contains("/etc/hosts"),
+        out.stderr.contains("cannot resolve no-such-host.invalid"),
         "{}",
         out.stderr
     );
+    // Retried until the timeout: a name may appear later (DNS of a container that starts).
+    assert!(started.elapsed() >= Duration::from_millis(900));
+}
+
+fn last_line(text: &str) -> &str {
+    text.trim_end().lines().last().unwrap_or("")
 }
 
 #[test]
