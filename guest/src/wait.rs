@@ -208,11 +208,13 @@ fn probe_until(
             Err(error) => error,
         };
         let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return (Err(error), last_address);
-        }
         std::thread::sleep(backoff.min(left));
         backoff = (backoff * 2).min(MAX_BACKOFF);
+        // No attempt without time left: it would only report "timed out"
+        // instead of why the target was down.
+        if Instant::now() >= deadline {
+            return (Err(error), last_address);
+        }
     }
 }
 
