@@ -75,21 +75,20 @@ pub fn supervise(
     // exit takes the whole container down. Errors are warnings.
     let mut relay = relay::Relay::new(main, options);
     let status = loop {
-        match signals::wait(&watched, relay.next_due()) {
-            Some(libc::SIGCHLD) => {
+        match (signals::wait(&watched, relay.next_due()), reload.as_mut()) {
+            (Some(libc::SIGCHLD), _) => {
                 if let Some(status) = reap::zombies(main).main {
                     break status;
                 }
             }
-            Some(libc::SIGHUP) if reload.is_some() => {
-                if let Some(reload) = reload.as_mut() {
-                    if (reload.render)() {
-                        relay.send(reload.signal);
-                    }
+            (Some(libc::SIGHUP), Some(reload)) => {
+                if (reload.render)() {
+                    relay.send(reload.signal);
                 }
             }
-            Some(signal) => relay.receive(signal),
-            None => relay.release_due(),
+            (Some(signal), _) => relay.receive(signal),
+            // A held stop signal (--stop-delay) is due.
+            (None, _) => relay.release_due(),
         }
     };
     reap::leftovers(main, &watched, grace(options.grace));
