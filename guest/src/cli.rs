@@ -235,6 +235,7 @@ impl Statuses {
     }
 }
 
+/// Reads `--status`/`--wait-status`: comma-separated codes, ranges and classes.
 pub fn parse_statuses(text: &str) -> Result<Statuses, String> {
     let invalid =
         |part: &str| format!("{part:?} is not an HTTP status, a range (200-299) or a class (2xx)");

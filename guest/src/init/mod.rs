@@ -154,6 +154,7 @@ fn grace(seconds: f64) -> Duration {
     Duration::try_from_secs_f64(seconds).unwrap_or(Duration::ZERO)
 }
 
+/// Reports an error that stops maestro-guest before the program starts.
 pub fn fatal(message: &str) -> ExitCode {
     eprintln!("maestro-guest: {message}");
     ExitCode::from(exit::FAILURE)
