@@ -283,8 +283,13 @@ pub fn expand(guest: &GuestEnv, target: &str) -> Result<Vec<Target>, WaitError> 
     };
     if target.contains("://") {
         let url = Url::parse(target).map_err(bad)?;
+        // A query may carry a token: messages show the URL without it.
+        let label = match target.split_once('?') {
+            Some((before, _)) => format!("{before}?…"),
+            None => target.to_owned(),
+        };
         return Ok(vec![Target {
-            label: target.to_owned(),
+            label,
             host: url.host.clone(),
             port: url.port,
             url: Some(url),
