@@ -9,10 +9,11 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
-use minijinja::value::{Value as JValue, ValueKind};
+use minijinja::value::Value as JValue;
 use minijinja::{AutoEscape, Environment as Jinja, Error as JError, ErrorKind, UndefinedBehavior};
 
 use super::error::{ConfigError, Diagnostic};
+use super::pycompat;
 use super::yaml::{self, Mark, Node};
 
 /// Where a description comes from.
@@ -115,16 +116,10 @@ pub fn render(
     let mut env = Jinja::new();
     env.set_undefined_behavior(UndefinedBehavior::Lenient);
     env.set_auto_escape_callback(|_| AutoEscape::None);
-    // Jinja2 prints Python values: `None`, `True`, `False`.
-    env.set_formatter(|out, state, value| {
-        if value.is_none() {
-            out.write_str("None").map_err(JError::from)
-        } else if value.kind() == ValueKind::Bool {
-            out.write_str(if value.is_true() { "True" } else { "False" })
-                .map_err(JError::from)
-        } else {
-            minijinja::escape_formatter(out, state, value)
-        }
+    // Jinja2 prints Python values: `None`, `True`, `['a', 1]`.
+    env.set_formatter(|out, _state, value| {
+        out.write_str(&pycompat::py_str(value))
+            .map_err(JError::from)
     });
     let base = base_dir.to_path_buf();
     env.set_loader(move |name: &str| {
@@ -137,7 +132,7 @@ pub fn render(
             return Ok(None);
         }
         match std::fs::read_to_string(base.join(relative)) {
-            Ok(text) => Ok(Some(text)),
+            Ok(text) => Ok(Some(pycompat::rewrite_literals(&text).unwrap_or(text))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(JError::new(
                 ErrorKind::InvalidOperation,
@@ -145,26 +140,16 @@ pub fn render(
             )),
         }
     });
-    // Python dicts have `.get(key, default)`; templates use it on `env`.
-    env.set_unknown_method_callback(|_state, value, method, args| {
-        if value.kind() == ValueKind::Map && method == "get" && !args.is_empty() && args.len() <= 2
-        {
-            let item = value.get_item(&args[0])?;
-            if item.is_undefined() {
-                return Ok(args.get(1).cloned().unwrap_or(JValue::from(())));
-            }
-            return Ok(item);
-        }
-        Err(JError::new(
-            ErrorKind::UnknownMethod,
-            format!("{} has no method named {method}", value.kind()),
-        ))
-    });
+    // Python's methods and containers, as Jinja2 templates use them.
+    pycompat::install(&mut env);
     let ctx = minijinja::context! { env => JValue::from(vars.clone()) };
     let diag = |e: JError| {
         let mut message = e.kind().to_string();
-        if let Some(detail) = e.detail() {
-            message = format!("{message}: {detail}");
+        match e.detail() {
+            // pycompat's detail says it all: "unknown method 'x' on a string".
+            Some(detail) if e.kind() == ErrorKind::UnknownMethod => message = detail.to_owned(),
+            Some(detail) => message = format!("{message}: {detail}"),
+            None => {}
         }
         ConfigError::Template(Diagnostic {
             file: file.to_owned(),
@@ -173,7 +158,8 @@ pub fn render(
             message: format!("template error: {message}"),
         })
     };
-    let template = env.template_from_named_str(file, text).map_err(diag)?;
+    let text = pycompat::rewrite_literals(text).unwrap_or_else(|| text.to_owned());
+    let template = env.template_from_named_str(file, &text).map_err(diag)?;
     template.render(ctx).map_err(diag)
 }
 

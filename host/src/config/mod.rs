@@ -10,6 +10,7 @@ pub mod error;
 mod instance;
 pub mod load;
 pub mod model;
+pub mod pycompat;
 pub mod pyvalue;
 pub mod yaml;
 
