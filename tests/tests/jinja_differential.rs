@@ -60,6 +60,9 @@ fn the_method_table_is_what_jinja2_renders() {
             )),
         }
     }
-    println!("{} templates rendered by Jinja2 as the table says", cases.len());
+    println!(
+        "{} templates rendered by Jinja2 as the table says",
+        cases.len()
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

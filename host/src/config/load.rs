@@ -143,7 +143,14 @@ pub fn render(
     // Python's methods and containers, as Jinja2 templates use them.
     pycompat::install(&mut env);
     let ctx = minijinja::context! { env => JValue::from(vars.clone()) };
-    let diag = |e: JError| {
+    let diag = |outer: JError| {
+        // `{% include %}` wraps the included file's error: report that one.
+        let mut e = &outer;
+        while let Some(inner) =
+            std::error::Error::source(e).and_then(|s| s.downcast_ref::<JError>())
+        {
+            e = inner;
+        }
         let mut message = e.kind().to_string();
         match e.detail() {
             // pycompat's detail says it all: "unknown method 'x' on a string".
@@ -151,8 +158,13 @@ pub fn render(
             Some(detail) => message = format!("{message}: {detail}"),
             None => {}
         }
+        // An error inside `{% include %}`d text names that file.
+        let file = match e.name() {
+            Some(name) if name != file => base_dir.join(name).display().to_string(),
+            _ => file.to_owned(),
+        };
         ConfigError::Template(Diagnostic {
-            file: file.to_owned(),
+            file,
             mark: e.line().map(|line| Mark { line, col: 1 }),
             path: String::new(),
             message: format!("template error: {message}"),
@@ -198,6 +210,31 @@ mod tests {
         assert_eq!(
             r("a: {{ env.MISSING }}|{{ nothing }}", &[]).unwrap(),
             "a: |"
+        );
+    }
+
+    #[test]
+    fn included_files_get_python_containers_and_name_their_errors() {
+        let dir = std::env::temp_dir().join(format!("maestro-jinja-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("part.yaml"),
+            "{% set ids = [] %}{% set DO = ids.append(1) %}\nids: {{ ids }} {{ {'b': 1, 'a': 2} }}",
+        )
+        .unwrap();
+        std::fs::write(dir.join("bad.yaml"), "a: 1\nb: {{ 'x'.nope() }}\n").unwrap();
+        let vars = BTreeMap::new();
+        let ok = render("{% include 'part.yaml' %}", "main.yaml", &dir, &vars);
+        let bad = render("a: 1\n{% include 'bad.yaml' %}", "main.yaml", &dir, &vars);
+        std::fs::remove_dir_all(&dir).ok();
+        assert_eq!(ok.unwrap(), "\nids: [1] {'b': 1, 'a': 2}");
+        let err = bad.unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "{}:2:1: template error: unknown method 'nope' on a string",
+                dir.join("bad.yaml").display()
+            )
         );
     }
 

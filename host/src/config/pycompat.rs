@@ -24,9 +24,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use minijinja::formatting::{FormatStyle, format as mj_format};
 use minijinja::machinery::{Token, tokenize};
 use minijinja::syntax::SyntaxConfig;
-use minijinja::value::{
-    DynObject, Enumerator, Kwargs, Object, ObjectRepr, Rest, Value, ValueKind,
-};
+use minijinja::value::{DynObject, Enumerator, Kwargs, Object, ObjectRepr, Rest, Value, ValueKind};
 use minijinja::{Environment, Error, ErrorKind, State};
 
 use super::pyvalue::{float_repr, str_repr};
@@ -60,6 +58,24 @@ pub fn install(env: &mut Environment<'_>) {
     env.add_filter("string", |v: Value| Value::from(py_str(&v)));
     env.add_filter("list", filter_list);
     env.add_filter("tojson", filter_tojson);
+    // Jinja2's `sort` and `dictsort` return Python lists, which `append`
+    // can change.
+    env.add_filter("sort", |state: &State, value: Value, kwargs: Kwargs| {
+        to_pylist(minijinja::filters::sort(state, value, kwargs)?)
+    });
+    env.add_filter("dictsort", |value: &Value, kwargs: Kwargs| {
+        to_pylist(minijinja::filters::dictsort(value, kwargs)?)
+    });
+    env.add_filter("center", |value: Value, args: Rest<Value>| {
+        justify(&py_str(&value), "center", &args)
+    });
+    // minijinja-contrib's versions of these match Jinja2's.
+    env.add_filter("filesizeformat", minijinja_contrib::filters::filesizeformat);
+    env.add_filter("truncate", minijinja_contrib::filters::truncate);
+    env.add_filter("striptags", minijinja_contrib::filters::striptags);
+    env.add_test("callable", |v: Value| {
+        v.as_object().is_some_and(|o| o.repr() == ObjectRepr::Plain)
+    });
 }
 
 // ---------------------------------------------------------------------------
@@ -1342,6 +1358,11 @@ fn attribute_of(item: &Value, attr: &Value) -> Result<Value, Error> {
     Ok(v)
 }
 
+/// A sequence as a [`PyList`] (a copy of its items).
+fn to_pylist(value: Value) -> Result<Value, Error> {
+    Ok(PyList::value(value.try_iter()?.collect()))
+}
+
 /// Jinja2's `list`: a Python list (one the template can change).
 fn filter_list(value: Value) -> Result<Value, Error> {
     if value.is_undefined() {
@@ -1383,7 +1404,12 @@ fn filter_tojson(value: Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Valu
 }
 
 /// Python's `json.dumps` (ensure_ascii, default separators, sorted keys).
-fn json_into(v: &Value, indent: Option<usize>, depth: usize, out: &mut String) -> Result<(), Error> {
+fn json_into(
+    v: &Value,
+    indent: Option<usize>,
+    depth: usize,
+    out: &mut String,
+) -> Result<(), Error> {
     if depth > MAX_REPR_DEPTH {
         return Err(invalid("tojson: circular reference detected"));
     }
