@@ -609,7 +609,7 @@ fn is_py_space(c: char) -> bool {
 fn slice_bounds(len: usize, start: Option<i64>, end: Option<i64>) -> (usize, usize) {
     let norm = |i: i64| -> usize {
         if i < 0 {
-            (len as i64 + i).max(0) as usize
+            (len as i64).saturating_add(i).max(0) as usize
         } else {
             (i as usize).min(len)
         }
@@ -666,6 +666,7 @@ fn string_method(s: &str, method: &str, args: &[Value]) -> Option<Result<Value, 
         "ljust" | "rjust" | "center" => justify(s, method, args),
         "zfill" => arity(method, args, 1, 1).and_then(|()| {
             let width = int_arg(method, &args[0])?;
+            check_width(width)?;
             Ok(Value::from(zfill(s, width)))
         }),
         "removeprefix" => arity(method, args, 1, 1).and_then(|()| {
@@ -1023,6 +1024,7 @@ fn justify(s: &str, method: &str, args: &[Value]) -> Result<Value, Error> {
     if width <= len {
         return Ok(Value::from(s));
     }
+    check_width(width)?;
     let pad = (width - len) as usize;
     let (left, right) = match method {
         "ljust" => (0, pad),
@@ -1036,6 +1038,19 @@ fn justify(s: &str, method: &str, args: &[Value]) -> Result<Value, Error> {
     };
     let fill = |n: usize| std::iter::repeat_n(fill, n).collect::<String>();
     Ok(Value::from(format!("{}{s}{}", fill(left), fill(right))))
+}
+
+/// Padding to more than this many characters is refused (Python would
+/// try, and fail with `MemoryError` near the top of the range).
+const MAX_WIDTH: i64 = 1 << 24;
+
+fn check_width(width: i64) -> Result<(), Error> {
+    if width > MAX_WIDTH {
+        return Err(invalid(format!(
+            "width {width} is too large (at most {MAX_WIDTH})"
+        )));
+    }
+    Ok(())
 }
 
 /// Python's `str.zfill`: zeros after a leading sign.
@@ -1082,7 +1097,7 @@ fn list_method(list: &PyList, method: &str, args: &[Value]) -> Result<Value, Err
             if items.is_empty() {
                 return Err(invalid("pop from empty list"));
             }
-            let i = if at < 0 { len + at } else { at };
+            let i = if at < 0 { len.saturating_add(at) } else { at };
             if i < 0 || i >= len {
                 return Err(invalid("pop index out of range"));
             }
@@ -1387,7 +1402,10 @@ fn filter_tojson(value: Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Valu
         }
         indent = Some(v);
     }
-    let indent = opt_int("tojson", indent.as_ref())?.map(|n| n.max(0) as usize);
+    let indent = match opt_int("tojson", indent.as_ref())? {
+        Some(n) if n > 1024 => return Err(invalid(format!("tojson: indent {n} is too large"))),
+        other => other.map(|n| n.max(0) as usize),
+    };
     let mut out = String::new();
     json_into(&value, indent, 0, &mut out)?;
     let mut safe = String::with_capacity(out.len());
@@ -1576,6 +1594,28 @@ mod tests {
             rewrite_literals("{{ 'é' ~ [1] }}").as_deref(),
             Some("{{ 'é' ~ __maestro_list(1) }}")
         );
+    }
+
+    #[test]
+    fn hostile_arguments_are_errors_not_panics() {
+        let r = |t: &str| render(t, "t.yaml", Path::new("."), &BTreeMap::new());
+        for t in [
+            "{{ 'a'.ljust(99999999999) }}",
+            "{{ 'a'.zfill(99999999999) }}",
+            "{{ [1].pop(-9223372036854775807 - 1) }}",
+            "{{ [1]|tojson(indent=99999999) }}",
+            "{{ 'a'.split(1) }}",
+            "{{ 'a'.center('x') }}",
+            "{{ {}.update(1) }}",
+            "{{ {}.update([(1, 2, 3)]) }}",
+        ] {
+            assert!(r(t).is_err(), "{t}");
+        }
+        assert_eq!(
+            r("{{ 'abc'.find('b', -9223372036854775807 - 1) }}").unwrap(),
+            "1"
+        );
+        assert_eq!(r("{{ [1, 2].index(2, -99999999999) }}").unwrap(), "1");
     }
 
     #[test]
