@@ -66,6 +66,23 @@ pub fn install(env: &mut Environment<'_>) {
     env.add_filter("dictsort", |value: &Value, kwargs: Kwargs| {
         to_pylist(minijinja::filters::dictsort(value, kwargs)?)
     });
+    env.add_filter("groupby", filter_groupby);
+    env.add_function("cycler", |args: &[Value]| -> Result<Value, Error> {
+        no_kwargs(args, "cycler")?;
+        if args.is_empty() {
+            return Err(invalid("at least one item has to be provided"));
+        }
+        Ok(Value::from_object(Cycler {
+            items: args.to_vec(),
+            pos: Mutex::new(0),
+        }))
+    });
+    env.add_function("joiner", |sep: Option<Value>| {
+        Value::from_object(Joiner {
+            sep: sep.unwrap_or_else(|| Value::from(", ")),
+            used: Mutex::new(false),
+        })
+    });
     env.add_filter("center", |value: Value, args: Rest<Value>| {
         justify(&py_str(&value), "center", &args)
     });
@@ -352,6 +369,107 @@ impl Object for PyView {
     }
 }
 
+/// One group of Jinja2's `groupby`: the tuple `(grouper, list)`, also
+/// readable as `.grouper` and `.list`.
+#[derive(Debug)]
+struct PyGroup {
+    grouper: Value,
+    list: Value,
+}
+
+impl Object for PyGroup {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Seq
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        match (key.as_usize(), key.as_str()) {
+            (Some(0), _) | (_, Some("grouper")) => Some(self.grouper.clone()),
+            (Some(1), _) | (_, Some("list")) => Some(self.list.clone()),
+            _ => None,
+        }
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Seq(2)
+    }
+
+    fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&py_repr(&Value::from_dyn_object(self.clone())))
+    }
+}
+
+/// Jinja2's `cycler(*items)`: `.next()`, `.reset()`, `.current`.
+#[derive(Debug)]
+struct Cycler {
+    items: Vec<Value>,
+    pos: Mutex<usize>,
+}
+
+impl Object for Cycler {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Plain
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let pos = *self.pos.lock().unwrap_or_else(|e| e.into_inner());
+        match key.as_str()? {
+            "current" => self.items.get(pos).cloned(),
+            "items" => Some(PyList::value(self.items.clone())),
+            _ => None,
+        }
+    }
+
+    fn call_method(
+        self: &Arc<Self>,
+        _state: &mut State<'_, '_>,
+        method: &str,
+        args: &[Value],
+    ) -> Result<Value, Error> {
+        let mut pos = self.pos.lock().unwrap_or_else(|e| e.into_inner());
+        match method {
+            "next" => {
+                arity(method, args, 0, 0)?;
+                let item = self.items[*pos].clone();
+                *pos = (*pos + 1) % self.items.len();
+                Ok(item)
+            }
+            "reset" => {
+                arity(method, args, 0, 0)?;
+                *pos = 0;
+                Ok(Value::from(()))
+            }
+            _ => Err(Error::new(
+                ErrorKind::UnknownMethod,
+                format!("unknown method '{method}' on a cycler"),
+            )),
+        }
+    }
+}
+
+/// Jinja2's `joiner(sep=', ')`: `''` on the first call, `sep` after.
+#[derive(Debug)]
+struct Joiner {
+    sep: Value,
+    used: Mutex<bool>,
+}
+
+impl Object for Joiner {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Plain
+    }
+
+    fn call(self: &Arc<Self>, _state: &mut State<'_, '_>, args: &[Value]) -> Result<Value, Error> {
+        arity("joiner", args, 0, 0)?;
+        let mut used = self.used.lock().unwrap_or_else(|e| e.into_inner());
+        if std::mem::replace(&mut *used, true) {
+            Ok(self.sep.clone())
+        } else {
+            Ok(Value::from(""))
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Python str() and repr()
 // ---------------------------------------------------------------------------
@@ -401,7 +519,7 @@ fn repr_into(value: &Value, out: &mut String, depth: usize) {
                     return;
                 }
             };
-            let tuple = value.is_tuple();
+            let tuple = value.is_tuple() || value.downcast_object_ref::<PyGroup>().is_some();
             out.push(if tuple { '(' } else { '[' });
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
@@ -1371,6 +1489,19 @@ fn attribute_of(item: &Value, attr: &Value) -> Result<Value, Error> {
         };
     }
     Ok(v)
+}
+
+/// Jinja2's `groupby`: a list of `(grouper, list)` tuples.
+fn filter_groupby(value: Value, attribute: Option<&str>, kwargs: Kwargs) -> Result<Value, Error> {
+    let groups = minijinja::filters::groupby(value, attribute, kwargs)?;
+    let mut out = Vec::new();
+    for group in groups.try_iter()? {
+        out.push(Value::from_object(PyGroup {
+            grouper: group.get_item(&Value::from(0))?,
+            list: to_pylist(group.get_item(&Value::from(1))?)?,
+        }));
+    }
+    Ok(PyList::value(out))
 }
 
 /// A sequence as a [`PyList`] (a copy of its items).
