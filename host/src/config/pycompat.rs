@@ -88,8 +88,16 @@ pub fn install(env: &mut Environment<'_>) {
     });
     // minijinja-contrib's versions of these match Jinja2's.
     env.add_filter("filesizeformat", minijinja_contrib::filters::filesizeformat);
-    env.add_filter("truncate", minijinja_contrib::filters::truncate);
     env.add_filter("striptags", minijinja_contrib::filters::striptags);
+    env.add_filter("truncate", filter_truncate);
+    env.add_filter("wordcount", |v: Value| {
+        let s = py_str(&v);
+        let word = |c: char| c.is_alphanumeric() || c == '_';
+        s.split(|c: char| !word(c)).filter(|w| !w.is_empty()).count()
+    });
+    env.add_filter("urlencode", filter_urlencode);
+    env.add_filter("forceescape", |v: Value| Value::from_safe_string(html_escape(&py_str(&v))));
+    env.add_filter("xmlattr", filter_xmlattr);
     env.add_test("callable", |v: Value| {
         v.as_object().is_some_and(|o| o.repr() == ObjectRepr::Plain)
     });
@@ -1489,6 +1497,125 @@ fn attribute_of(item: &Value, attr: &Value) -> Result<Value, Error> {
         };
     }
     Ok(v)
+}
+
+/// Jinja2's `truncate(s, length=255, killwords=False, end='...', leeway=5)`.
+fn filter_truncate(value: Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {
+    let mut params: [Option<Value>; 4] = Default::default();
+    const NAMES: [&str; 4] = ["length", "killwords", "end", "leeway"];
+    if args.len() > 4 {
+        return Err(invalid("truncate() takes at most 4 arguments"));
+    }
+    for (slot, v) in params.iter_mut().zip(args.iter()) {
+        *slot = Some(v.clone());
+    }
+    for (k, v) in kwargs_pairs(&kwargs)? {
+        match NAMES.iter().position(|n| *n == k) {
+            Some(i) => params[i] = Some(v),
+            None => {
+                return Err(invalid(format!(
+                    "truncate() got an unexpected keyword argument '{k}'"
+                )));
+            }
+        }
+    }
+    let [length, killwords, end, leeway] = params;
+    let length = opt_int("truncate", length.as_ref())?.unwrap_or(255);
+    let killwords = killwords.is_some_and(|v| v.is_true());
+    let end = end.map_or_else(|| "...".to_owned(), |v| py_str(&v));
+    let leeway = opt_int("truncate", leeway.as_ref())?.unwrap_or(5);
+    let end_len = end.chars().count() as i64;
+    if length < end_len {
+        return Err(invalid(format!("expected length >= {end_len}, got {length}")));
+    }
+    if leeway < 0 {
+        return Err(invalid(format!("expected leeway >= 0, got {leeway}")));
+    }
+    let s = py_str(&value);
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() as i64 <= length.saturating_add(leeway) {
+        return Ok(Value::from(s));
+    }
+    let head: String = chars[..(length - end_len) as usize].iter().collect();
+    let head = if killwords {
+        head
+    } else {
+        match head.rsplit_once(' ') {
+            Some((before, _)) => before.to_owned(),
+            None => head,
+        }
+    };
+    Ok(Value::from(head + &end))
+}
+
+/// Python's `urllib.parse.quote` over UTF-8, `safe` kept as is.
+fn url_quote(s: &str, for_qs: bool) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        let keep = b.is_ascii_alphanumeric() || b"_.-~".contains(&b) || (!for_qs && b == b'/');
+        if keep {
+            out.push(b as char);
+        } else if for_qs && b == b' ' {
+            out.push('+');
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Jinja2's `urlencode`: a string (`/` kept), or a dict / pairs as a query.
+fn filter_urlencode(value: Value) -> Result<Value, Error> {
+    if value.kind() == ValueKind::String {
+        return Ok(Value::from(url_quote(&py_str(&value), false)));
+    }
+    let pairs = match value.kind() {
+        ValueKind::Map => map_items(&value),
+        ValueKind::Seq | ValueKind::Iterable => pairs_of(&value)?,
+        _ => return Ok(Value::from(url_quote(&py_str(&value), false))),
+    };
+    let parts: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", url_quote(&py_str(k), true), url_quote(&py_str(v), true)))
+        .collect();
+    Ok(Value::from(parts.join("&")))
+}
+
+/// markupsafe's `escape`.
+fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&#34;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Jinja2's `xmlattr(d, autospace=True)`: `key="value"` pairs, None and
+/// undefined values left out.
+fn filter_xmlattr(value: Value, autospace: Option<bool>) -> Result<Value, Error> {
+    let mut parts = Vec::new();
+    for (k, v) in map_items(&value) {
+        if v.is_none() || v.is_undefined() {
+            continue;
+        }
+        let key = py_str(&k);
+        if key.chars().any(|c| c.is_whitespace() || matches!(c, '/' | '>' | '=')) {
+            return Err(invalid(format!("Invalid character in attribute name: {}", py_repr(&k))));
+        }
+        parts.push(format!("{}=\"{}\"", html_escape(&key), html_escape(&py_str(&v))));
+    }
+    let mut rv = parts.join(" ");
+    if autospace.unwrap_or(true) && !rv.is_empty() {
+        rv.insert(0, ' ');
+    }
+    Ok(Value::from_safe_string(rv))
 }
 
 /// Jinja2's `groupby`: a list of `(grouper, list)` tuples.
