@@ -93,10 +93,14 @@ pub fn install(env: &mut Environment<'_>) {
     env.add_filter("wordcount", |v: Value| {
         let s = py_str(&v);
         let word = |c: char| c.is_alphanumeric() || c == '_';
-        s.split(|c: char| !word(c)).filter(|w| !w.is_empty()).count()
+        s.split(|c: char| !word(c))
+            .filter(|w| !w.is_empty())
+            .count()
     });
     env.add_filter("urlencode", filter_urlencode);
-    env.add_filter("forceescape", |v: Value| Value::from_safe_string(html_escape(&py_str(&v))));
+    env.add_filter("forceescape", |v: Value| {
+        Value::from_safe_string(html_escape(&py_str(&v)))
+    });
     env.add_filter("xmlattr", filter_xmlattr);
     env.add_test("callable", |v: Value| {
         v.as_object().is_some_and(|o| o.repr() == ObjectRepr::Plain)
@@ -646,7 +650,7 @@ fn no_kwargs(args: &[Value], what: &str) -> Result<(), Error> {
 }
 
 /// Splits `args` into positional arguments and keyword arguments.
-fn split_kwargs(args: &[Value]) -> (&[Value], Vec<(String, Value)>) {
+fn split_kwargs(args: &[Value]) -> (&[Value], KwargList) {
     match args.split_last() {
         Some((last, rest)) if last.is_kwargs() => {
             let kwargs = last
@@ -666,7 +670,7 @@ fn split_kwargs(args: &[Value]) -> (&[Value], Vec<(String, Value)>) {
 }
 
 /// A filter's keyword arguments, every one marked used.
-fn kwargs_pairs(kwargs: &Kwargs) -> Result<Vec<(String, Value)>, Error> {
+fn kwargs_pairs(kwargs: &Kwargs) -> Result<KwargList, Error> {
     let keys: Vec<String> = kwargs.args().map(str::to_owned).collect();
     keys.into_iter()
         .map(|k| {
@@ -826,7 +830,15 @@ fn str_format(s: &str, args: &[Value]) -> Result<Value, Error> {
             _ => v.clone(),
         }
     };
-    let (positional, kwargs) = split_kwargs(args);
+    let (positional, mut kwargs) = split_kwargs(args);
+    let mut s = std::borrow::Cow::Borrowed(s);
+    if s.contains('!') {
+        if let Some((rewritten, extra)) = apply_conversions(&s, positional, &kwargs)? {
+            s = std::borrow::Cow::Owned(rewritten);
+            kwargs.extend(extra);
+        }
+    }
+    let s = &*s;
     let mut converted: Vec<Value> = positional.iter().map(pythonic).collect();
     if !kwargs.is_empty() {
         converted.push(Value::from(Kwargs::from_iter(
@@ -834,6 +846,145 @@ fn str_format(s: &str, args: &[Value]) -> Result<Value, Error> {
         )));
     }
     mj_format(FormatStyle::StrFormat, s, &converted).map(Value::from)
+}
+
+/// Keyword arguments, in order.
+type KwargList = Vec<(String, Value)>;
+
+/// `str.format`'s conversions (`{!r}`, `{0!s:>5}`, `{x.y!a}`), which
+/// minijinja's formatter lacks: each such field is resolved here, converted,
+/// and handed over as a keyword argument; automatic field numbers become
+/// explicit so the others still find their argument. `None` when there is
+/// no conversion to do (or a field this does not understand: minijinja then
+/// reports it).
+fn apply_conversions(
+    format: &str,
+    positional: &[Value],
+    kwargs: &[(String, Value)],
+) -> Result<Option<(String, KwargList)>, Error> {
+    let mut out = String::new();
+    let mut extra = Vec::new();
+    let mut auto = 0usize;
+    let mut rest = format;
+    while let Some(i) = rest.find(['{', '}']) {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        if tail.starts_with("{{") || tail.starts_with("}}") {
+            out.push_str(&tail[..2]);
+            rest = &tail[2..];
+            continue;
+        }
+        if tail.starts_with('}') {
+            return Ok(None);
+        }
+        let Some(close) = tail.find('}') else {
+            return Ok(None);
+        };
+        let field = &tail[1..close];
+        if field.contains('{') {
+            return Ok(None);
+        }
+        rest = &tail[close + 1..];
+        let (name_conv, spec) = match field.split_once(':') {
+            Some((a, b)) => (a, Some(b)),
+            None => (field, None),
+        };
+        let (name, conv) = match name_conv.split_once('!') {
+            Some((a, b)) => (a, Some(b)),
+            None => (name_conv, None),
+        };
+        let split = name.find(['.', '[']).unwrap_or(name.len());
+        let (arg, path) = name.split_at(split);
+        let arg = if arg.is_empty() {
+            auto += 1;
+            (auto - 1).to_string()
+        } else {
+            arg.to_owned()
+        };
+        let Some(conv) = conv else {
+            out.push('{');
+            out.push_str(&arg);
+            out.push_str(path);
+            if let Some(spec) = spec {
+                out.push(':');
+                out.push_str(spec);
+            }
+            out.push('}');
+            continue;
+        };
+        let mut value = match arg.parse::<usize>() {
+            Ok(i) => positional.get(i).cloned().ok_or_else(|| {
+                invalid(format!(
+                    "Replacement index {i} out of range for positional args tuple"
+                ))
+            })?,
+            Err(_) => kwargs
+                .iter()
+                .find(|(k, _)| *k == arg)
+                .map(|(_, v)| v.clone())
+                .ok_or_else(|| invalid(format!("KeyError: {}", str_repr(&arg))))?,
+        };
+        let mut p = path;
+        while !p.is_empty() {
+            if let Some(after) = p.strip_prefix('.') {
+                let end = after.find(['.', '[']).unwrap_or(after.len());
+                value = value.get_attr(&after[..end])?;
+                p = &after[end..];
+            } else if let Some(after) = p.strip_prefix('[') {
+                let Some(end) = after.find(']') else {
+                    return Ok(None);
+                };
+                let key = &after[..end];
+                value = match key.parse::<i64>() {
+                    Ok(i) => value.get_item(&Value::from(i))?,
+                    Err(_) => value.get_item(&Value::from(key))?,
+                };
+                p = &after[end + 1..];
+            } else {
+                return Ok(None);
+            }
+        }
+        let text = match conv {
+            "r" => py_repr(&value),
+            "s" => py_str(&value),
+            "a" => ascii(&py_repr(&value)),
+            other => {
+                return Err(invalid(format!("Unknown conversion specifier {other}")));
+            }
+        };
+        let key = format!("__maestro_conv{}", extra.len());
+        out.push('{');
+        out.push_str(&key);
+        if let Some(spec) = spec {
+            out.push(':');
+            out.push_str(spec);
+        }
+        out.push('}');
+        extra.push((key, Value::from(text)));
+    }
+    out.push_str(rest);
+    if extra.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some((out, extra)))
+}
+
+/// Python's `ascii()` of a repr: non-ASCII characters as escapes.
+fn ascii(repr: &str) -> String {
+    let mut out = String::with_capacity(repr.len());
+    for c in repr.chars() {
+        let n = c as u32;
+        if n < 0x80 {
+            out.push(c);
+        } else if n < 0x100 {
+            out.push_str(&format!("\\x{n:02x}"));
+        } else if n < 0x10000 {
+            out.push_str(&format!("\\u{n:04x}"));
+        } else {
+            out.push_str(&format!("\\U{n:08x}"));
+        }
+    }
+    out
 }
 
 fn split_method(s: &str, method: &str, args: &[Value]) -> Result<Value, Error> {
@@ -1526,7 +1677,9 @@ fn filter_truncate(value: Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Va
     let leeway = opt_int("truncate", leeway.as_ref())?.unwrap_or(5);
     let end_len = end.chars().count() as i64;
     if length < end_len {
-        return Err(invalid(format!("expected length >= {end_len}, got {length}")));
+        return Err(invalid(format!(
+            "expected length >= {end_len}, got {length}"
+        )));
     }
     if leeway < 0 {
         return Err(invalid(format!("expected leeway >= 0, got {leeway}")));
@@ -1576,7 +1729,13 @@ fn filter_urlencode(value: Value) -> Result<Value, Error> {
     };
     let parts: Vec<String> = pairs
         .iter()
-        .map(|(k, v)| format!("{}={}", url_quote(&py_str(k), true), url_quote(&py_str(v), true)))
+        .map(|(k, v)| {
+            format!(
+                "{}={}",
+                url_quote(&py_str(k), true),
+                url_quote(&py_str(v), true)
+            )
+        })
         .collect();
     Ok(Value::from(parts.join("&")))
 }
@@ -1606,10 +1765,20 @@ fn filter_xmlattr(value: Value, autospace: Option<bool>) -> Result<Value, Error>
             continue;
         }
         let key = py_str(&k);
-        if key.chars().any(|c| c.is_whitespace() || matches!(c, '/' | '>' | '=')) {
-            return Err(invalid(format!("Invalid character in attribute name: {}", py_repr(&k))));
+        if key
+            .chars()
+            .any(|c| c.is_whitespace() || matches!(c, '/' | '>' | '='))
+        {
+            return Err(invalid(format!(
+                "Invalid character in attribute name: {}",
+                py_repr(&k)
+            )));
         }
-        parts.push(format!("{}=\"{}\"", html_escape(&key), html_escape(&py_str(&v))));
+        parts.push(format!(
+            "{}=\"{}\"",
+            html_escape(&key),
+            html_escape(&py_str(&v))
+        ));
     }
     let mut rv = parts.join(" ");
     if autospace.unwrap_or(true) && !rv.is_empty() {
