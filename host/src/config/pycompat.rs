@@ -102,6 +102,7 @@ pub fn install(env: &mut Environment<'_>) {
         Value::from_safe_string(html_escape(&py_str(&v)))
     });
     env.add_filter("xmlattr", filter_xmlattr);
+    env.add_filter("random", filter_random);
     env.add_test("callable", |v: Value| {
         v.as_object().is_some_and(|o| o.repr() == ObjectRepr::Plain)
     });
@@ -344,7 +345,88 @@ impl Object for PyDict {
         method: &str,
         args: &[Value],
     ) -> Result<Value, Error> {
+        if let Some(kind) = ViewKind::of(method) {
+            arity(method, args, 0, 0)?;
+            return Ok(PyDictView::value(
+                Value::from_dyn_object(self.clone()),
+                kind,
+            ));
+        }
         dict_method(self, method, args)
+    }
+
+    fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&py_repr(&Value::from_dyn_object(self.clone())))
+    }
+}
+
+/// Which view of a dict `keys()`, `values()`, `items()` give.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum ViewKind {
+    Keys,
+    Values,
+    Items,
+}
+
+impl ViewKind {
+    fn of(method: &str) -> Option<ViewKind> {
+        match method {
+            "keys" => Some(ViewKind::Keys),
+            "values" => Some(ViewKind::Values),
+            "items" => Some(ViewKind::Items),
+            _ => None,
+        }
+    }
+
+    fn python_name(self) -> &'static str {
+        match self {
+            ViewKind::Keys => "dict_keys",
+            ViewKind::Values => "dict_values",
+            ViewKind::Items => "dict_items",
+        }
+    }
+}
+
+/// A live view of a dict, as Python's `dict.items()` and co: it follows
+/// later changes to the dict and prints as `dict_items([('k', 1)])`.
+#[derive(Debug)]
+struct PyDictView {
+    dict: Value,
+    kind: ViewKind,
+}
+
+impl PyDictView {
+    fn value(dict: Value, kind: ViewKind) -> Value {
+        Value::from_object(PyDictView { dict, kind })
+    }
+
+    fn items(&self) -> Vec<Value> {
+        map_items(&self.dict)
+            .into_iter()
+            .map(|(k, v)| match self.kind {
+                ViewKind::Keys => k,
+                ViewKind::Values => v,
+                ViewKind::Items => Value::from(minijinja::value::Tuple::from([k, v])),
+            })
+            .collect()
+    }
+}
+
+impl Object for PyDictView {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Seq
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.items().get(key.as_usize()?).cloned()
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Values(self.items())
+    }
+
+    fn enumerator_len(self: &Arc<Self>) -> Option<usize> {
+        self.dict.len()
     }
 
     fn render(self: &Arc<Self>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -523,6 +605,15 @@ fn repr_into(value: &Value, out: &mut String, depth: usize) {
             }
         }
         ValueKind::String => out.push_str(&str_repr(value.as_str().unwrap_or_default())),
+        ValueKind::Seq
+            if depth < MAX_REPR_DEPTH && value.downcast_object_ref::<PyDictView>().is_some() =>
+        {
+            let view = value.downcast_object_ref::<PyDictView>().expect("a view");
+            out.push_str(view.kind.python_name());
+            out.push('(');
+            repr_into(&PyList::value(view.items()), out, depth + 1);
+            out.push(')');
+        }
         ValueKind::Seq | ValueKind::Iterable if depth < MAX_REPR_DEPTH => {
             let items: Vec<Value> = match value.try_iter() {
                 Ok(iter) => iter.collect(),
@@ -807,6 +898,20 @@ fn string_method(s: &str, method: &str, args: &[Value]) -> Option<Result<Value, 
             let p = str_arg(method, &args[0])?;
             Ok(Value::from(s.strip_suffix(p).unwrap_or(s)))
         }),
+        "format_map" => arity(method, args, 1, 1).and_then(|()| {
+            let kwargs = Kwargs::from_iter(
+                map_items(&args[0])
+                    .into_iter()
+                    .map(|(k, v)| (py_str(&k), v)),
+            );
+            str_format(s, &[Value::from(kwargs)])
+        }),
+        "expandtabs" => arity(method, args, 0, 1).and_then(|()| {
+            let size = opt_int(method, args.first())?.unwrap_or(8);
+            check_width(size)?;
+            Ok(Value::from(expandtabs(s, size)))
+        }),
+        "istitle" => arity(method, args, 0, 0).map(|()| Value::from(istitle(s))),
         "isspace" => arity(method, args, 0, 0)
             .map(|()| Value::from(!s.is_empty() && s.chars().all(is_py_space))),
         _ => return None,
@@ -823,7 +928,8 @@ fn str_format(s: &str, args: &[Value]) -> Result<Value, Error> {
             ValueKind::Number if !v.is_integer() => v.clone(),
             ValueKind::Seq | ValueKind::Map | ValueKind::Iterable
                 if v.downcast_object_ref::<PyList>().is_none()
-                    && v.downcast_object_ref::<PyDict>().is_none() =>
+                    && v.downcast_object_ref::<PyDict>().is_none()
+                    && v.downcast_object_ref::<PyDictView>().is_none() =>
             {
                 Value::from_object(PyView(v.clone()))
             }
@@ -1172,6 +1278,56 @@ fn title(s: &str) -> String {
     out
 }
 
+/// Python's `str.expandtabs(tabsize)`: tabs to the next column multiple.
+fn expandtabs(s: &str, size: i64) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut column = 0usize;
+    for c in s.chars() {
+        match c {
+            '\t' => {
+                if size > 0 {
+                    let size = size as usize;
+                    let n = size - column % size;
+                    out.extend(std::iter::repeat_n(' ', n));
+                    column += n;
+                }
+            }
+            '\n' | '\r' => {
+                out.push(c);
+                column = 0;
+            }
+            c => {
+                out.push(c);
+                column += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Python's `str.istitle()`.
+fn istitle(s: &str) -> bool {
+    let (mut cased, mut prev_cased) = (false, false);
+    for c in s.chars() {
+        if c.is_uppercase() {
+            if prev_cased {
+                return false;
+            }
+            prev_cased = true;
+            cased = true;
+        } else if c.is_lowercase() {
+            if !prev_cased {
+                return false;
+            }
+            prev_cased = true;
+            cased = true;
+        } else {
+            prev_cased = false;
+        }
+    }
+    cased
+}
+
 /// Python's `str.capitalize()`: first character upper, the rest lower.
 fn capitalize(s: &str) -> String {
     let mut chars = s.chars();
@@ -1506,27 +1662,6 @@ fn dict_method(dict: &PyDict, method: &str, args: &[Value]) -> Result<Value, Err
                 .get(&args[0])
                 .unwrap_or_else(|| args.get(1).cloned().unwrap_or_default_none()))
         }
-        "keys" => {
-            arity(method, args, 0, 0)?;
-            Ok(PyList::value(
-                dict.snapshot().into_iter().map(|(k, _)| k).collect(),
-            ))
-        }
-        "values" => {
-            arity(method, args, 0, 0)?;
-            Ok(PyList::value(
-                dict.snapshot().into_iter().map(|(_, v)| v).collect(),
-            ))
-        }
-        "items" => {
-            arity(method, args, 0, 0)?;
-            Ok(PyList::value(
-                dict.snapshot()
-                    .into_iter()
-                    .map(|(k, v)| Value::from(minijinja::value::Tuple::from([k, v])))
-                    .collect(),
-            ))
-        }
         _ => Err(unknown_method(
             &Value::from_object(PyDict::default()),
             method,
@@ -1561,7 +1696,10 @@ fn pairs_of(v: &Value) -> Result<Vec<(Value, Value)>, Error> {
 fn other_map_method(value: &Value, method: &str, args: &[Value]) -> Option<Result<Value, Error>> {
     let dict = || PyDict(Mutex::new(map_items(value)));
     match method {
-        "items" | "keys" | "values" | "get" => Some(dict_method(&dict(), method, args)),
+        "items" | "keys" | "values" => Some(arity(method, args, 0, 0).map(|()| {
+            PyDictView::value(value.clone(), ViewKind::of(method).expect("a view method"))
+        })),
+        "get" => Some(dict_method(&dict(), method, args)),
         "copy" => Some(arity(method, args, 0, 0).map(|()| Value::from_object(dict()))),
         _ => None,
     }
@@ -1785,6 +1923,23 @@ fn filter_xmlattr(value: Value, autospace: Option<bool>) -> Result<Value, Error>
         rv.insert(0, ' ');
     }
     Ok(Value::from_safe_string(rv))
+}
+
+/// Jinja2's `random`: any one item (of a string: one character).
+fn filter_random(value: Value) -> Result<Value, Error> {
+    use std::hash::{BuildHasher, Hasher};
+    let items: Vec<Value> = match value.as_str() {
+        Some(s) => s.chars().map(Value::from).collect(),
+        None => value.try_iter()?.collect(),
+    };
+    if items.is_empty() {
+        return Err(invalid("Cannot choose from an empty sequence"));
+    }
+    // std's per-process random hash keys are the only randomness needed.
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_usize(items.len());
+    let pick = (hasher.finish() % items.len() as u64) as usize;
+    Ok(items[pick].clone())
 }
 
 /// Jinja2's `groupby`: a list of `(grouper, list)` tuples.
