@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
-use minijinja::value::Value as JValue;
 use minijinja::{AutoEscape, Environment as Jinja, Error as JError, ErrorKind, UndefinedBehavior};
 
 use super::error::{ConfigError, Diagnostic};
@@ -67,6 +66,15 @@ pub struct Parsed {
 
 /// Reads, renders and parses `source` with `vars` as the template's `env`.
 pub fn read(source: &Source, vars: &BTreeMap<String, String>) -> Result<Parsed, ConfigError> {
+    read_with(source, vars)
+}
+
+/// [`read`] with `env` given as (name, value) pairs in order, as
+/// [`process_environ`] lists the process environment.
+pub fn read_with<K: AsRef<str>, V: AsRef<str>>(
+    source: &Source,
+    vars: impl IntoIterator<Item = (K, V)>,
+) -> Result<Parsed, ConfigError> {
     let file = source.display_name();
     let (text, base_dir) = match source {
         Source::File(path) => {
@@ -90,7 +98,7 @@ pub fn read(source: &Source, vars: &BTreeMap<String, String>) -> Result<Parsed, 
         }
         Source::Text { text, base_dir, .. } => (text.clone(), base_dir.clone()),
     };
-    let rendered = render(&text, &file, &base_dir, vars)?;
+    let rendered = render_with(&text, &file, &base_dir, vars)?;
     let root = yaml::parse(&rendered).map_err(|e| {
         ConfigError::Yaml(Diagnostic {
             file: file.clone(),
@@ -106,12 +114,22 @@ pub fn read(source: &Source, vars: &BTreeMap<String, String>) -> Result<Parsed, 
     })
 }
 
-/// Renders the description as a Jinja template.
+/// Renders the description as a Jinja template with `vars` as its `env`.
 pub fn render(
     text: &str,
     file: &str,
     base_dir: &Path,
     vars: &BTreeMap<String, String>,
+) -> Result<String, ConfigError> {
+    render_with(text, file, base_dir, vars)
+}
+
+/// [`render`] with `env` given as (name, value) pairs in order.
+pub fn render_with<K: AsRef<str>, V: AsRef<str>>(
+    text: &str,
+    file: &str,
+    base_dir: &Path,
+    vars: impl IntoIterator<Item = (K, V)>,
 ) -> Result<String, ConfigError> {
     let mut env = Jinja::new();
     env.set_undefined_behavior(UndefinedBehavior::Lenient);
@@ -142,7 +160,7 @@ pub fn render(
     });
     // Python's methods and containers, as Jinja2 templates use them.
     pycompat::install(&mut env);
-    let ctx = minijinja::context! { env => JValue::from(vars.clone()) };
+    let ctx = minijinja::context! { env => pycompat::environ(vars) };
     let diag = |outer: JError| {
         // `{% include %}` wraps the included file's error: report that one.
         let mut e = &outer;
@@ -177,6 +195,11 @@ pub fn render(
 
 /// The process environment as the template's `env`.
 pub fn process_vars() -> BTreeMap<String, String> {
+    process_environ().into_iter().collect()
+}
+
+/// The process environment in its order, as Python's `os.environ` lists it.
+pub fn process_environ() -> Vec<(String, String)> {
     std::env::vars_os()
         .map(|(k, v)| {
             (
@@ -192,11 +215,7 @@ mod tests {
     use super::*;
 
     fn r(text: &str, vars: &[(&str, &str)]) -> Result<String, ConfigError> {
-        let vars = vars
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        render(text, "t.yaml", Path::new("."), &vars)
+        render_with(text, "t.yaml", Path::new("."), vars.iter().copied())
     }
 
     #[test]
@@ -211,6 +230,15 @@ mod tests {
             r("a: {{ env.MISSING }}|{{ nothing }}", &[]).unwrap(),
             "a: |"
         );
+        // os.environ: the process's order, the first of duplicates, its repr.
+        assert_eq!(
+            r(
+                "{{ env.keys()|list }} {{ env.B }} {{ env }}",
+                &[("B", "1"), ("A", "2"), ("B", "3")]
+            )
+            .unwrap(),
+            "['B', 'A'] 1 environ({'B': '1', 'A': '2'})"
+        );
     }
 
     #[test]
@@ -223,9 +251,9 @@ mod tests {
         )
         .unwrap();
         std::fs::write(dir.join("bad.yaml"), "a: 1\nb: {{ 'x'.nope() }}\n").unwrap();
-        let vars = BTreeMap::new();
-        let ok = render("{% include 'part.yaml' %}", "main.yaml", &dir, &vars);
-        let bad = render("a: 1\n{% include 'bad.yaml' %}", "main.yaml", &dir, &vars);
+        let vars: [(&str, &str); 0] = [];
+        let ok = render_with("{% include 'part.yaml' %}", "main.yaml", &dir, vars);
+        let bad = render_with("a: 1\n{% include 'bad.yaml' %}", "main.yaml", &dir, vars);
         std::fs::remove_dir_all(&dir).ok();
         assert_eq!(ok.unwrap(), "\nids: [1] {'b': 1, 'a': 2}");
         let err = bad.unwrap_err().to_string();

@@ -21,6 +21,6 @@ pub use load::Source;
 
 /// Loads a description: read, render, parse, build.
 pub fn load(source: &Source, options: Options) -> Result<Loaded, ConfigError> {
-    let parsed = load::read(source, &load::process_vars())?;
+    let parsed = load::read_with(source, load::process_environ())?;
     build::build(&parsed, options)
 }

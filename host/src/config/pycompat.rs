@@ -287,11 +287,42 @@ impl Object for PyList {
 /// A Python dict: insertion-ordered, changed in place by `update`, `pop`,
 /// `setdefault`.
 #[derive(Debug, Default)]
-pub struct PyDict(Mutex<Vec<(Value, Value)>>);
+pub struct PyDict {
+    entries: Mutex<Vec<(Value, Value)>>,
+    /// `os.environ`, which prints as `environ({...})`.
+    environ: bool,
+}
+
+/// The template's `env`: MaestroNG passes `os.environ`, a dict of the
+/// process environment in its order (the first of duplicate names wins,
+/// as in CPython), printed `environ({...})`.
+pub fn environ<K: AsRef<str>, V: AsRef<str>>(vars: impl IntoIterator<Item = (K, V)>) -> Value {
+    let dict = PyDict {
+        environ: true,
+        ..PyDict::default()
+    };
+    {
+        let mut entries = dict.lock();
+        for (k, v) in vars {
+            let key = Value::from(k.as_ref());
+            if PyDict::position(&entries, &key).is_none() {
+                entries.push((key, Value::from(v.as_ref())));
+            }
+        }
+    }
+    Value::from_object(dict)
+}
 
 impl PyDict {
+    fn with(entries: Vec<(Value, Value)>) -> PyDict {
+        PyDict {
+            entries: Mutex::new(entries),
+            environ: false,
+        }
+    }
+
     fn lock(&self) -> MutexGuard<'_, Vec<(Value, Value)>> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn snapshot(&self) -> Vec<(Value, Value)> {
@@ -636,6 +667,12 @@ fn repr_into(value: &Value, out: &mut String, depth: usize) {
             out.push(if tuple { ')' } else { ']' });
         }
         ValueKind::Map if depth < MAX_REPR_DEPTH => {
+            let environ = value
+                .downcast_object_ref::<PyDict>()
+                .is_some_and(|d| d.environ);
+            if environ {
+                out.push_str("environ(");
+            }
             out.push('{');
             for (i, (k, v)) in map_items(value).iter().enumerate() {
                 if i > 0 {
@@ -646,6 +683,9 @@ fn repr_into(value: &Value, out: &mut String, depth: usize) {
                 repr_into(v, out, depth + 1);
             }
             out.push('}');
+            if environ {
+                out.push(')');
+            }
         }
         ValueKind::Seq | ValueKind::Iterable => out.push_str("[...]"),
         ValueKind::Map => out.push_str("{...}"),
@@ -1654,7 +1694,7 @@ fn dict_method(dict: &PyDict, method: &str, args: &[Value]) -> Result<Value, Err
         }
         "copy" => {
             arity(method, args, 0, 0)?;
-            Ok(Value::from_object(PyDict(Mutex::new(dict.snapshot()))))
+            Ok(Value::from_object(PyDict::with(dict.snapshot())))
         }
         "get" => {
             arity(method, args, 1, 2)?;
@@ -1694,7 +1734,7 @@ fn pairs_of(v: &Value) -> Result<Vec<(Value, Value)>, Error> {
 /// Methods of maps not built by a template literal (`env`, a namespace):
 /// the reading ones; `copy()` gives a dict the template can change.
 fn other_map_method(value: &Value, method: &str, args: &[Value]) -> Option<Result<Value, Error>> {
-    let dict = || PyDict(Mutex::new(map_items(value)));
+    let dict = || PyDict::with(map_items(value));
     match method {
         "items" | "keys" | "values" => Some(arity(method, args, 0, 0).map(|()| {
             PyDictView::value(value.clone(), ViewKind::of(method).expect("a view method"))
@@ -2118,21 +2158,22 @@ fn json_str(s: &str, out: &mut String) {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
     use std::path::Path;
 
     use super::*;
-    use crate::config::load::render;
+    use crate::config::load::render_with as render;
 
     /// The table shared with the Jinja2 oracle: every `output` there is what
     /// Jinja2 3.1.6 renders (checked against the venv by the e2e test
     /// `jinja_differential`); errors are ours, Jinja2 raises for each too.
+    const NO_VARS: [(&str, &str); 0] = [];
+
     const TABLE: &str = include_str!("../../../tests/differential/jinja_methods.json");
 
     #[test]
     fn every_method_renders_like_jinja2() {
         let table: serde_json::Value = serde_json::from_str(TABLE).expect("JSON table");
-        let vars: BTreeMap<String, String> = table["env"]
+        let vars: Vec<(String, String)> = table["env"]
             .as_object()
             .expect("env")
             .iter()
@@ -2143,7 +2184,7 @@ mod tests {
         let mut failures = Vec::new();
         for case in cases {
             let template = case["template"].as_str().expect("template");
-            let got = render(template, "t.yaml", Path::new("."), &vars);
+            let got = render(template, "t.yaml", Path::new("."), vars.clone());
             match (case.get("output"), case.get("error"), got) {
                 (Some(want), _, Ok(got)) if want.as_str() == Some(got.as_str()) => {}
                 (_, Some(want), Err(e)) if e.to_string().contains(want.as_str().unwrap()) => {}
@@ -2180,7 +2221,7 @@ mod tests {
 
     #[test]
     fn hostile_arguments_are_errors_not_panics() {
-        let r = |t: &str| render(t, "t.yaml", Path::new("."), &BTreeMap::new());
+        let r = |t: &str| render(t, "t.yaml", Path::new("."), NO_VARS);
         for t in [
             "{{ 'a'.ljust(99999999999) }}",
             "{{ 'a'.zfill(99999999999) }}",
@@ -2206,7 +2247,7 @@ mod tests {
             "{% set l = [] %}{% set _ = l.append(l) %}{{ l|length }}",
             "t.yaml",
             Path::new("."),
-            &BTreeMap::new(),
+            NO_VARS,
         )
         .unwrap();
         assert_eq!(out, "1");
