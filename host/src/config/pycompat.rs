@@ -727,6 +727,7 @@ pub fn unknown_method_callback(
         ValueKind::String => string_method(value.as_str().unwrap_or_default(), method, args),
         ValueKind::Map => other_map_method(value, method, args),
         ValueKind::Seq | ValueKind::Iterable => other_seq_method(value, method, args),
+        ValueKind::Number => number_method(value, method, args),
         _ => None,
     };
     if let Some(rv) = rv {
@@ -741,6 +742,21 @@ pub fn unknown_method_callback(
         }
     }
     Err(unknown_method(value, method))
+}
+
+/// `int.bit_length()`, `float.is_integer()`.
+fn number_method(value: &Value, method: &str, args: &[Value]) -> Option<Result<Value, Error>> {
+    match method {
+        "bit_length" if value.is_integer() => Some(arity(method, args, 0, 0).and_then(|()| {
+            let n = i128::try_from(value.clone())?;
+            Ok(Value::from(128 - n.unsigned_abs().leading_zeros()))
+        })),
+        "is_integer" if !value.is_integer() => Some(arity(method, args, 0, 0).and_then(|()| {
+            let f = f64::try_from(value.clone())?;
+            Ok(Value::from(f.is_finite() && f.fract() == 0.0))
+        })),
+        _ => None,
+    }
 }
 
 /// The error for a method Python's type does not have.
