@@ -12,6 +12,7 @@ pub mod http;
 mod instance;
 pub mod load;
 pub mod model;
+pub mod pycompat;
 pub mod pyvalue;
 pub mod yaml;
 
@@ -22,6 +23,6 @@ pub use load::Source;
 
 /// Loads a description: read, render, parse, build.
 pub fn load(source: &Source, options: Options) -> Result<Loaded, ConfigError> {
-    let parsed = load::read(source, &load::process_vars())?;
+    let parsed = load::read_with(source, load::process_environ())?;
     build::build(&parsed, options)
 }
