@@ -471,7 +471,7 @@ async fn checks_while(
         }
     };
     tokio::select! {
-        r = lifecycle::run_all(checks, target(ctx, inst, ship)) => r,
+        r = lifecycle::run_all(checks, target(ctx, inst, ship)) => r.map_err(|e| e.to_string()),
         reason = watch => Err(reason),
     }
 }

@@ -12,7 +12,8 @@ use clap::CommandFactory;
 
 use crate::cli::{self, Cli, Command, EnvFormat, PlanAction, PlanFormat, StatusFormat, TreeFormat};
 use crate::config::{self, Options, model::Environment};
-use crate::exit::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
+use crate::error::Error;
+use crate::exit::{EXIT_FAILURE, EXIT_OK};
 use crate::output::{self, Level};
 use crate::plan::{self, Action, Request};
 use crate::progress::Phase;
@@ -42,36 +43,20 @@ const COMMANDS: &[&str] = &[
 pub fn run(cli: Cli) -> ExitCode {
     ExitCode::from(match execute(&cli) {
         Ok(code) => code,
-        Err(Failure { code, message }) => {
-            output::report(Level::Error, &message);
-            code
+        Err(error) => {
+            output::report(Level::Error, &error.report());
+            error.exit_code()
         }
     })
 }
 
-struct Failure {
-    code: u8,
-    message: String,
-}
-
-fn usage(message: impl Into<String>) -> Failure {
-    Failure {
-        code: EXIT_USAGE,
-        message: message.into(),
-    }
-}
-
-fn emit(text: &str) -> Result<u8, Failure> {
-    output::emit(text).map_err(|e| Failure {
-        code: EXIT_FAILURE,
-        message: format!("cannot write output: {e}"),
-    })?;
+fn emit(text: &str) -> Result<u8, Error> {
+    output::emit(text).map_err(Error::Output)?;
     Ok(EXIT_OK)
 }
 
-fn load(cli: &Cli) -> Result<Environment, Failure> {
-    let loaded = config::load(&cli::source_of(cli), Options { strict: cli.strict })
-        .map_err(|e| usage(e.to_string()))?;
+fn load(cli: &Cli) -> Result<Environment, Error> {
+    let loaded = config::load(&cli::source_of(cli), Options { strict: cli.strict })?;
     for warning in &loaded.warnings {
         output::report(Level::Warning, &warning.to_string());
     }
@@ -96,7 +81,7 @@ fn request(
     }
 }
 
-fn execute(cli: &Cli) -> Result<u8, Failure> {
+fn execute(cli: &Cli) -> Result<u8, Error> {
     match &cli.command {
         Command::Status(args) => status(cli, args),
         Command::Pull(a) => play(
@@ -157,7 +142,10 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
         Command::Env(args) => {
             let env = load(cli)?;
             let Some(instance) = env.instance(&args.container) else {
-                return Err(usage(format!("unknown container {:?}", args.container)));
+                return Err(Error::Usage(format!(
+                    "unknown container {:?}",
+                    args.container
+                )));
             };
             emit(&match args.format {
                 EnvFormat::Text => output::env_text(env.container_env(instance)),
@@ -166,8 +154,7 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
         }
         Command::Deptree(args) => {
             let env = load(cli)?;
-            let roots =
-                plan::deptree::roots(&env, &args.things).map_err(|e| usage(e.to_string()))?;
+            let roots = plan::deptree::roots(&env, &args.things)?;
             emit(&match args.format {
                 TreeFormat::Text => plan::deptree::text(&env, &roots, args.recursive),
                 TreeFormat::Dot => output::deptree_dot(&env, &roots),
@@ -184,7 +171,7 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
             };
             let expand = (action != Action::Start).then_some(&args.expand);
             let req = request(&args.things, &args.concurrent, expand, &args.filters);
-            let plan = plan::plan(&env, action, &req).map_err(|e| usage(e.to_string()))?;
+            let plan = plan::plan(&env, action, &req)?;
             if !args.observe {
                 return emit(&match args.format {
                     PlanFormat::Text => output::plan_text(&plan),
@@ -238,9 +225,9 @@ fn play(
     req: Request,
     mut options: execute::Options,
     format: cli::PlayFormat,
-) -> Result<u8, Failure> {
+) -> Result<u8, Error> {
     let env = Arc::new(load(cli)?);
-    let plan = plan::plan(&env, action, &req).map_err(|e| usage(e.to_string()))?;
+    let plan = plan::plan(&env, action, &req)?;
     if matches!(action, Action::Pull | Action::Start | Action::Restart) {
         let (config, warnings) = crate::credentials::DockerConfig::load_default();
         for warning in &warnings {
@@ -263,13 +250,9 @@ fn play(
         let started = rt.block_on(a.action(crate::audit::INFO, what, action.as_str()));
         report_notes(a);
         if let Err(e) = started {
-            return Err(Failure {
-                code: EXIT_FAILURE,
-                message: format!(
-                    "audit: {e}; the {} play was not run and nothing was changed \
-                     (set ignore_errors: true on that auditor to play regardless)",
-                    action.as_str()
-                ),
+            return Err(Error::AuditBeforePlay {
+                action: action.as_str(),
+                source: e,
             });
         }
         options.audit = Some(a.clone());
@@ -391,7 +374,7 @@ fn play_failure(rows: &[output::live::Row], signal: Option<Interrupt>) -> String
 }
 
 /// `maestro ships`: 0 when every ship answers, 1 otherwise.
-fn ships(cli: &Cli, format: cli::ShipsFormat) -> Result<u8, Failure> {
+fn ships(cli: &Cli, format: cli::ShipsFormat) -> Result<u8, Error> {
     let env = load(cli)?;
     let reports = runtime()?.block_on(crate::ships::survey(&env));
     emit(&match format {
@@ -405,22 +388,19 @@ fn ships(cli: &Cli, format: cli::ShipsFormat) -> Result<u8, Failure> {
     })
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+fn runtime() -> Result<tokio::runtime::Runtime, Error> {
     // A CLI waiting on a few daemons needs no thread pool.
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| Failure {
-            code: EXIT_FAILURE,
-            message: format!("cannot start the async runtime: {e}"),
-        })
+        .map_err(Error::Runtime)
 }
 
 /// `status`: exit 0 only when every container asked for is running.
-fn status(cli: &Cli, args: &cli::StatusArgs) -> Result<u8, Failure> {
+fn status(cli: &Cli, args: &cli::StatusArgs) -> Result<u8, Error> {
     let env = load(cli)?;
     let req = request(&args.things, &args.concurrent, None, &args.filters);
-    let plan = plan::plan(&env, Action::Status, &req).map_err(|e| usage(e.to_string()))?;
+    let plan = plan::plan(&env, Action::Status, &req)?;
     let containers: Vec<String> = unique(plan.steps.iter().map(|s| s.container.clone()));
     let rows = runtime()?.block_on(crate::observe::status::status(&env, &containers, args.full));
     // Once per ship: the error names it.
@@ -468,14 +448,14 @@ impl crate::observe::logs::Sink for Terminal {
 }
 
 /// `logs`: one or several containers (services expand to their instances).
-fn logs(cli: &Cli, args: &cli::LogsArgs) -> Result<u8, Failure> {
+fn logs(cli: &Cli, args: &cli::LogsArgs) -> Result<u8, Error> {
     let env = load(cli)?;
     let req = Request {
         things: args.things.clone(),
         ignore_dependencies: true,
         ..Request::default()
     };
-    let plan = plan::plan(&env, Action::Status, &req).map_err(|e| usage(e.to_string()))?;
+    let plan = plan::plan(&env, Action::Status, &req)?;
     let containers: Vec<String> = unique(plan.steps.iter().map(|s| s.container.clone()));
     let format = output::logs::LogFormat::for_containers(&containers, output::stdout_colour());
     let tail = match args.lines {
@@ -509,7 +489,7 @@ fn logs(cli: &Cli, args: &cli::LogsArgs) -> Result<u8, Failure> {
 /// MaestroNG's `complete`: the words typed so far (options dropped); the
 /// second word completes a command, later words a service or container.
 /// Choices print in a fixed order (MaestroNG's set order is random).
-fn complete(cli: &Cli, tokens: &[String]) -> Result<u8, Failure> {
+fn complete(cli: &Cli, tokens: &[String]) -> Result<u8, Error> {
     let mut args: Vec<&str> = tokens
         .iter()
         .flat_map(|t| t.split(' '))
