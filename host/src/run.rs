@@ -102,16 +102,13 @@ fn execute(cli: &Cli) -> Result<u8, Error> {
             },
             a.output.format,
         ),
-        Command::Stop(a) => play(
+        Command::Stop(a) | Command::Kill(a) => play(
             cli,
-            Action::Stop,
-            request(&a.things, &a.concurrent, Some(&a.expand), &a.filters),
-            execute::Options::default(),
-            a.output.format,
-        ),
-        Command::Kill(a) => play(
-            cli,
-            Action::Kill,
+            if matches!(cli.command, Command::Kill(_)) {
+                Action::Kill
+            } else {
+                Action::Stop
+            },
             request(&a.things, &a.concurrent, Some(&a.expand), &a.filters),
             execute::Options::default(),
             a.output.format,
@@ -139,80 +136,93 @@ fn execute(cli: &Cli) -> Result<u8, Error> {
         ),
         Command::Logs(args) => logs(cli, args),
         Command::Dump(_) => emit(&output::dump(&load(cli)?)),
-        Command::Env(args) => {
-            let env = load(cli)?;
-            let Some(instance) = env.instance(&args.container) else {
-                return Err(Error::Usage(format!(
-                    "unknown container {:?}",
-                    args.container
-                )));
-            };
-            emit(&match args.format {
-                EnvFormat::Text => output::env_text(env.container_env(instance)),
-                EnvFormat::Json => output::env_json(env.container_env(instance)),
-            })
-        }
-        Command::Deptree(args) => {
-            let env = load(cli)?;
-            let roots = plan::deptree::roots(&env, &args.things)?;
-            emit(&match args.format {
-                TreeFormat::Text => plan::deptree::text(&env, &roots, args.recursive),
-                TreeFormat::Dot => output::deptree_dot(&env, &roots),
-                TreeFormat::Mermaid => output::deptree_mermaid(&env, &roots),
-            })
-        }
-        Command::Plan(args) => {
-            let env = load(cli)?;
-            let action = match args.action {
-                PlanAction::Start => Action::Start,
-                PlanAction::Stop => Action::Stop,
-                PlanAction::Restart => Action::Restart,
-                PlanAction::Kill => Action::Kill,
-            };
-            let expand = (action != Action::Start).then_some(&args.expand);
-            let req = request(&args.things, &args.concurrent, expand, &args.filters);
-            let plan = plan::plan(&env, action, &req)?;
-            if !args.observe {
-                return emit(&match args.format {
-                    PlanFormat::Text => output::plan_text(&plan),
-                    PlanFormat::Json => output::plan_json(&plan),
-                });
-            }
-            let choices = plan::decide::Choices {
-                refresh_images: args.refresh.refresh_images,
-                reuse: args.refresh.reuse,
-                only_if_changed: args.only_if_changed,
-            };
-            let observed = runtime()?.block_on(crate::observe::snapshot::snapshot(&env, &plan));
-            let decisions: Vec<_> = observed
-                .into_iter()
-                .map(|o| {
-                    o.map(|(seen, image)| {
-                        let decision = plan::decide::decide(action, &seen, &image, choices);
-                        (seen, image, decision)
-                    })
-                })
-                .collect();
-            let unreachable = decisions.iter().any(Result::is_err);
-            emit(&match args.format {
-                PlanFormat::Text => output::plan_observed_text(&plan, &decisions),
-                PlanFormat::Json => output::plan_observed_json(&plan, &decisions),
-            })?;
-            Ok(if unreachable { EXIT_FAILURE } else { EXIT_OK })
-        }
+        Command::Env(args) => env(cli, args),
+        Command::Deptree(args) => deptree(cli, args),
+        Command::Plan(args) => plan_command(cli, args),
         Command::Complete(args) => complete(cli, &args.tokens),
         Command::Ships(args) => ships(cli, args.format),
-        Command::Completions(args) => {
-            let shell = match args.shell {
-                cli::Shell::Bash => clap_complete::Shell::Bash,
-                cli::Shell::Zsh => clap_complete::Shell::Zsh,
-                cli::Shell::Fish => clap_complete::Shell::Fish,
-            };
-            let mut buf = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "maestro", &mut buf);
-            emit(&String::from_utf8_lossy(&buf))
-        }
+        Command::Completions(args) => completions(args.shell),
     }
+}
+
+/// `env CONTAINER`: the environment the container gets.
+fn env(cli: &Cli, args: &cli::EnvArgs) -> Result<u8, Error> {
+    let env = load(cli)?;
+    let Some(instance) = env.instance(&args.container) else {
+        return Err(Error::Usage(format!(
+            "unknown container {:?}",
+            args.container
+        )));
+    };
+    emit(&match args.format {
+        EnvFormat::Text => output::env_text(env.container_env(instance)),
+        EnvFormat::Json => output::env_json(env.container_env(instance)),
+    })
+}
+
+/// `deptree`: the services' dependencies as a tree or a graph.
+fn deptree(cli: &Cli, args: &cli::DeptreeArgs) -> Result<u8, Error> {
+    let env = load(cli)?;
+    let roots = plan::deptree::roots(&env, &args.things)?;
+    emit(&match args.format {
+        TreeFormat::Text => plan::deptree::text(&env, &roots, args.recursive),
+        TreeFormat::Dot => output::deptree_dot(&env, &roots),
+        TreeFormat::Mermaid => output::deptree_mermaid(&env, &roots),
+    })
+}
+
+/// `plan ACTION`: the steps, in order and waves; with `--observe`, what the
+/// command would do to each container now (exit 1 when a ship did not answer).
+fn plan_command(cli: &Cli, args: &cli::PlanArgs) -> Result<u8, Error> {
+    let env = load(cli)?;
+    let action = match args.action {
+        PlanAction::Start => Action::Start,
+        PlanAction::Stop => Action::Stop,
+        PlanAction::Restart => Action::Restart,
+        PlanAction::Kill => Action::Kill,
+    };
+    let expand = (action != Action::Start).then_some(&args.expand);
+    let req = request(&args.things, &args.concurrent, expand, &args.filters);
+    let plan = plan::plan(&env, action, &req)?;
+    if !args.observe {
+        return emit(&match args.format {
+            PlanFormat::Text => output::plan_text(&plan),
+            PlanFormat::Json => output::plan_json(&plan),
+        });
+    }
+    let choices = plan::decide::Choices {
+        refresh_images: args.refresh.refresh_images,
+        reuse: args.refresh.reuse,
+        only_if_changed: args.only_if_changed,
+    };
+    let observed = runtime()?.block_on(crate::observe::snapshot::snapshot(&env, &plan));
+    let decisions: Vec<_> = observed
+        .into_iter()
+        .map(|o| {
+            o.map(|(seen, image)| {
+                let decision = plan::decide::decide(action, &seen, &image, choices);
+                (seen, image, decision)
+            })
+        })
+        .collect();
+    let unreachable = decisions.iter().any(Result::is_err);
+    emit(&match args.format {
+        PlanFormat::Text => output::plan_observed_text(&plan, &decisions),
+        PlanFormat::Json => output::plan_observed_json(&plan, &decisions),
+    })?;
+    Ok(if unreachable { EXIT_FAILURE } else { EXIT_OK })
+}
+
+/// `completions SHELL`: the shell's completion script.
+fn completions(shell: cli::Shell) -> Result<u8, Error> {
+    let shell = match shell {
+        cli::Shell::Bash => clap_complete::Shell::Bash,
+        cli::Shell::Zsh => clap_complete::Shell::Zsh,
+        cli::Shell::Fish => clap_complete::Shell::Fish,
+    };
+    let mut buf = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "maestro", &mut buf);
+    emit(&String::from_utf8_lossy(&buf))
 }
 
 /// A play (start, stop, kill, restart, clean, pull): plan, connect the ships the plan
@@ -270,47 +280,13 @@ fn play(
     let clock = Instant::now();
     let first_signal = Arc::new(std::sync::Mutex::new(None::<Interrupt>));
     let finished = rt.block_on(async {
-        let (tx, rx) = watch::channel(false);
-        let mut interrupts = Interrupts::install();
-        let (seen, live, action) = (first_signal.clone(), view.clone(), action.as_str());
-        tokio::spawn(async move {
-            let first = interrupts.next().await;
-            *seen.lock().unwrap_or_else(|p| p.into_inner()) = Some(first);
-            let _ = tx.send(true);
-            // A second SIGINT or SIGTERM does not wait for the running steps: what they
-            // were doing is reported as unfinished, then the process ends.
-            let again = interrupts.next().await;
-            live.finish();
-            // A step still waiting has changed nothing: it is skipped, as after one signal.
-            let rows: Vec<_> = live
-                .rows()
-                .into_iter()
-                .map(|mut row| {
-                    if row.phase == Phase::Waiting {
-                        row.phase = Phase::Skipped {
-                            reason: "interrupted".into(),
-                        };
-                    }
-                    row
-                })
-                .collect();
-            let summary = output::summary::Summary::from_rows(action, &rows, clock.elapsed());
-            let _ = output::emit(&match format {
-                cli::PlayFormat::Text => {
-                    output::summary::summary_text(&summary, output::stdout_colour())
-                }
-                cli::PlayFormat::Json => output::summary::summary_json(&summary),
-            });
-            output::report(
-                Level::Error,
-                &format!(
-                    "{} again: exited without waiting for the running steps; \
-                     an unfinished container may have been created or started",
-                    again.name()
-                ),
-            );
-            std::process::exit(i32::from(first.exit_code()));
-        });
+        let rx = watch_interrupts(
+            first_signal.clone(),
+            view.clone(),
+            action.as_str(),
+            format,
+            clock,
+        );
         let ships = connect::connect_all(&env, plan.steps.iter().map(|s| s.ship.as_str())).await;
         for (ship, error) in ships.failures() {
             if plan.steps.iter().any(|s| s.ship == ship) {
@@ -322,12 +298,7 @@ fn play(
         execute::execute(env.clone(), &plan, Arc::new(ships), options, reporter, rx).await
     });
     view.finish();
-    let summary =
-        output::summary::Summary::from_rows(action.as_str(), &view.rows(), clock.elapsed());
-    emit(&match format {
-        cli::PlayFormat::Text => output::summary::summary_text(&summary, output::stdout_colour()),
-        cli::PlayFormat::Json => output::summary::summary_json(&summary),
-    })?;
+    emit(&summary(action.as_str(), &view.rows(), clock, format))?;
     let signal = *first_signal.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(a) = &audit {
         let what = crate::audit::message::What::Play(&subjects);
@@ -344,6 +315,66 @@ fn play(
         _ if finished.ok() => EXIT_OK,
         _ => EXIT_FAILURE,
     })
+}
+
+/// The play's summary of `rows`, as `format` says.
+fn summary(
+    action: &str,
+    rows: &[output::live::Row],
+    clock: Instant,
+    format: cli::PlayFormat,
+) -> String {
+    let summary = output::summary::Summary::from_rows(action, rows, clock.elapsed());
+    match format {
+        cli::PlayFormat::Text => output::summary::summary_text(&summary, output::stdout_colour()),
+        cli::PlayFormat::Json => output::summary::summary_json(&summary),
+    }
+}
+
+/// Takes SIGINT and SIGTERM for the play (needs the runtime): the first turns the
+/// returned flag `true` (no new step begins) and is kept in `first_signal`; a second
+/// does not wait for the running steps: the summary is printed with what they were
+/// doing reported as unfinished, and the process ends.
+fn watch_interrupts(
+    first_signal: Arc<std::sync::Mutex<Option<Interrupt>>>,
+    live: Arc<output::live::LiveView>,
+    action: &'static str,
+    format: cli::PlayFormat,
+    clock: Instant,
+) -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    let mut interrupts = Interrupts::install();
+    tokio::spawn(async move {
+        let first = interrupts.next().await;
+        *first_signal.lock().unwrap_or_else(|p| p.into_inner()) = Some(first);
+        let _ = tx.send(true);
+        let again = interrupts.next().await;
+        live.finish();
+        // A step still waiting has changed nothing: it is skipped, as after one signal.
+        let rows: Vec<_> = live
+            .rows()
+            .into_iter()
+            .map(|mut row| {
+                if row.phase == Phase::Waiting {
+                    row.phase = Phase::Skipped {
+                        reason: "interrupted".into(),
+                    };
+                }
+                row
+            })
+            .collect();
+        let _ = output::emit(&summary(action, &rows, clock, format));
+        output::report(
+            Level::Error,
+            &format!(
+                "{} again: exited without waiting for the running steps; \
+                 an unfinished container may have been created or started",
+                again.name()
+            ),
+        );
+        std::process::exit(i32::from(first.exit_code()));
+    });
+    rx
 }
 
 /// Prints what the auditors had to say (failures passed over) as warnings.
