@@ -8,8 +8,7 @@ use super::env::{self, EnvBuilder};
 use super::error::{ConfigError, Diagnostic};
 use super::load::Parsed;
 use super::model::*;
-use super::pyvalue::{PyScalar, node_str};
-use super::yaml::{Mark, Node, Value};
+use super::yaml::{Mark, Node, PyScalar, Value, node_str};
 
 /// How strictly to treat keys MaestroNG would ignore.
 #[derive(Debug, Clone, Copy, Default)]

@@ -19,8 +19,7 @@ use maestro_guest::contract::{self, InstanceLinks, PortLink, ServiceLinks};
 use super::build::{Ctx, RawService};
 use super::error::{ConfigError, Diagnostic};
 use super::model::{EnvVar, Environment, Instance};
-use super::pyvalue::{PyScalar, node_repr, node_str};
-use super::yaml::{Node, Value};
+use super::yaml::{Node, PyScalar, Value, node_repr, node_str};
 
 /// An insertion-ordered environment with Python dict-update semantics.
 #[derive(Debug, Clone, Default)]

@@ -5,8 +5,7 @@ use super::build::{Ctx, Entries, get, join};
 use super::env::EnvBuilder;
 use super::error::ConfigError;
 use super::model::*;
-use super::pyvalue::{PyScalar, node_str};
-use super::yaml::{Node, Value};
+use super::yaml::{Node, PyScalar, Value, node_str};
 
 /// What [`build_instance`] needs from its service.
 pub(super) struct InstanceInput<'a> {

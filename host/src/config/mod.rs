@@ -10,7 +10,6 @@ pub mod error;
 mod instance;
 pub mod load;
 pub mod model;
-pub mod pyvalue;
 pub mod yaml;
 
 pub use build::{Loaded, Options};

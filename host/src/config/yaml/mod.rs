@@ -12,7 +12,9 @@ use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
 
-use super::pyvalue::{self, PyScalar};
+pub mod pyvalue;
+
+pub use self::pyvalue::PyScalar;
 
 /// A position in the rendered YAML text, 1-based.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -427,6 +429,33 @@ fn key_display(node: &Node) -> String {
     match &node.value {
         Value::Scalar(s) => s.value.py_str(),
         _ => node.type_name().to_owned(),
+    }
+}
+
+/// Python's `str()` of a whole node: scalars as above, lists and dicts as
+/// Python prints containers (elements in `repr()`).
+pub fn node_str(node: &Node) -> String {
+    match &node.value {
+        Value::Scalar(s) => s.value.py_str(),
+        _ => node_repr(node),
+    }
+}
+
+/// Python's `repr()` of a node.
+pub fn node_repr(node: &Node) -> String {
+    match &node.value {
+        Value::Scalar(s) => s.value.py_repr(),
+        Value::Seq(items) => {
+            let inner: Vec<String> = items.iter().map(node_repr).collect();
+            format!("[{}]", inner.join(", "))
+        }
+        Value::Map(entries) => {
+            let inner: Vec<String> = entries
+                .iter()
+                .map(|(k, v)| format!("{}: {}", node_repr(k), node_repr(v)))
+                .collect();
+            format!("{{{}}}", inner.join(", "))
+        }
     }
 }
 
