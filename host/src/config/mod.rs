@@ -3,19 +3,42 @@
 //! No Docker and no async here: this module reads a file, renders it as a
 //! template, parses YAML, and builds the model, with every error pointing at
 //! a file position and a key path.
+//!
+//! Layout, by concern (a module imports only those below it):
+//! - `build`: the top level of the file and the order of the build;
+//! - `service`, `instance`: a service and its instances, one call per key;
+//! - `ships` (ships, registries), `ports`, `checks` (lifecycle), `volumes`,
+//!   `resources` (limits, ulimits), `options` (command, restart, log...),
+//!   `env` (env sources → ordered variables): one section each;
+//! - `validate`: the checks across sections; `links`: link variables;
+//! - `keys`: every section's key names and allowed-keys table;
+//! - `read`: the node-reading toolkit (`Ctx`, typed getters, `check_keys`);
+//! - `model`: the plain types; `yaml`: the tree with marks; `load`: file
+//!   and Jinja; `error`: messages.
 
 pub mod build;
+mod checks;
 pub mod env;
 pub mod error;
 mod instance;
+mod keys;
+mod links;
 pub mod load;
 pub mod model;
+mod options;
+mod ports;
+mod read;
+mod resources;
+mod service;
+mod ships;
+mod validate;
+mod volumes;
 pub mod yaml;
 
 pub use build::{Loaded, Options};
 pub use error::{ConfigError, Diagnostic};
-pub use instance::port_spec;
 pub use load::Source;
+pub use ports::port_spec;
 
 /// Loads a description: read, render, parse, build.
 pub fn load(source: &Source, options: Options) -> Result<Loaded, ConfigError> {

@@ -1,0 +1,208 @@
+//! The keys of each section of a description, each name written once: the
+//! parsers read a key through its constant and [`Ctx::check_keys`] checks a
+//! mapping against its section's `ALL` table, so the two cannot drift apart.
+//! A new key is one line here plus its parser.
+//!
+//! [`Ctx::check_keys`]: super::read::Ctx::check_keys
+
+/// Declares a section: one constant per key and `ALL`, the table of them.
+macro_rules! section {
+    ($(#[$doc:meta])* $section:ident { $($name:ident = $text:literal,)* }) => {
+        $(#[$doc])*
+        pub(super) mod $section {
+            $(
+                #[doc = concat!("`", $text, "`")]
+                pub(in crate::config) const $name: &str = $text;
+            )*
+            /// Every key of the section (checks use the per-type tables instead).
+            #[allow(dead_code)]
+            pub(in crate::config) const ALL: &[&str] = &[$($name),*];
+        }
+    };
+}
+
+section! {
+    /// The top level of the file.
+    top {
+        MAESTRO = "__maestro",
+        NAME = "name",
+        REGISTRIES = "registries",
+        SHIP_DEFAULTS = "ship_defaults",
+        SHIP_PROVIDER = "ship_provider",
+        SHIPS = "ships",
+        SERVICES = "services",
+        AUDIT = "audit",
+    }
+}
+
+section! {
+    /// `__maestro`.
+    meta {
+        SCHEMA = "schema",
+    }
+}
+
+section! {
+    /// A registry (`registries.NAME`).
+    registry {
+        REGISTRY = "registry",
+        USERNAME = "username",
+        PASSWORD = "password",
+        EMAIL = "email",
+        RETRY = "retry",
+    }
+}
+
+section! {
+    /// A registry's `retry`.
+    retry {
+        ATTEMPTS = "attempts",
+        WHEN = "when",
+    }
+}
+
+section! {
+    /// A ship (`ships.NAME`); `ship_defaults` takes all but `ip` and `endpoint`.
+    ship {
+        IP = "ip",
+        ENDPOINT = "endpoint",
+        DOCKER_PORT = "docker_port",
+        SOCKET_PATH = "socket_path",
+        SSH_TUNNEL = "ssh_tunnel",
+        API_VERSION = "api_version",
+        TIMEOUT = "timeout",
+        TLS = "tls",
+        TLS_VERIFY = "tls_verify",
+        TLS_CA_CERT = "tls_ca_cert",
+        TLS_CERT = "tls_cert",
+        TLS_KEY = "tls_key",
+        SSL_VERSION = "ssl_version",
+        // Documented for ship_defaults by MaestroNG, and ignored by it.
+        SSH_TIMEOUT = "ssh_timeout",
+    }
+}
+
+section! {
+    /// A ship's `ssh_tunnel`.
+    ssh_tunnel {
+        USER = "user",
+        KEY = "key",
+        PORT = "port",
+        KNOWN_HOSTS = "known_hosts",
+        STRICT_HOST_KEY_CHECKING = "strict_host_key_checking",
+    }
+}
+
+section! {
+    /// A service (`services.NAME`).
+    service {
+        IMAGE = "image",
+        INSTANCES = "instances",
+        OMIT = "omit",
+        ENV = "env",
+        ENVFILE = "envfile",
+        PORTS = "ports",
+        LIMITS = "limits",
+        LIFECYCLE = "lifecycle",
+        REQUIRES = "requires",
+        WANTS_INFO = "wants_info",
+    }
+}
+
+section! {
+    /// An instance (`services.S.instances.NAME`).
+    instance {
+        SHIP = "ship",
+        IMAGE = "image",
+        COMMAND = "command",
+        CMD = "cmd",
+        PORTS = "ports",
+        ENV = "env",
+        ENVFILE = "envfile",
+        VOLUMES = "volumes",
+        CONTAINER_VOLUMES = "container_volumes",
+        VOLUMES_FROM = "volumes_from",
+        LINKS = "links",
+        USERNAME = "username",
+        PRIVILEGED = "privileged",
+        CAP_ADD = "cap_add",
+        CAP_DROP = "cap_drop",
+        EXTRA_HOSTS = "extra_hosts",
+        NET = "net",
+        RESTART = "restart",
+        DNS = "dns",
+        STOP_TIMEOUT = "stop_timeout",
+        LIMITS = "limits",
+        LOG_DRIVER = "log_driver",
+        LOG_OPT = "log_opt",
+        LXC_CONF = "lxc_conf",
+        WORKDIR = "workdir",
+        SECURITY_OPT = "security_opt",
+        ULIMITS = "ulimits",
+        LABELS = "labels",
+        LIFECYCLE = "lifecycle",
+    }
+}
+
+section! {
+    /// A port given as a mapping (`ports.NAME: {exposed, external}`).
+    port {
+        EXPOSED = "exposed",
+        EXTERNAL = "external",
+    }
+}
+
+section! {
+    /// `limits` (service and instance).
+    limits {
+        CPU = "cpu",
+        MEMORY = "memory",
+        SWAP = "swap",
+    }
+}
+
+section! {
+    /// A lifecycle check; each type takes some of these (its table below).
+    check {
+        TYPE = "type",
+        PORT = "port",
+        HOST = "host",
+        MATCH_REGEX = "match_regex",
+        PATH = "path",
+        SCHEME = "scheme",
+        METHOD = "method",
+        MAX_WAIT = "max_wait",
+        REQUESTS_OPTIONS = "requests_options",
+        COMMAND = "command",
+        CMD = "cmd",
+        ATTEMPTS = "attempts",
+        ENVFROM = "envfrom",
+        WAIT = "wait",
+    }
+}
+
+/// The keys each lifecycle check type takes.
+pub(super) mod check_types {
+    use super::check::*;
+
+    /// `type: tcp`.
+    pub(in crate::config) const TCP: &[&str] = &[TYPE, PORT, MAX_WAIT];
+    /// `type: http`.
+    pub(in crate::config) const HTTP: &[&str] = &[
+        TYPE,
+        PORT,
+        HOST,
+        MATCH_REGEX,
+        PATH,
+        SCHEME,
+        METHOD,
+        MAX_WAIT,
+        REQUESTS_OPTIONS,
+    ];
+    /// `type: exec`.
+    pub(in crate::config) const EXEC: &[&str] = &[TYPE, COMMAND, CMD, ATTEMPTS, ENVFROM];
+    /// `type: rexec`.
+    pub(in crate::config) const REXEC: &[&str] = &[TYPE, COMMAND, ATTEMPTS];
+    /// `type: sleep`.
+    pub(in crate::config) const SLEEP: &[&str] = &[TYPE, WAIT];
+}

@@ -1,0 +1,168 @@
+//! One service (`services.NAME`): its own keys, its environment, and its
+//! instances, which it merges its `ports`, `limits` and `lifecycle` into.
+
+use super::error::ConfigError;
+use super::instance::{InstanceInput, build_instance};
+use super::keys::{instance, service as key};
+use super::model::{EnvBuilder, Environment, Service};
+use super::read::{Ctx, get, get_set, join};
+use super::yaml::{Node, Value, node_str};
+
+/// What a service contributes beyond the model: the nodes the environment
+/// computation and later checks read again.
+pub(super) struct RawService<'n> {
+    pub name: String,
+    pub node: &'n Node,
+    pub path: String,
+    pub requires: Vec<(String, &'n Node, String)>,
+    pub wants_info: Vec<(String, &'n Node, String)>,
+    pub instances: Vec<RawInstance<'n>>,
+}
+
+/// What an instance contributes to the checks after the build.
+pub(super) struct RawInstance<'n> {
+    pub name: String,
+    pub path: String,
+    pub volumes_from: Option<&'n Node>,
+}
+
+/// `requires` and `wants_info`: service names with their nodes and paths.
+fn dependency_list<'n>(
+    ctx: &mut Ctx,
+    node: Option<&'n Node>,
+    path: &str,
+) -> Result<Vec<(String, &'n Node, String)>, ConfigError> {
+    let Some(node) = node else {
+        return Ok(Vec::new());
+    };
+    match &node.value {
+        _ if node.is_null() => Ok(Vec::new()),
+        Value::Seq(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| {
+                let p = format!("{path}[{i}]");
+                Ok((ctx.string(item, &p)?, item, p))
+            })
+            .collect(),
+        Value::Scalar(_) => {
+            let name = ctx.string(node, path)?;
+            ctx.warn(node, path, format!("expected a list of services; read as [{name}] (MaestroNG would read each character as a service name)"));
+            Ok(vec![(name, node, path.to_owned())])
+        }
+        Value::Map(_) => Err(ctx.err(Some(node), path, "expected a list of services, found dict")),
+    }
+}
+
+/// Builds a service and its instances into `environment`.
+pub(super) fn build_service<'n>(
+    ctx: &mut Ctx,
+    environment: &mut Environment,
+    name: &str,
+    node: &'n Node,
+    path: &str,
+    env_name: &Node,
+) -> Result<RawService<'n>, ConfigError> {
+    let entries = ctx.map(node, path)?;
+    ctx.check_keys(entries, key::ALL, path, "service")?;
+    let image = match get_set(entries, key::IMAGE) {
+        Some(n) => ctx.string(n, &join(path, key::IMAGE))?,
+        None => {
+            return Err(ctx.err(
+                Some(node),
+                &join(path, key::IMAGE),
+                "the service's image is missing",
+            ));
+        }
+    };
+    let omit = ctx.flag(get(entries, key::OMIT), &join(path, key::OMIT));
+    let requires = dependency_list(ctx, get(entries, key::REQUIRES), &join(path, key::REQUIRES))?;
+    let wants_info = dependency_list(
+        ctx,
+        get(entries, key::WANTS_INFO),
+        &join(path, key::WANTS_INFO),
+    )?;
+
+    // The service environment: envfile, env, then the identity variables.
+    let mut service_env = EnvBuilder::default();
+    service_env.apply_sources(
+        ctx,
+        &[
+            (get(entries, key::ENVFILE), join(path, key::ENVFILE)),
+            (get(entries, key::ENV), join(path, key::ENV)),
+        ],
+    )?;
+    service_env.set_identity_service(env_name, name);
+
+    let service_ports = get_set(entries, key::PORTS);
+    let service_limits = get_set(entries, key::LIMITS);
+    let service_lifecycle = get_set(entries, key::LIFECYCLE);
+
+    let Some(instances_node) = get(entries, key::INSTANCES) else {
+        return Err(ctx.err(
+            Some(node),
+            &join(path, key::INSTANCES),
+            "the service's instances are missing",
+        ));
+    };
+    let ipath = join(path, key::INSTANCES);
+    let mut raw_instances = Vec::new();
+    let mut names = Vec::new();
+    for (ikey, inode) in ctx.map(instances_node, &ipath)? {
+        let iname = node_str(ikey);
+        let ip = join(&ipath, &iname);
+        if let Some(existing) = environment.instance(&iname) {
+            return Err(ctx.err(
+                Some(ikey),
+                &ip,
+                format!(
+                    "container name {iname:?} is already defined by service {:?}",
+                    existing.service
+                ),
+            ));
+        }
+        let ie = ctx.map(inode, &ip)?;
+        ctx.check_keys(ie, instance::ALL, &ip, "instance")?;
+        let instance = build_instance(
+            ctx,
+            environment,
+            InstanceInput {
+                name: &iname,
+                service: name,
+                service_image: &image,
+                node: inode,
+                entries: ie,
+                path: &ip,
+                service_path: path,
+                service_env: &service_env,
+                service_ports,
+                service_limits,
+                service_lifecycle,
+            },
+        )?;
+        raw_instances.push(RawInstance {
+            name: iname.clone(),
+            path: ip,
+            volumes_from: get_set(ie, instance::VOLUMES_FROM),
+        });
+        names.push(iname);
+        environment.instances.push(instance);
+    }
+    environment.services.push(Service {
+        name: name.to_owned(),
+        image,
+        omit,
+        requires: requires.iter().map(|(n, _, _)| n.clone()).collect(),
+        wants_info: wants_info.iter().map(|(n, _, _)| n.clone()).collect(),
+        volumes_from_services: Vec::new(),
+        instances: names,
+    });
+    Ok(RawService {
+        name: name.to_owned(),
+        node,
+        path: path.to_owned(),
+        requires,
+        wants_info,
+        instances: raw_instances,
+    })
+}
