@@ -37,6 +37,9 @@ pub(super) fn build_instance(
         entries,
         path,
         service_path,
+        service_ports,
+        service_limits,
+        service_lifecycle,
         ..
     } = input;
     let p = |k: &str| join(path, k);
@@ -49,22 +52,8 @@ pub(super) fn build_instance(
         None => input.service_image.to_owned(),
     };
     let command = command(ctx, entries, path)?;
-    let ports = ports::ports(
-        ctx,
-        input.service_ports,
-        set(key::PORTS),
-        &join(service_path, service::PORTS),
-        &p(key::PORTS),
-    )?;
-    let mut env = input.service_env.clone();
-    env.apply_sources(
-        ctx,
-        &[
-            (at(key::ENVFILE), p(key::ENVFILE)),
-            (at(key::ENV), p(key::ENV)),
-        ],
-    )?;
-    env.set_identity_container(name, &ship_ip, &image);
+    let ports = ports::ports(ctx, service_ports, set(key::PORTS), service_path, path)?;
+    let env = own_env(ctx, &input, &ship_ip, &image)?;
     let volumes = volumes::volumes(ctx, environment.schema, set(key::VOLUMES), &p(key::VOLUMES))?;
     let container_volumes = volumes::container_volumes(
         ctx,
@@ -80,40 +69,22 @@ pub(super) fn build_instance(
         &p(key::EXTRA_HOSTS),
     )?;
     let restart = options::restart(ctx, at(key::RESTART), &p(key::RESTART))?;
-    let dns = match set(key::DNS) {
-        Some(n) => Some(ctx.string_list(Some(n), &p(key::DNS))?),
-        None => None,
-    };
+    let dns = ctx.opt_string_list(at(key::DNS), &p(key::DNS))?;
     let stop_timeout = match set(key::STOP_TIMEOUT) {
         Some(n) => ctx.uint(n, &p(key::STOP_TIMEOUT))?,
         None => 10,
     };
-    let limits = resources::limits(
-        ctx,
-        input.service_limits,
-        set(key::LIMITS),
-        service_path,
-        path,
-    )?;
-    let log = options::log(
-        ctx,
-        set(key::LOG_DRIVER),
-        set(key::LOG_OPT),
-        &p(key::LOG_DRIVER),
-        &p(key::LOG_OPT),
-    )?;
+    let limits = resources::limits(ctx, service_limits, set(key::LIMITS), service_path, path)?;
+    let log = options::log(ctx, entries, path)?;
     let lxc_conf = options::lxc_conf(ctx, set(key::LXC_CONF), &p(key::LXC_CONF))?;
-    let security_opt = match set(key::SECURITY_OPT) {
-        Some(n) => Some(ctx.string_list(Some(n), &p(key::SECURITY_OPT))?),
-        None => None,
-    };
+    let security_opt = ctx.opt_string_list(at(key::SECURITY_OPT), &p(key::SECURITY_OPT))?;
     let ulimits = resources::ulimits(ctx, set(key::ULIMITS), &p(key::ULIMITS))?;
     let labels = options::labels(ctx, set(key::LABELS), &p(key::LABELS))?;
     let lifecycle = checks::lifecycle(
         ctx,
         &ports,
         name,
-        input.service_lifecycle,
+        service_lifecycle,
         set(key::LIFECYCLE),
         &join(service_path, service::LIFECYCLE),
         &p(key::LIFECYCLE),
@@ -169,6 +140,27 @@ fn ship(
         return Err(ctx.err(node, &path, format!("unknown ship {ship_name:?}")));
     };
     Ok((ship_name, ship.ip.clone()))
+}
+
+/// The instance's own variables: the service's, then its `envfile` and
+/// `env`, then the container identity.
+fn own_env(
+    ctx: &mut Ctx,
+    input: &InstanceInput,
+    ship_ip: &str,
+    image: &str,
+) -> Result<EnvBuilder, ConfigError> {
+    let p = |k: &str| join(input.path, k);
+    let mut env = input.service_env.clone();
+    env.apply_sources(
+        ctx,
+        &[
+            (get(input.entries, key::ENVFILE), p(key::ENVFILE)),
+            (get(input.entries, key::ENV), p(key::ENV)),
+        ],
+    )?;
+    env.set_identity_container(input.name, ship_ip, image);
+    Ok(env)
 }
 
 /// `command`, or the deprecated `cmd` with a warning.

@@ -2,8 +2,9 @@
 //! `extra_hosts`, `restart`, `log_driver`/`log_opt`, `lxc_conf`, `labels`.
 
 use super::error::ConfigError;
+use super::keys::instance as key;
 use super::model::{Command, Environment, ExtraHost, Link, LogConfig, RestartName, RestartPolicy};
-use super::read::{Ctx, get_set, join};
+use super::read::{Ctx, Entries, get_set, join};
 use super::yaml::{Node, PyScalar, Value, node_str};
 
 const LOG_DRIVERS: &[&str] = &["json-file", "syslog", "journald", "gelf", "fluentd", "none"];
@@ -161,11 +162,14 @@ pub(super) fn restart(
 /// `log_driver` and its `log_opt`.
 pub(super) fn log(
     ctx: &mut Ctx,
-    driver: Option<&Node>,
-    opt: Option<&Node>,
-    driver_path: &str,
-    opt_path: &str,
+    entries: &Entries,
+    path: &str,
 ) -> Result<Option<LogConfig>, ConfigError> {
+    let (driver, opt) = (
+        get_set(entries, key::LOG_DRIVER),
+        get_set(entries, key::LOG_OPT),
+    );
+    let (driver_path, opt_path) = (&join(path, key::LOG_DRIVER), &join(path, key::LOG_OPT));
     Ok(match driver {
         Some(n) => {
             let driver = ctx.string(n, driver_path)?;

@@ -3,9 +3,9 @@
 //! → [`Port`], which `spec.rs` hands to Docker as it is.
 
 use super::error::{ConfigError, Diagnostic};
-use super::keys::port;
+use super::keys::{instance, port, service};
 use super::model::{Port, PortRange, Protocol};
-use super::read::{Ctx, get, join};
+use super::read::{Ctx, Entries, get, join};
 use super::yaml::{Node, PyScalar, Value, node_str};
 
 /// The ports of an instance: the service's, then the instance's merged over
@@ -18,11 +18,14 @@ pub(super) fn ports(
     path: &str,
 ) -> Result<Vec<Port>, ConfigError> {
     let mut port_nodes: Vec<(String, &Node, String)> = Vec::new();
-    for (source, base) in [(service, service_path), (instance, path)] {
+    for (source, base) in [
+        (service, join(service_path, service::PORTS)),
+        (instance, join(path, instance::PORTS)),
+    ] {
         let Some(source) = source else { continue };
-        for (k, v) in ctx.map(source, base)? {
+        for (k, v) in ctx.map(source, &base)? {
             let pname = node_str(k);
-            let ppath = join(base, &pname);
+            let ppath = join(&base, &pname);
             match port_nodes.iter_mut().find(|(n, _, _)| *n == pname) {
                 Some(slot) => *slot = (pname, v, ppath),
                 None => port_nodes.push((pname, v, ppath)),
@@ -182,51 +185,65 @@ pub(super) fn parse_port(
                 host_ip: default_ip,
             })
         }
-        Value::Map(entries) => {
-            let (Some(exposed_node), Some(external_node)) =
-                (get(entries, port::EXPOSED), get(entries, port::EXTERNAL))
-            else {
-                return Err(ctx.err(
-                    Some(node),
-                    path,
-                    "a port mapping needs both exposed and external",
-                ));
-            };
-            ctx.check_keys(entries, port::ALL, path, "port")?;
-            let (exposed, proto) = port_side(ctx, exposed_node, &join(path, port::EXPOSED))?;
-            let protocol = proto.unwrap_or(Protocol::Tcp);
-            let epath = join(path, port::EXTERNAL);
-            let (host_ip, ext_node) = match &external_node.value {
-                Value::Seq(items) if items.len() >= 2 => {
-                    (ctx.string(&items[0], &format!("{epath}[0]"))?, &items[1])
-                }
-                Value::Seq(_) => {
-                    return Err(ctx.err(
-                        Some(external_node),
-                        &epath,
-                        "expected [host address, port]",
-                    ));
-                }
-                _ => (default_ip, external_node),
-            };
-            let (external, xproto) = port_side(ctx, ext_node, &epath)?;
-            if let Some(x) = xproto {
-                if x != protocol {
-                    ctx.warn(ext_node, &epath, format!("protocol {} differs from the exposed port's {}; the exposed port's is used", x.as_str(), protocol.as_str()));
-                }
-            }
-            Ok(Port {
-                name: name.to_owned(),
-                exposed,
-                external,
-                protocol,
-                host_ip,
-            })
-        }
+        Value::Map(entries) => port_mapping(ctx, name, node, entries, path),
         Value::Seq(_) => Err(ctx.err(
             Some(node),
             path,
             "invalid port spec: expected a number, a string or {exposed, external}",
         )),
     }
+}
+
+/// A port as `{exposed, external}` (`external` may be `[host address, port]`).
+fn port_mapping(
+    ctx: &mut Ctx,
+    name: &str,
+    node: &Node,
+    entries: &Entries,
+    path: &str,
+) -> Result<Port, ConfigError> {
+    let default_ip = "0.0.0.0".to_owned();
+    let (Some(exposed_node), Some(external_node)) =
+        (get(entries, port::EXPOSED), get(entries, port::EXTERNAL))
+    else {
+        return Err(ctx.err(
+            Some(node),
+            path,
+            "a port mapping needs both exposed and external",
+        ));
+    };
+    ctx.check_keys(entries, port::ALL, path, "port")?;
+    let (exposed, proto) = port_side(ctx, exposed_node, &join(path, port::EXPOSED))?;
+    let protocol = proto.unwrap_or(Protocol::Tcp);
+    let epath = join(path, port::EXTERNAL);
+    let (host_ip, ext_node) = match &external_node.value {
+        Value::Seq(items) if items.len() >= 2 => {
+            (ctx.string(&items[0], &format!("{epath}[0]"))?, &items[1])
+        }
+        Value::Seq(_) => {
+            return Err(ctx.err(Some(external_node), &epath, "expected [host address, port]"));
+        }
+        _ => (default_ip, external_node),
+    };
+    let (external, xproto) = port_side(ctx, ext_node, &epath)?;
+    if let Some(x) = xproto {
+        if x != protocol {
+            ctx.warn(
+                ext_node,
+                &epath,
+                format!(
+                    "protocol {} differs from the exposed port's {}; the exposed port's is used",
+                    x.as_str(),
+                    protocol.as_str()
+                ),
+            );
+        }
+    }
+    Ok(Port {
+        name: name.to_owned(),
+        exposed,
+        external,
+        protocol,
+        host_ip,
+    })
 }

@@ -140,6 +140,19 @@ impl Ctx<'_> {
         }
     }
 
+    /// An optional string or list of strings (`dns`, `security_opt`); null
+    /// means absent.
+    pub fn opt_string_list(
+        &self,
+        node: Option<&Node>,
+        path: &str,
+    ) -> Result<Option<Vec<String>>, ConfigError> {
+        match node {
+            Some(n) if !n.is_null() => self.string_list(Some(n), path).map(Some),
+            _ => Ok(None),
+        }
+    }
+
     /// An integer.
     pub fn int(&self, node: &Node, path: &str) -> Result<i64, ConfigError> {
         match &node.value {

@@ -94,10 +94,6 @@ pub(super) fn build_service<'n>(
     )?;
     service_env.set_identity_service(env_name, name);
 
-    let service_ports = get_set(entries, key::PORTS);
-    let service_limits = get_set(entries, key::LIMITS);
-    let service_lifecycle = get_set(entries, key::LIFECYCLE);
-
     let Some(instances_node) = get(entries, key::INSTANCES) else {
         return Err(ctx.err(
             Some(node),
@@ -105,49 +101,23 @@ pub(super) fn build_service<'n>(
             "the service's instances are missing",
         ));
     };
-    let ipath = join(path, key::INSTANCES);
-    let mut raw_instances = Vec::new();
-    let mut names = Vec::new();
-    for (ikey, inode) in ctx.map(instances_node, &ipath)? {
-        let iname = node_str(ikey);
-        let ip = join(&ipath, &iname);
-        if let Some(existing) = environment.instance(&iname) {
-            return Err(ctx.err(
-                Some(ikey),
-                &ip,
-                format!(
-                    "container name {iname:?} is already defined by service {:?}",
-                    existing.service
-                ),
-            ));
-        }
-        let ie = ctx.map(inode, &ip)?;
-        ctx.check_keys(ie, instance::ALL, &ip, "instance")?;
-        let instance = build_instance(
-            ctx,
-            environment,
-            InstanceInput {
-                name: &iname,
-                service: name,
-                service_image: &image,
-                node: inode,
-                entries: ie,
-                path: &ip,
-                service_path: path,
-                service_env: &service_env,
-                service_ports,
-                service_limits,
-                service_lifecycle,
-            },
-        )?;
-        raw_instances.push(RawInstance {
-            name: iname.clone(),
-            path: ip,
-            volumes_from: get_set(ie, instance::VOLUMES_FROM),
-        });
-        names.push(iname);
-        environment.instances.push(instance);
-    }
+    let shared = Shared {
+        name,
+        image: &image,
+        path,
+        env: &service_env,
+        ports: get_set(entries, key::PORTS),
+        limits: get_set(entries, key::LIMITS),
+        lifecycle: get_set(entries, key::LIFECYCLE),
+    };
+    let raw_instances = build_instances(
+        ctx,
+        environment,
+        &shared,
+        instances_node,
+        &join(path, key::INSTANCES),
+    )?;
+    let names = raw_instances.iter().map(|i| i.name.clone()).collect();
     environment.services.push(Service {
         name: name.to_owned(),
         image,
@@ -165,4 +135,67 @@ pub(super) fn build_service<'n>(
         wants_info,
         instances: raw_instances,
     })
+}
+
+/// What every instance of a service gets from it.
+struct Shared<'a> {
+    name: &'a str,
+    image: &'a str,
+    path: &'a str,
+    env: &'a EnvBuilder,
+    ports: Option<&'a Node>,
+    limits: Option<&'a Node>,
+    lifecycle: Option<&'a Node>,
+}
+
+/// Builds the service's `instances` into `environment`, each name once
+/// across the environment.
+fn build_instances<'n>(
+    ctx: &mut Ctx,
+    environment: &mut Environment,
+    service: &Shared,
+    node: &'n Node,
+    ipath: &str,
+) -> Result<Vec<RawInstance<'n>>, ConfigError> {
+    let mut raw_instances = Vec::new();
+    for (ikey, inode) in ctx.map(node, ipath)? {
+        let iname = node_str(ikey);
+        let ip = join(ipath, &iname);
+        if let Some(existing) = environment.instance(&iname) {
+            return Err(ctx.err(
+                Some(ikey),
+                &ip,
+                format!(
+                    "container name {iname:?} is already defined by service {:?}",
+                    existing.service
+                ),
+            ));
+        }
+        let ie = ctx.map(inode, &ip)?;
+        ctx.check_keys(ie, instance::ALL, &ip, "instance")?;
+        let instance = build_instance(
+            ctx,
+            environment,
+            InstanceInput {
+                name: &iname,
+                service: service.name,
+                service_image: service.image,
+                node: inode,
+                entries: ie,
+                path: &ip,
+                service_path: service.path,
+                service_env: service.env,
+                service_ports: service.ports,
+                service_limits: service.limits,
+                service_lifecycle: service.lifecycle,
+            },
+        )?;
+        raw_instances.push(RawInstance {
+            name: iname,
+            path: ip,
+            volumes_from: get_set(ie, instance::VOLUMES_FROM),
+        });
+        environment.instances.push(instance);
+    }
+    Ok(raw_instances)
 }
