@@ -8,7 +8,8 @@ use super::keys::{meta, top};
 use super::load::Parsed;
 use super::model::Environment;
 use super::read::{Ctx, Entries, get, get_set, join, to_json};
-use super::service::{self, RawService};
+use super::service;
+use super::validate::RawService;
 use super::yaml::{Node, PyScalar, Value, node_str};
 use super::{ships, validate};
 

@@ -6,25 +6,8 @@ use super::instance::{InstanceInput, build_instance};
 use super::keys::{instance, service as key};
 use super::model::{EnvBuilder, Environment, Service};
 use super::read::{Ctx, get, get_set, join};
+use super::validate::{RawInstance, RawService};
 use super::yaml::{Node, Value, node_str};
-
-/// What a service contributes beyond the model: the nodes the environment
-/// computation and later checks read again.
-pub(super) struct RawService<'n> {
-    pub name: String,
-    pub node: &'n Node,
-    pub path: String,
-    pub requires: Vec<(String, &'n Node, String)>,
-    pub wants_info: Vec<(String, &'n Node, String)>,
-    pub instances: Vec<RawInstance<'n>>,
-}
-
-/// What an instance contributes to the checks after the build.
-pub(super) struct RawInstance<'n> {
-    pub name: String,
-    pub path: String,
-    pub volumes_from: Option<&'n Node>,
-}
 
 /// `requires` and `wants_info`: service names with their nodes and paths.
 fn dependency_list<'n>(

@@ -9,7 +9,25 @@ use super::keys::service as key;
 use super::links::{MAX_LINK_VARIABLES, service_links};
 use super::model::{Environment, Service};
 use super::read::{Ctx, get, join};
-use super::service::RawService;
+use super::yaml::Node;
+
+/// What a service contributes beyond the model: the nodes the checks after
+/// the build read again, to point at them.
+pub(super) struct RawService<'n> {
+    pub name: String,
+    pub node: &'n Node,
+    pub path: String,
+    pub requires: Vec<(String, &'n Node, String)>,
+    pub wants_info: Vec<(String, &'n Node, String)>,
+    pub instances: Vec<RawInstance<'n>>,
+}
+
+/// What an instance contributes to the checks after the build.
+pub(super) struct RawInstance<'n> {
+    pub name: String,
+    pub path: String,
+    pub volumes_from: Option<&'n Node>,
+}
 
 /// Every `requires` and `wants_info` entry names a service.
 pub(super) fn resolve_dependencies(ctx: &Ctx, raw: &[RawService]) -> Result<(), ConfigError> {
