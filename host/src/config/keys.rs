@@ -14,7 +14,8 @@ macro_rules! section {
                 #[doc = concat!("`", $text, "`")]
                 pub(in crate::config) const $name: &str = $text;
             )*
-            /// Every key of the section (checks use the per-type tables instead).
+            /// Every key of the section (the allowed-keys table for `check_keys`;
+            /// checks use the per-type tables below).
             #[allow(dead_code)]
             pub(in crate::config) const ALL: &[&str] = &[$($name),*];
         }
@@ -149,6 +150,39 @@ section! {
     port {
         EXPOSED = "exposed",
         EXTERNAL = "external",
+    }
+}
+
+section! {
+    /// A schema 2 volume given as a mapping (`volumes.HOST: {target, mode}`).
+    volume {
+        TARGET = "target",
+        MODE = "mode",
+    }
+}
+
+section! {
+    /// An `extra_hosts` entry given as a mapping (`HOST: {ship: NAME}`).
+    extra_host {
+        SHIP = "ship",
+    }
+}
+
+section! {
+    /// A `ulimits` entry given as a mapping.
+    ulimit {
+        SOFT = "soft",
+        HARD = "hard",
+    }
+}
+
+section! {
+    /// `restart` given as a mapping.
+    restart {
+        NAME = "name",
+        RETRIES = "retries",
+        // Of the 0.7.5 documentation; read as retries with a warning.
+        MAXIMUM_RETRY_COUNT = "maximum_retry_count",
     }
 }
 

@@ -2,7 +2,7 @@
 //! `extra_hosts`, `restart`, `log_driver`/`log_opt`, `lxc_conf`, `labels`.
 
 use super::error::ConfigError;
-use super::keys::instance as key;
+use super::keys::{extra_host, instance as key, restart as restart_key};
 use super::model::{Command, Environment, ExtraHost, Link, LogConfig, RestartName, RestartPolicy};
 use super::read::{Ctx, Entries, get_set, join};
 use super::yaml::{Node, PyScalar, Value, node_str};
@@ -53,8 +53,8 @@ pub(super) fn extra_hosts(
             let hpath = join(path, &host);
             let address = match &v.value {
                 Value::Map(e) => {
-                    let sname = match get_set(e, "ship") {
-                        Some(s) => ctx.string(s, &join(&hpath, "ship"))?,
+                    let sname = match get_set(e, extra_host::SHIP) {
+                        Some(s) => ctx.string(s, &join(&hpath, extra_host::SHIP))?,
                         None => {
                             return Err(ctx.err(
                                 Some(v),
@@ -68,7 +68,7 @@ pub(super) fn extra_hosts(
                         None => {
                             return Err(ctx.err(
                                 Some(v),
-                                &join(&hpath, "ship"),
+                                &join(&hpath, extra_host::SHIP),
                                 format!("unknown ship {sname:?}"),
                             ));
                         }
@@ -144,10 +144,10 @@ pub(super) fn restart(
             let mut retries: Option<(String, &Node)> = None;
             for (k, v) in e {
                 match node_str(k).as_str() {
-                    "name" => name = node_str(v),
-                    "retries" => retries = Some((node_str(v), v)),
-                    "maximum_retry_count" => {
-                        ctx.warn(k, &join(path, "maximum_retry_count"), "maximum_retry_count (from the 0.7.5 documentation) is read as retries; MaestroNG 0.8.3 rejects it");
+                    restart_key::NAME => name = node_str(v),
+                    restart_key::RETRIES => retries = Some((node_str(v), v)),
+                    restart_key::MAXIMUM_RETRY_COUNT => {
+                        ctx.warn(k, &join(path, restart_key::MAXIMUM_RETRY_COUNT), "maximum_retry_count (from the 0.7.5 documentation) is read as retries; MaestroNG 0.8.3 rejects it");
                         retries = Some((node_str(v), v));
                     }
                     other => return Err(ctx.err(Some(k), &join(path, other), format!("invalid restart policy format {:?}: unknown key (expected name and retries)", node_str(node)))),

@@ -2,7 +2,7 @@
 //! service's and the instance's) and `ulimits`.
 
 use super::error::ConfigError;
-use super::keys::{instance, limits, service};
+use super::keys::{instance, limits, service, ulimit};
 use super::model::{Limits, Ulimit};
 use super::read::{Ctx, join};
 use super::yaml::{Node, PyScalar, Value, node_str};
@@ -125,8 +125,8 @@ pub(super) fn ulimits(
                 let mut hard = None;
                 for (lk, lv) in e {
                     match node_str(lk).as_str() {
-                        "soft" => soft = Some(ctx.int(lv, &join(&upath, "soft"))?),
-                        "hard" => hard = Some(ctx.int(lv, &join(&upath, "hard"))?),
+                        ulimit::SOFT => soft = Some(ctx.int(lv, &join(&upath, ulimit::SOFT))?),
+                        ulimit::HARD => hard = Some(ctx.int(lv, &join(&upath, ulimit::HARD))?),
                         other => {
                             return Err(ctx.err(
                                 Some(lk),

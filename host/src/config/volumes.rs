@@ -2,6 +2,7 @@
 //! `container_volumes` (anonymous volumes), which may not share a target.
 
 use super::error::ConfigError;
+use super::keys::volume;
 use super::model::Volume;
 use super::read::{Ctx, get, get_set, join};
 use super::yaml::{Node, PyScalar, Value, node_str};
@@ -40,10 +41,13 @@ pub(super) fn volumes(
                 container: s.value.py_str(),
                 mode: "rw".into(),
             }),
-            Value::Map(e) if get(e, "target").is_some() => {
-                let target = ctx.string(get(e, "target").unwrap_or(v), &join(&vpath, "target"))?;
-                let mode = match get_set(e, "mode") {
-                    Some(m) => ctx.string(m, &join(&vpath, "mode"))?,
+            Value::Map(e) if get(e, volume::TARGET).is_some() => {
+                let target = ctx.string(
+                    get(e, volume::TARGET).unwrap_or(v),
+                    &join(&vpath, volume::TARGET),
+                )?;
+                let mode = match get_set(e, volume::MODE) {
+                    Some(m) => ctx.string(m, &join(&vpath, volume::MODE))?,
                     None => "rw".into(),
                 };
                 out.push(Volume {
