@@ -1,5 +1,5 @@
 //! The query subcommands as a real process: the seed documentation's
-//! ZooKeeper+Kafka example (MaestroNG 0.7.5 docs §2.12.2), seen from the
+//! ZooKeeper+Kafka example (examples/zookeeper-kafka), seen from the
 //! `kafka-2` container, with every documented value, every error path and
 //! exit status, `--json`, `--separator` and `--minimum`.
 
@@ -8,7 +8,7 @@ use std::process::Command;
 const GUEST: &str = env!("CARGO_BIN_EXE_maestro-guest");
 
 /// What MaestroNG injects into `kafka-2` of the `zk-kafka` environment
-/// (§2.3): its identity, its own service's instances with internal ports,
+/// (README § The environment contract): its identity, its own service's instances with internal ports,
 /// and its dependency `zookeeper` without them. All on ship 192.168.10.2.
 const KAFKA_2: &[(&str, &str)] = &[
     ("MAESTRO_ENVIRONMENT_NAME", "zk-kafka"),

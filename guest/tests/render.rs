@@ -23,7 +23,7 @@ fn repo_root() -> PathBuf {
         .to_owned()
 }
 
-/// One service of the seed's `zookeeper+kafka` example (§2.12.2): three
+/// One service of the seed's `zookeeper+kafka` example (examples/zookeeper-kafka): three
 /// instances on the ship 192.168.10.2, instance `i` publishing each named
 /// port at `first_external + i - 1`.
 fn service(name: &str, prefix: &str, ports: &[(&str, u32, u32)]) -> ServiceLinks {

@@ -7,7 +7,7 @@
 //! the reason; the others carry on. An interrupt stops the scheduling of new steps,
 //! lets running ones finish, and skips the rest.
 //!
-//! What each step does follows MaestroNG 0.8.3's tasks (reference §8): `start` leaves a
+//! What each step does follows MaestroNG 0.8.3's tasks (host/COMPAT.md § Plays): `start` leaves a
 //! running container alone, runs `pre-start` checks, replaces a stopped container of
 //! the same name (unless `--reuse`), has its image pulled when missing or `-r` (settled
 //! once per ship and image at the start of the play: `images`), creates,
@@ -33,7 +33,7 @@ use crate::docker::{LogTail, PullEvent, Ship};
 use crate::lifecycle::{self, Target};
 use crate::plan::{Action, Plan, Step};
 use crate::progress::{Event, Phase, Reporter};
-use crate::resolve;
+use crate::{credentials, resolve};
 
 mod images;
 
@@ -62,9 +62,9 @@ pub struct Options {
     pub stop_start_delay: Duration,
     /// `restart --only-if-changed`: leave running containers whose image is current.
     pub only_if_changed: bool,
-    /// The Docker client configuration (`~/.docker/config.json` text) for registry
+    /// The Docker client configuration (`~/.docker/config.json`) for registry
     /// credentials not given in the environment description.
-    pub docker_config: Option<String>,
+    pub docker_config: Option<Arc<crate::credentials::DockerConfig>>,
 }
 
 /// How a play ended.
@@ -470,7 +470,7 @@ async fn wait_state(
 fn up_for(started_at: Option<&str>) -> String {
     match started_at.and_then(|s| crate::observe::time::since(s, crate::observe::time::now_secs()))
     {
-        Some(d) => format!("up for {}", crate::output::uptime(d)),
+        Some(d) => format!("up for {}", crate::observe::time::uptime(d)),
         None => "up".to_owned(),
     }
 }
@@ -666,7 +666,10 @@ async fn image_ready(
 /// mean progress of its layers (a layer counts 100% once downloaded).
 async fn pull(ctx: &Ctx, inst: &Instance, ship: &Ship) -> Result<(), Failure> {
     ctx.emit(inst, Phase::Pulling { percent: None });
-    let auth = resolve::registry_auth(&ctx.env, &inst.image, ctx.options.docker_config.as_deref());
+    let auth =
+        credentials::registry_auth(&ctx.env, &inst.image, ctx.options.docker_config.as_deref())
+            .await
+            .map_err(|e| fail(format!("pull image {}: {e}", inst.image)))?;
     let mut progress = images::PullProgress::default();
     let mut on_event = |e: &PullEvent| {
         if let Some(phase) = progress.update(e) {

@@ -8,8 +8,10 @@
 //! - [`plan`]: pure planning of which containers, in which order and waves;
 //! - [`spec`]: the fully resolved containers, ships and registries the
 //!   Docker layer consumes (plain data);
-//! - [`resolve`]: model → [`spec`] (container specs, registry credentials),
-//!   pure; [`shlex`]: command strings split as Python's `shlex.split`;
+//! - [`resolve`]: model → [`spec`] container specs, pure; [`shlex`]: command
+//!   strings split as Python's `shlex.split`;
+//! - [`credentials`]: an image's registry credentials (`registries`, then the
+//!   Docker client configuration and its credential helpers);
 //! - [`connect`]: config ships → endpoints (TLS names, SSH tunnels), every
 //!   ship connected at once with per-ship errors;
 //! - [`docker`]: the only module that talks to Docker (bollard); executes,
@@ -23,13 +25,16 @@
 //!   ship at once;
 //! - [`output`]: the only writer to the terminal;
 //! - [`signals`]: SIGINT and SIGTERM as one stream of interrupts;
+//! - [`exit`]: the exit statuses (a leaf: everyone may name them);
 //! - [`run`]: glue from a parsed command line to an exit status.
 
 pub mod cli;
 pub mod config;
 pub mod connect;
+pub mod credentials;
 pub mod docker;
 pub mod execute;
+pub mod exit;
 pub mod lifecycle;
 pub mod observe;
 pub mod output;

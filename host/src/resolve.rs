@@ -1,14 +1,13 @@
 //! From the model to the plain data the Docker layer consumes: a [`ContainerSpec`] per
-//! instance and the [`RegistryAuth`] for an image. Pure (the Docker client
-//! configuration is passed in as text), so every mapping is unit-tested here.
+//! instance (an image's registry credentials are found by [`crate::credentials`]).
+//! Pure, so every mapping is unit-tested here.
 
 use std::collections::BTreeMap;
 
 use crate::config::model::{Command, Environment, Instance, RestartName};
 use crate::shlex::{self, SplitError};
 use crate::spec::{
-    ContainerSpec, HostPort, LogConfig, RegistryAuth, RestartPolicy, RestartPolicyName,
-    RetryPolicy, Secret, Ulimit, labels,
+    ContainerSpec, HostPort, LogConfig, RestartPolicy, RestartPolicyName, Ulimit, labels,
 };
 
 /// Why an instance cannot be turned into a container spec.
@@ -124,109 +123,6 @@ pub fn container_spec(env: &Environment, inst: &Instance) -> Result<ContainerSpe
         memory_swap: inst.limits.swap,
         stop_timeout: u32::try_from(inst.stop_timeout).unwrap_or(u32::MAX),
     })
-}
-
-/// The credentials to pull `image` with, chosen as MaestroNG (and docker-py under it)
-/// chose them: the `registries` entry matching the image (reference §6
-/// `registry_for_container`), its username and password; an entry without username
-/// takes the Docker client configuration's credentials for the entry's host; an image
-/// with no matching entry takes the client configuration's credentials for the image's
-/// registry host, if any. `docker_config` is the text of `~/.docker/config.json`.
-pub fn registry_auth(
-    env: &Environment,
-    image: &str,
-    docker_config: Option<&str>,
-) -> Option<RegistryAuth> {
-    let from_config = |host: &str| docker_config.and_then(|c| config_credentials(c, host));
-    match env.registry_for_image(image) {
-        Some(reg) => {
-            let host = if reg.netloc().is_empty() {
-                reg.name.clone()
-            } else {
-                reg.netloc().to_owned()
-            };
-            let retry = RetryPolicy {
-                attempts: reg.retry.attempts,
-                when: reg.retry.when.clone(),
-                ..RetryPolicy::default()
-            };
-            let (username, password) = match &reg.username {
-                Some(u) => (u.clone(), reg.password.clone().unwrap_or_default()),
-                None => from_config(&host).or_else(|| from_config(&reg.name))?,
-            };
-            Some(RegistryAuth {
-                server_address: host,
-                username,
-                password: Secret::new(password),
-                email: reg.email.clone(),
-                retry,
-            })
-        }
-        None => {
-            let (first, _) = image.split_once('/')?;
-            // Only a first component that names a host is a registry (docker's rule).
-            if !(first.contains('.') || first.contains(':') || first == "localhost") {
-                return None;
-            }
-            let (username, password) = from_config(first)?;
-            Some(RegistryAuth {
-                server_address: first.to_owned(),
-                username,
-                password: Secret::new(password),
-                email: None,
-                retry: RetryPolicy::default(),
-            })
-        }
-    }
-}
-
-/// `user:password` from the `auths` section of a Docker client configuration for
-/// `host` (keys may be written as URLs: `https://host/v1/`).
-fn config_credentials(config: &str, host: &str) -> Option<(String, String)> {
-    let json: serde_json::Value = serde_json::from_str(config).ok()?;
-    let auths = json.get("auths")?.as_object()?;
-    let key_host = |k: &str| -> String {
-        let k = k.split_once("://").map_or(k, |(_, rest)| rest);
-        k.split('/').next().unwrap_or("").to_owned()
-    };
-    let entry = auths.iter().find(|(k, _)| key_host(k) == host)?.1;
-    let encoded = entry.get("auth")?.as_str()?;
-    let decoded = base64_decode(encoded.trim())?;
-    let text = String::from_utf8(decoded).ok()?;
-    let (user, password) = text.split_once(':')?;
-    Some((user.to_owned(), password.to_owned()))
-}
-
-/// Standard base64 (padding optional).
-fn base64_decode(s: &str) -> Option<Vec<u8>> {
-    let value = |c: u8| -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        } as u32)
-    };
-    let bytes: Vec<u8> = s.bytes().filter(|&b| b != b'=').collect();
-    let mut out = Vec::with_capacity(bytes.len() * 3 / 4);
-    for chunk in bytes.chunks(4) {
-        let mut acc = 0u32;
-        for (i, &b) in chunk.iter().enumerate() {
-            acc |= value(b)? << (18 - 6 * i);
-        }
-        let n = match chunk.len() {
-            4 => 3,
-            3 => 2,
-            2 => 1,
-            _ => return None,
-        };
-        for i in 0..n {
-            out.push((acc >> (16 - 8 * i)) as u8);
-        }
-    }
-    Some(out)
 }
 
 #[cfg(test)]
@@ -413,42 +309,5 @@ services:
             err.to_string(),
             "container a-1: cannot split command \"echo 'oops\": no closing quotation"
         );
-    }
-
-    #[test]
-    fn registry_credentials_come_from_the_entry_then_the_docker_config() {
-        let env = load(FULL);
-        let auth = registry_auth(&env, "reg/web:1.0", None).unwrap();
-        assert_eq!(auth.server_address, "127.0.0.1:5000");
-        assert_eq!(auth.username, "alice");
-        assert_eq!(auth.password.expose(), "s3cret");
-        assert_eq!(auth.retry.attempts, 2);
-        assert_eq!(auth.retry.when, [500]);
-        // By host of the registry URL, with or without port.
-        assert!(registry_auth(&env, "127.0.0.1:5000/web", None).is_some());
-        assert!(registry_auth(&env, "127.0.0.1/web", None).is_some());
-        // No username: the client configuration's, keyed by the registry's host.
-        // "bob:pw" in base64.
-        let cfg = r#"{"auths": {"https://quay.example/v1/": {"auth": "Ym9iOnB3"}}}"#;
-        assert!(registry_auth(&env, "anon/x", None).is_none());
-        let auth = registry_auth(&env, "anon/x", Some(cfg)).unwrap();
-        assert_eq!(
-            (auth.username.as_str(), auth.password.expose()),
-            ("bob", "pw")
-        );
-        // No entry: the client configuration for the image's registry host.
-        let cfg = r#"{"auths": {"10.9.9.9:5000": {"auth": "Ym9iOnB3"}}}"#;
-        let auth = registry_auth(&env, "10.9.9.9:5000/x", Some(cfg)).unwrap();
-        assert_eq!(auth.server_address, "10.9.9.9:5000");
-        assert!(registry_auth(&env, "library/x", Some(cfg)).is_none());
-        assert!(registry_auth(&env, "busybox", Some(cfg)).is_none());
-    }
-
-    #[test]
-    fn base64_decodes_with_and_without_padding() {
-        assert_eq!(base64_decode("Ym9iOnB3").unwrap(), b"bob:pw");
-        assert_eq!(base64_decode("YQ==").unwrap(), b"a");
-        assert_eq!(base64_decode("YWI").unwrap(), b"ab");
-        assert!(base64_decode("*").is_none());
     }
 }

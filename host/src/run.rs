@@ -12,22 +12,12 @@ use clap::CommandFactory;
 
 use crate::cli::{self, Cli, Command, EnvFormat, PlanAction, PlanFormat, StatusFormat, TreeFormat};
 use crate::config::{self, Options, model::Environment};
+use crate::exit::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
 use crate::output::{self, Level};
 use crate::plan::{self, Action, Request};
 use crate::progress::Phase;
 use crate::signals::{Interrupt, Interrupts};
 use crate::{connect, execute};
-
-/// Success.
-pub const EXIT_OK: u8 = 0;
-/// An operation failed (or is not available yet).
-pub const EXIT_FAILURE: u8 = 1;
-/// The configuration or the command line is wrong.
-pub const EXIT_USAGE: u8 = 2;
-/// A play was interrupted by SIGINT (Ctrl-C): 128 + 2, as shells report it.
-pub const EXIT_INTERRUPTED: u8 = 130;
-/// A play was interrupted by SIGTERM: 128 + 15.
-pub const EXIT_TERMINATED: u8 = 143;
 
 /// MaestroNG's command list for `complete` (its `AVAILABLE_MAESTRO_COMMANDS`
 /// plus the commands it has but does not list, and ours).
@@ -229,7 +219,11 @@ fn play(
     let env = Arc::new(load(cli)?);
     let plan = plan::plan(&env, action, &req).map_err(|e| usage(e.to_string()))?;
     if matches!(action, Action::Pull | Action::Start | Action::Restart) {
-        options.docker_config = docker_client_config();
+        let (config, warnings) = crate::credentials::DockerConfig::load_default();
+        for warning in &warnings {
+            output::report(Level::Warning, &warning.to_string());
+        }
+        options.docker_config = config.map(Arc::new);
     }
     let rt = runtime()?;
     let rows = plan
@@ -326,21 +320,6 @@ fn ships(cli: &Cli, format: cli::ShipsFormat) -> Result<u8, Failure> {
     })
 }
 
-/// The Docker client configuration's text (`$DOCKER_CONFIG/config.json`, else
-/// `~/.docker/config.json`, else the old `~/.dockercfg` wrapped as `auths`).
-fn docker_client_config() -> Option<String> {
-    let dir = match std::env::var_os("DOCKER_CONFIG") {
-        Some(d) if !d.is_empty() => Some(std::path::PathBuf::from(d)),
-        _ => std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".docker")),
-    };
-    if let Some(text) = dir.and_then(|d| std::fs::read_to_string(d.join("config.json")).ok()) {
-        return Some(text);
-    }
-    let home = std::env::var_os("HOME")?;
-    let old = std::fs::read_to_string(std::path::PathBuf::from(home).join(".dockercfg")).ok()?;
-    Some(format!("{{\"auths\": {old}}}"))
-}
-
 fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
     // A CLI waiting on a few daemons needs no thread pool.
     tokio::runtime::Builder::new_current_thread()
@@ -386,11 +365,14 @@ fn unique(names: impl Iterator<Item = String>) -> Vec<String> {
     names.filter(|n| seen.insert(n.clone())).collect()
 }
 
-struct Terminal;
+/// The terminal, as `logs` writes to it: each line prefixed as `format` says.
+struct Terminal {
+    format: output::logs::LogFormat,
+}
 
 impl crate::observe::logs::Sink for Terminal {
-    fn line(&mut self, text: &str) -> bool {
-        output::emit_live(text)
+    fn line(&mut self, container: &str, text: &str) -> bool {
+        output::emit_live(&self.format.line(container, text))
     }
     fn notice(&mut self, text: &str) {
         output::note(text);
@@ -415,14 +397,24 @@ fn logs(cli: &Cli, args: &cli::LogsArgs) -> Result<u8, Failure> {
         Some(n) => crate::docker::LogTail::Last(n as u64),
         None => crate::docker::LogTail::All,
     };
-    let ended = runtime()?.block_on(crate::observe::logs::logs(
-        &env,
-        &containers,
-        args.follow,
-        tail,
-        &format,
-        &mut Terminal,
-    ));
+    let mut terminal = Terminal { format };
+    let ended = runtime()?.block_on(async {
+        // SIGINT or SIGTERM ends the following as the end of the logs does. The
+        // handlers are installed when following begins (the first poll): until
+        // then a signal ends the process as usual.
+        let shutdown = async {
+            Interrupts::install().next().await;
+        };
+        crate::observe::logs::logs(
+            &env,
+            &containers,
+            args.follow,
+            tail,
+            &mut terminal,
+            shutdown,
+        )
+        .await
+    });
     Ok(match ended {
         crate::observe::logs::Ended::Ok => EXIT_OK,
         crate::observe::logs::Ended::Failed => EXIT_FAILURE,

@@ -18,8 +18,8 @@ impl Interrupt {
     /// The exit status that reports it: 130 (SIGINT) or 143 (SIGTERM).
     pub fn exit_code(self) -> u8 {
         match self {
-            Interrupt::Int => crate::run::EXIT_INTERRUPTED,
-            Interrupt::Term => crate::run::EXIT_TERMINATED,
+            Interrupt::Int => crate::exit::EXIT_INTERRUPTED,
+            Interrupt::Term => crate::exit::EXIT_TERMINATED,
         }
     }
 

@@ -250,6 +250,9 @@ pub struct RegistryAuth {
     pub username: String,
     /// Password; never printed (its `Debug` is redacted) and scrubbed from error texts.
     pub password: Secret,
+    /// An identity token (OAuth refresh token) from the Docker client configuration,
+    /// sent instead of or beside the password; never printed, scrubbed likewise.
+    pub identity_token: Option<Secret>,
     /// E-mail (MaestroNG requires the key, the daemon ignores it nowadays).
     pub email: Option<String>,
     /// When to try a failed pull again.
@@ -311,11 +314,13 @@ mod tests {
             server_address: "127.0.0.1:5000".into(),
             username: "u".into(),
             password: Secret::new("hunter2"),
+            identity_token: Some(Secret::new("t0ken-xyz")),
             email: None,
             retry: RetryPolicy::default(),
         };
         let shown = format!("{auth:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(!shown.contains("t0ken-xyz"), "{shown}");
         assert!(shown.contains("***"), "{shown}");
     }
 

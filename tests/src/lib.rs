@@ -350,6 +350,26 @@ pub fn bin(name: &str) -> PathBuf {
     path
 }
 
+/// `maestro -f FILE ARGS` as every scenario runs it, not run yet: no terminal
+/// (standard input closed), no colour, and nothing inherited that would change
+/// what it does (`COLUMNS`, `DOCKER_HOST`, `DOCKER_CONFIG`, the demo's
+/// `MAESTRO_DEMO_*`). A test that needs a home of its own (no Docker
+/// credentials) sets `HOME` on the command.
+pub fn maestro_cli(file: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(bin("maestro"));
+    cmd.arg("-f")
+        .arg(file)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("COLUMNS")
+        .env_remove("DOCKER_HOST")
+        .env_remove("DOCKER_CONFIG")
+        .env_remove("MAESTRO_DEMO_PREFIX")
+        .env_remove("MAESTRO_DEMO_PORT")
+        .stdin(Stdio::null());
+    cmd
+}
+
 /// A prefix unique to this test process: `mte2e-<pid>-<time>`. Every
 /// container a test makes carries it (through [`Scope::name`]), so parallel
 /// runs never collide and leftovers are easy to find.
@@ -470,13 +490,33 @@ impl Drop for Scope {
     }
 }
 
+/// The contents [`pin_file_store`] gives a Docker client configuration directory.
+pub const FILE_STORE_CONFIG: &str = "{\"auths\": {\"maestro-testbed.invalid\": {}}}\n";
+
+/// Makes the `docker` CLI keep credentials in `dir/config.json` itself. Given a
+/// configuration that names no credentials at all (no file, or no `auths`,
+/// `credsStore`, `credHelpers`), the CLI picks a store of its own: `pass` when
+/// `docker-credential-pass` and `pass` are installed (the credentials tests install
+/// them), else `secretservice`; an uninitialised store then fails every `docker
+/// login`. An `auths` entry for a host nobody uses is enough to keep the file store;
+/// an existing `config.json` is left alone.
+pub fn pin_file_store(dir: &Path) {
+    let file = dir.join("config.json");
+    if !file.exists() {
+        std::fs::create_dir_all(dir)
+            .and_then(|()| std::fs::write(&file, FILE_STORE_CONFIG))
+            .unwrap_or_else(|e| panic!("writing {}: {e}", file.display()));
+    }
+}
+
 /// The `docker` CLI aimed at one daemon: `docker -H <host> [tls flags] ...`.
 ///
 /// The environment that could redirect the CLI (`DOCKER_HOST`,
 /// `DOCKER_CONTEXT`, `DOCKER_TLS_VERIFY`, `DOCKER_CERT_PATH`) is cleared, and
-/// `DOCKER_CONFIG` points at an empty directory of the testbed, so that no
-/// login or default certificate of the machine leaks in. A test that logs in
-/// gives its own directory with [`Docker::config_dir`].
+/// `DOCKER_CONFIG` points at a directory of the testbed holding no credentials
+/// (only [`FILE_STORE_CONFIG`]), so that no login or default certificate of the
+/// machine leaks in. A test that logs in gives its own directory with
+/// [`Docker::config_dir`]; either gets [`pin_file_store`] before the CLI runs.
 #[derive(Clone, Debug)]
 pub struct Docker {
     host: String,
@@ -530,6 +570,7 @@ impl Docker {
             std::fs::create_dir_all(&dir).expect("creating the empty docker config dir");
             dir
         });
+        pin_file_store(&config);
         let mut cmd = Command::new("docker");
         for var in [
             "DOCKER_HOST",

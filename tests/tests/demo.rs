@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use maestro_e2e::{Scope, Testbed, bin, poll, repo_root};
+use maestro_e2e::{Scope, Testbed, poll, repo_root};
 
 fn show(output: &Output) -> String {
     format!(
@@ -73,13 +73,9 @@ struct Demo {
 
 impl Demo {
     fn maestro(&self, args: &[&str]) -> Output {
-        Command::new(bin("maestro"))
-            .arg("-f")
-            .arg(&self.yaml)
-            .args(args)
+        maestro_e2e::maestro_cli(&self.yaml, args)
             .env("MAESTRO_DEMO_PREFIX", &self.prefix)
             .env("MAESTRO_DEMO_PORT", self.port.to_string())
-            .env("NO_COLOR", "1")
             .output()
             .expect("running maestro")
     }

@@ -28,13 +28,9 @@ fn show(output: &Output) -> String {
 /// Runs `maestro -f YAML ARGS...` and returns its standard output; panics
 /// with the whole output on failure or on a warning.
 fn maestro(yaml: &Path, args: &[&str]) -> String {
-    let output = Command::new(bin("maestro"))
-        .arg("-f")
-        .arg(yaml)
-        .args(args)
-        // The example files are templates; their defaults are what is checked.
-        .env_remove("MAESTRO_DEMO_PREFIX")
-        .env_remove("MAESTRO_DEMO_PORT")
+    // The example files are templates; their defaults are what is checked
+    // (the shared command removes MAESTRO_DEMO_*).
+    let output = maestro_e2e::maestro_cli(yaml, args)
         .output()
         .expect("running maestro");
     assert!(

@@ -26,15 +26,8 @@ fn project(scope: &Scope, tb: &Testbed, rest: &str) -> PathBuf {
 
 /// `maestro -f FILE ARGS`, with a home of its own (no Docker credentials), not run yet.
 fn maestro(scope: &Scope, file: &std::path::Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(bin("maestro"));
-    cmd.arg("-f")
-        .arg(file)
-        .args(args)
-        .env("HOME", scope.scratch_dir("home"))
-        .env_remove("DOCKER_CONFIG")
-        .env_remove("COLUMNS")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null());
+    let mut cmd = maestro_e2e::maestro_cli(file, args);
+    cmd.env("HOME", scope.scratch_dir("home"));
     cmd
 }
 

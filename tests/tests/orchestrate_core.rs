@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 mod support;
 
-use maestro_e2e::{Docker, Scope, Testbed, bin, free_port, poll};
+use maestro_e2e::{Docker, Scope, Testbed, free_port, poll};
 use support::{assert_status, text};
 
 /// The `ships:` section: `main` over the unix socket, `ship2` over plain TCP.
@@ -42,14 +42,8 @@ fn project(scope: &Scope, tb: &Testbed, rest: &str) -> PathBuf {
 /// Runs `maestro -f FILE ARGS` with a home of its own (no Docker credentials).
 fn maestro(scope: &Scope, file: &Path, args: &[&str]) -> Output {
     let home = scope.scratch_dir("home");
-    Command::new(bin("maestro"))
-        .arg("-f")
-        .arg(file)
-        .args(args)
+    maestro_e2e::maestro_cli(file, args)
         .env("HOME", &home)
-        .env_remove("DOCKER_CONFIG")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
         .output()
         .expect("running maestro")
 }
@@ -395,13 +389,8 @@ fn pull_with_registry_credentials_and_without() {
             reg = tb.registry()
         ),
     );
-    let out = Command::new(bin("maestro"))
-        .arg("-f")
-        .arg(&file)
-        .args(["start"])
+    let out = maestro_e2e::maestro_cli(&file, &["start"])
         .env("DOCKER_CONFIG", &cfg)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
         .output()
         .expect("maestro");
     assert_status(&out, 0);
@@ -533,13 +522,8 @@ fn ctrl_c_lets_running_steps_finish_and_skips_the_rest() {
         ),
     );
     let home = scope.scratch_dir("home");
-    let child = Command::new(bin("maestro"))
-        .arg("-f")
-        .arg(&file)
-        .arg("start")
+    let child = maestro_e2e::maestro_cli(&file, &["start"])
         .env("HOME", &home)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

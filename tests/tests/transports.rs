@@ -36,13 +36,8 @@ fn maestro(dir: &Path, yaml: &str, args: &[&str]) -> Run {
     let file = dir.join("maestro.yaml");
     std::fs::write(&file, yaml).expect("writing maestro.yaml");
     let start = Instant::now();
-    let out = Command::new(bin("maestro"))
-        .arg("-f")
-        .arg(&file)
-        .args(args)
+    let out = maestro_e2e::maestro_cli(&file, args)
         .current_dir("/")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::null())
         .output()
         .expect("running maestro");
     let run = Run {
@@ -559,11 +554,7 @@ fn the_tunnel_dies_with_maestro_on_sigint_and_sigkill() {
         .replace("    timeout: 10\n", "    timeout: 60\n");
         let file = dir.join("maestro.yaml");
         std::fs::write(&file, yaml).unwrap();
-        let mut child = Command::new(bin("maestro"))
-            .arg("-f")
-            .arg(&file)
-            .arg("ships")
-            .stdin(Stdio::null())
+        let mut child = maestro_e2e::maestro_cli(&file, &["ships"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -22,9 +22,6 @@ mod tls;
 
 pub(crate) use tls::client_config as tls_client_config;
 
-#[cfg(test)]
-mod tests;
-
 pub use error::DockerError;
 pub use logs::{LogLine, LogStream, LogTail};
 pub use ops::{

@@ -264,14 +264,12 @@ impl Ship {
         on_event: &mut (dyn FnMut(&PullEvent) + Send),
     ) -> Result<(), DockerError> {
         let (repository, tag) = split_image(image);
-        let credentials = auth.map(|a| DockerCredentials {
-            username: Some(a.username.clone()),
-            password: Some(a.password.expose().to_owned()),
-            email: a.email.clone(),
-            serveraddress: Some(a.server_address.clone()),
-            ..Default::default()
-        });
+        let credentials = auth.map(docker_credentials);
         let password = auth.map(|a| a.password.expose()).unwrap_or_default();
+        let token = auth
+            .and_then(|a| a.identity_token.as_ref())
+            .map(|t| t.expose())
+            .unwrap_or_default();
         let retry = auth.map(|a| a.retry.clone()).unwrap_or_default();
         let attempts = retry.attempts.max(1);
         let mut attempt = 1;
@@ -308,7 +306,7 @@ impl Ship {
             let Some(err) = failure else {
                 return Ok(());
             };
-            let err = err.scrub(password);
+            let err = err.scrub(password).scrub(token);
             let retryable = err.status().is_some_and(|s| retry.when.contains(&s));
             if !retryable || attempt >= attempts {
                 return Err(err);
@@ -558,7 +556,7 @@ where
 }
 
 /// Maps a [`ContainerSpec`] onto the Engine API's create body, as MaestroNG's create call
-/// did (reference §4).
+/// did (host/COMPAT.md lists where we differ).
 pub(crate) fn create_body(spec: &ContainerSpec) -> ContainerCreateBody {
     let port_bindings = spec
         .port_bindings
@@ -661,6 +659,20 @@ fn split_image(image: &str) -> (&str, Option<&str>) {
     }
 }
 
+/// The `X-Registry-Auth` payload for `auth`: what is empty is left out, as the
+/// docker CLI leaves it out (a helper's identity token comes without a user name).
+fn docker_credentials(auth: &RegistryAuth) -> DockerCredentials {
+    let some = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+    DockerCredentials {
+        username: some(&auth.username),
+        password: some(auth.password.expose()),
+        email: auth.email.clone(),
+        serveraddress: some(&auth.server_address),
+        identitytoken: auth.identity_token.as_ref().and_then(|t| some(t.expose())),
+        ..Default::default()
+    }
+}
+
 /// Docker reports "never" as year 1.
 fn real_time(t: Option<String>) -> Option<String> {
     t.filter(|s| !s.is_empty() && !s.starts_with("0001-01-01"))
@@ -699,6 +711,30 @@ mod tests {
             ("127.0.0.1:5000/team/app", Some("v2"))
         );
         assert_eq!(split_image("x@sha256:abc"), ("x@sha256:abc", None));
+    }
+
+    #[test]
+    fn credentials_carry_the_identity_token_and_leave_out_what_is_empty() {
+        use crate::spec::{RetryPolicy, Secret};
+        let mut auth = RegistryAuth {
+            server_address: "127.0.0.1:5000".into(),
+            username: "u".into(),
+            password: Secret::new("pw"),
+            identity_token: None,
+            email: None,
+            retry: RetryPolicy::default(),
+        };
+        let c = docker_credentials(&auth);
+        assert_eq!(c.username.as_deref(), Some("u"));
+        assert_eq!(c.password.as_deref(), Some("pw"));
+        assert_eq!(c.serveraddress.as_deref(), Some("127.0.0.1:5000"));
+        assert_eq!(c.identitytoken, None);
+        auth.username.clear();
+        auth.password = Secret::default();
+        auth.identity_token = Some(Secret::new("refresh-token"));
+        let c = docker_credentials(&auth);
+        assert_eq!((c.username, c.password), (None, None));
+        assert_eq!(c.identitytoken.as_deref(), Some("refresh-token"));
     }
 
     #[test]

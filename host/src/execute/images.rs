@@ -23,10 +23,10 @@ use futures_util::future::join_all;
 use tokio::sync::watch;
 
 use super::Ctx;
+use crate::credentials;
 use crate::docker::{ContainerSelector, PullEvent};
 use crate::plan::{Action, Step};
 use crate::progress::{Event, Phase};
-use crate::resolve;
 
 /// Where the early settling of one (ship, image) stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -310,23 +310,28 @@ async fn pull(
     };
     tx.send_replace(Settled::Pulling(None));
     show(Phase::Pulling { percent: None });
-    let auth = resolve::registry_auth(&ctx.env, image, ctx.options.docker_config.as_deref());
+    let auth =
+        credentials::registry_auth(&ctx.env, image, ctx.options.docker_config.as_deref()).await;
     let mut progress = PullProgress::default();
-    let result = ship
-        .pull(image, auth.as_ref(), &mut |e: &PullEvent| {
-            if let Some(phase) = progress.update(e) {
-                if let Phase::Pulling { percent } = phase {
-                    tx.send_replace(Settled::Pulling(percent));
+    let result = match auth {
+        Ok(auth) => ship
+            .pull(image, auth.as_ref(), &mut |e: &PullEvent| {
+                if let Some(phase) = progress.update(e) {
+                    if let Phase::Pulling { percent } = phase {
+                        tx.send_replace(Settled::Pulling(percent));
+                    }
+                    show(phase);
                 }
-                show(phase);
-            }
-        })
-        .await;
+            })
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(format!("pull image {image}: {e}")),
+    };
     // Those not started go back to waiting for their turn.
     show(Phase::Waiting);
     tx.send_replace(match result {
         Ok(()) => Settled::Ready,
-        Err(e) => Settled::Failed(e.to_string()),
+        Err(e) => Settled::Failed(e),
     });
 }
 

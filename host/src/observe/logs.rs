@@ -7,6 +7,7 @@
 //! name, as `maestro restart` does) and attaches again, until Ctrl-C.
 //! MaestroNG 0.8.3 crashes at that point.
 
+use std::future::Future;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -16,7 +17,6 @@ use super::time::parse_rfc3339;
 use crate::config::model::Environment;
 use crate::connect::connect_all;
 use crate::docker::{LogTail, Ship};
-use crate::output::logs::LogFormat;
 
 /// How often a follower asks whether a stopped container runs again.
 pub const RESPAWN_POLL: Duration = Duration::from_millis(500);
@@ -39,24 +39,26 @@ pub enum Ended {
 }
 
 /// Where to write: the caller's sinks for output lines and remarks, so this
-/// module does no terminal writing of its own.
+/// module does no terminal writing (nor formatting) of its own.
 pub trait Sink {
-    /// Writes one output line; `false` when the reader has gone (closed pipe).
-    fn line(&mut self, text: &str) -> bool;
+    /// Writes one line of `container`'s output; `false` when the reader has
+    /// gone (closed pipe).
+    fn line(&mut self, container: &str, text: &str) -> bool;
     /// Writes a remark (standard error).
     fn notice(&mut self, text: &str);
     /// Writes an error (standard error).
     fn error(&mut self, text: &str);
 }
 
-/// Shows the logs of `containers` (instance names, at least one).
+/// Shows the logs of `containers` (instance names, at least one). Following
+/// ends when `shutdown` completes (the caller's Ctrl-C), as when every log ended.
 pub async fn logs(
     env: &Environment,
     containers: &[String],
     follow: bool,
     tail: LogTail,
-    format: &LogFormat,
     sink: &mut dyn Sink,
+    shutdown: impl Future<Output = ()>,
 ) -> Ended {
     let placed: Vec<(String, String)> = containers
         .iter()
@@ -90,7 +92,7 @@ pub async fn logs(
             match ship.logs(name, tail).await {
                 Ok(lines) => {
                     for l in lines {
-                        if !sink.line(&format.line(name, &l.text)) {
+                        if !sink.line(name, &l.text) {
                             return ended;
                         }
                     }
@@ -122,17 +124,14 @@ pub async fn logs(
     if running == 0 {
         return ended;
     }
-    // SIGINT or SIGTERM ends the following as the end of the logs does.
-    let mut interrupts = crate::signals::Interrupts::install();
-    let interrupt = interrupts.next();
-    tokio::pin!(interrupt);
+    tokio::pin!(shutdown);
     loop {
         tokio::select! {
-            _ = &mut interrupt => return ended,
+            () = &mut shutdown => return ended,
             msg = rx.recv() => match msg {
                 None => return ended,
                 Some(Msg::Line(name, text)) => {
-                    if !sink.line(&format.line(&name, &text)) {
+                    if !sink.line(&name, &text) {
                         return ended;
                     }
                 }

@@ -16,10 +16,108 @@ use super::time::{now_secs, since};
 use crate::config::model::{Environment, Instance, Protocol};
 use crate::connect::connect_all;
 use crate::docker::{ContainerInfo, ContainerSelector, Ship};
-use crate::output::status::{PortState, State, StatusRow};
+use serde::Serialize;
+
+use super::time::uptime;
 
 /// How long a port probe may take (MaestroNG: 1 s, one attempt).
 pub const PORT_PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// What `status` found for one container.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum State {
+    /// Running, for this long.
+    Running {
+        /// Seconds since it started.
+        #[serde(rename = "uptime_secs", serialize_with = "secs")]
+        uptime: Duration,
+    },
+    /// Exists but is not running; how long since it stopped (`None`: never
+    /// ran, or the time is unknown).
+    Down {
+        /// Seconds since it stopped.
+        #[serde(rename = "down_secs", serialize_with = "opt_secs")]
+        since: Option<Duration>,
+        /// Its exit code, once it ran.
+        exit_code: Option<i64>,
+    },
+    /// No such container on its ship.
+    Absent,
+    /// Its ship could not be asked.
+    HostDown {
+        /// Why.
+        error: String,
+    },
+}
+
+fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(d.as_secs())
+}
+
+fn opt_secs<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => s.serialize_u64(d.as_secs()),
+        None => s.serialize_none(),
+    }
+}
+
+impl State {
+    /// `running for 3m2s`, `down for 5s`, `down`, `absent`, `host down`.
+    pub fn text(&self) -> String {
+        match self {
+            State::Running { uptime: u } => format!("running for {}", uptime(*u)),
+            State::Down { since: Some(d), .. } => format!("down for {}", uptime(*d)),
+            State::Down { since: None, .. } => "down".into(),
+            State::Absent => "absent".into(),
+            State::HostDown { .. } => "host down".into(),
+        }
+    }
+}
+
+/// A published port and whether it answered a TCP connection (`-F`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PortState {
+    /// The port's name in the configuration.
+    pub name: String,
+    /// The published port as configured (`2181/tcp`, `8000-8010/tcp`).
+    pub external: String,
+    /// Whether a TCP connection to the ship's ip on that port succeeded
+    /// (always false for udp, as in MaestroNG).
+    pub up: bool,
+}
+
+/// One container's line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StatusRow {
+    /// The instance (container) name.
+    pub instance: String,
+    /// Its service.
+    pub service: String,
+    /// Its ship's name.
+    pub ship: String,
+    /// Its ship's `ip`.
+    pub ship_ip: String,
+    /// The container's full id, when it exists.
+    pub container_id: Option<String>,
+    /// What was found.
+    #[serde(flatten)]
+    pub state: State,
+    /// The image: the container's when it exists, else the configured one
+    /// (`-F` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// Published ports (`-F` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ports: Option<Vec<PortState>>,
+}
+
+impl StatusRow {
+    /// Whether this container counts as "up" for the exit status.
+    pub fn running(&self) -> bool {
+        matches!(self.state, State::Running { .. })
+    }
+}
 
 /// What one ship said about its containers.
 type ShipAnswer = Result<BTreeMap<String, ContainerInfo>, String>;

@@ -3,6 +3,26 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+/// MaestroNG's `time_ago` without its leading ` for `: `42s`, `3m2s`,
+/// `1h5m`, `2d3h4m`.
+pub fn uptime(d: Duration) -> String {
+    let s = d.as_secs();
+    if s < 60 {
+        format!("{s}s")
+    } else if s < 3600 {
+        format!("{}m{}s", s / 60, s % 60)
+    } else if s < 86_400 {
+        format!("{}h{}m", s / 3600, (s % 3600) / 60)
+    } else {
+        format!(
+            "{}d{}h{}m",
+            s / 86_400,
+            (s % 86_400) / 3600,
+            (s % 3600) / 60
+        )
+    }
+}
+
 /// Seconds since the epoch of an RFC 3339 UTC timestamp as the daemon writes
 /// it (`Z` or a `+00:00` style offset; fractions ignored); `None` when it is
 /// not one.

@@ -1,112 +1,14 @@
 //! `maestro status`: one row per container, as text (a table) or JSON.
 
-use std::time::Duration;
+use super::{Paint, json, paint};
+pub use crate::observe::status::{PortState, State, StatusRow};
 
-use serde::Serialize;
-
-use super::{Paint, json, paint, uptime};
-
-/// What `status` found for one container.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "state", rename_all = "snake_case")]
-pub enum State {
-    /// Running, for this long.
-    Running {
-        /// Seconds since it started.
-        #[serde(rename = "uptime_secs", serialize_with = "secs")]
-        uptime: Duration,
-    },
-    /// Exists but is not running; how long since it stopped (`None`: never
-    /// ran, or the time is unknown).
-    Down {
-        /// Seconds since it stopped.
-        #[serde(rename = "down_secs", serialize_with = "opt_secs")]
-        since: Option<Duration>,
-        /// Its exit code, once it ran.
-        exit_code: Option<i64>,
-    },
-    /// No such container on its ship.
-    Absent,
-    /// Its ship could not be asked.
-    HostDown {
-        /// Why.
-        error: String,
-    },
-}
-
-fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_u64(d.as_secs())
-}
-
-fn opt_secs<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
-    match d {
-        Some(d) => s.serialize_u64(d.as_secs()),
-        None => s.serialize_none(),
-    }
-}
-
-impl State {
-    /// `running for 3m2s`, `down for 5s`, `down`, `absent`, `host down`.
-    pub fn text(&self) -> String {
-        match self {
-            State::Running { uptime: u } => format!("running for {}", uptime(*u)),
-            State::Down { since: Some(d), .. } => format!("down for {}", uptime(*d)),
-            State::Down { since: None, .. } => "down".into(),
-            State::Absent => "absent".into(),
-            State::HostDown { .. } => "host down".into(),
-        }
-    }
-
-    fn paint(&self) -> Paint {
-        match self {
-            State::Running { .. } => Paint::Green,
-            State::Absent => Paint::Yellow,
-            State::Down { .. } | State::HostDown { .. } => Paint::Red,
-        }
-    }
-}
-
-/// A published port and whether it answered a TCP connection (`-F`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PortState {
-    /// The port's name in the configuration.
-    pub name: String,
-    /// The published port as configured (`2181/tcp`, `8000-8010/tcp`).
-    pub external: String,
-    /// Whether a TCP connection to the ship's ip on that port succeeded
-    /// (always false for udp, as in MaestroNG).
-    pub up: bool,
-}
-
-/// One container's line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct StatusRow {
-    /// The instance (container) name.
-    pub instance: String,
-    /// Its service.
-    pub service: String,
-    /// Its ship's name.
-    pub ship: String,
-    /// Its ship's `ip`.
-    pub ship_ip: String,
-    /// The container's full id, when it exists.
-    pub container_id: Option<String>,
-    /// What was found.
-    #[serde(flatten)]
-    pub state: State,
-    /// The image: the container's when it exists, else the configured one
-    /// (`-F` only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub image: Option<String>,
-    /// Published ports (`-F` only).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ports: Option<Vec<PortState>>,
-}
-
-impl StatusRow {
-    /// Whether this container counts as "up" for the exit status.
-    pub fn running(&self) -> bool {
-        matches!(self.state, State::Running { .. })
+/// The colour of a state in the table.
+fn state_paint(state: &State) -> Paint {
+    match state {
+        State::Running { .. } => Paint::Green,
+        State::Absent => Paint::Yellow,
+        State::Down { .. } | State::HostDown { .. } => Paint::Red,
     }
 }
 
@@ -168,7 +70,7 @@ pub fn status_text(rows: &[StatusRow], show_hosts: bool, colour: bool) -> String
         for (i, cell) in row.iter().enumerate() {
             let pad = " ".repeat(widths[i] - cell.chars().count());
             let shown = if n > 0 && i == 4 {
-                paint(cell, rows[n - 1].state.paint(), colour)
+                paint(cell, state_paint(&rows[n - 1].state), colour)
             } else {
                 cell.clone()
             };
@@ -199,6 +101,7 @@ pub fn status_json(rows: &[StatusRow]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn rows() -> Vec<StatusRow> {
         vec![

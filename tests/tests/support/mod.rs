@@ -10,7 +10,7 @@ use std::time::Duration;
 
 pub mod proxy;
 
-use maestro_e2e::{Scope, Testbed, bin, poll};
+use maestro_e2e::{Scope, Testbed, poll};
 
 /// A `maestro.yaml` in a scratch directory of the scope.
 pub struct Project {
@@ -25,17 +25,11 @@ impl Project {
         Project { dir }
     }
 
-    /// `maestro -f <dir>/maestro.yaml ARGS`, not run yet; no colour, no
-    /// terminal, no inherited `COLUMNS`.
+    /// `maestro -f <dir>/maestro.yaml ARGS` from the project directory, not
+    /// run yet ([`maestro_e2e::maestro_cli`]: no colour, no terminal).
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(bin("maestro"));
-        cmd.current_dir(&self.dir)
-            .arg("-f")
-            .arg(self.dir.join("maestro.yaml"))
-            .args(args)
-            .env_remove("COLUMNS")
-            .env_remove("DOCKER_HOST")
-            .stdin(Stdio::null());
+        let mut cmd = maestro_e2e::maestro_cli(&self.dir.join("maestro.yaml"), args);
+        cmd.current_dir(&self.dir);
         cmd
     }
 

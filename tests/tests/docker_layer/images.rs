@@ -107,6 +107,12 @@ impl Registry {
         let image = format!("{}/maestro-test/bb:{tag}", self.address);
         let config = self.dir.path().join("docker-config");
         std::fs::create_dir_all(&config).unwrap();
+        // A credential entry of its own keeps the CLI off any store it would pick when
+        // none is named (`pass`, when installed), where `docker login` may fail.
+        let file = config.join("config.json");
+        if !file.exists() {
+            std::fs::write(&file, "{\"auths\": {\"maestro-test.invalid\": {}}}\n").unwrap();
+        }
         let cli = |args: &[&str], stdin: Option<&str>| {
             let mut cmd = Command::new("docker");
             cmd.env("DOCKER_CONFIG", &config)
@@ -146,6 +152,7 @@ impl Registry {
             server_address: self.address.clone(),
             username: self.user.clone(),
             password: Secret::new(password),
+            identity_token: None,
             email: None,
             retry,
         }

@@ -102,14 +102,7 @@ async fn create_maps_every_field_of_the_spec() {
     assert!(!created.id.is_empty());
 
     // What the daemon recorded, field by field.
-    let raw = ship
-        .docker()
-        .inspect_container(
-            &main,
-            None::<bollard::query_parameters::InspectContainerOptions>,
-        )
-        .await
-        .expect("inspect");
+    let raw = raw_inspect(&main, "inspect").await;
     let config = raw.config.clone().unwrap();
     let host = raw.host_config.clone().unwrap();
     assert_eq!(config.image.as_deref(), Some(TEST_IMAGE));
@@ -229,14 +222,7 @@ async fn create_maps_every_field_of_the_spec() {
         ..Default::default()
     };
     ship.create(&side_spec).await.expect("create side");
-    let raw = ship
-        .docker()
-        .inspect_container(
-            &side,
-            None::<bollard::query_parameters::InspectContainerOptions>,
-        )
-        .await
-        .expect("inspect side");
+    let raw = raw_inspect(&side, "inspect side").await;
     let host = raw.host_config.unwrap();
     assert_eq!(host.volumes_from, Some(vec![main.clone()]));
     assert_eq!(host.links, Some(vec![format!("/{main}:/{side}/upstream")]));
@@ -267,14 +253,7 @@ async fn create_maps_every_field_of_the_spec() {
         .create(&privileged_spec)
         .await
         .expect("create privileged");
-    let raw = ship
-        .docker()
-        .inspect_container(
-            &privileged,
-            None::<bollard::query_parameters::InspectContainerOptions>,
-        )
-        .await
-        .expect("inspect privileged");
+    let raw = raw_inspect(&privileged, "inspect privileged").await;
     let host = raw.host_config.unwrap();
     assert_eq!(host.privileged, Some(true));
     assert_eq!(host.network_mode.as_deref(), Some("none"));
@@ -283,4 +262,21 @@ async fn create_maps_every_field_of_the_spec() {
         raw.config.unwrap().hostname,
         Some(created.id[..12].to_string())
     );
+}
+
+/// What the daemon recorded for `name`, read with a bollard client of the test's own
+/// (maestro's `Ship` keeps its client to itself).
+async fn raw_inspect(name: &str, what: &str) -> bollard::models::ContainerInspectResponse {
+    let docker = bollard::Docker::connect_with_unix(SOCKET, 30, bollard::API_DEFAULT_VERSION)
+        .expect("a bollard client on the daemon's socket")
+        .negotiate_version()
+        .await
+        .expect("API version negotiation");
+    docker
+        .inspect_container(
+            name,
+            None::<bollard::query_parameters::InspectContainerOptions>,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{what}: {e}"))
 }

@@ -1,6 +1,6 @@
 //! Tests of the Docker layer against the real daemon on `/var/run/docker.sock`.
 //!
-//! They need a running dockerd (see TESTBED.md; `tests/testbed/up` starts one) and, for
+//! They need a running dockerd (`tests/testbed/up` starts one, see tests/testbed/README.md) and, for
 //! the test image, `/usr/bin/busybox` (Debian's `busybox-static`); the registry test also
 //! needs `docker-registry` and `htpasswd` (`docker-registry`, `apache2-utils`). A missing
 //! prerequisite fails the test with a message saying how to get it.
@@ -18,8 +18,8 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::*;
-use crate::spec::{
+use maestro::docker::*;
+use maestro::spec::{
     ApiVersion, ContainerSpec, HostPort, LogConfig, RegistryAuth, RestartPolicy, RestartPolicyName,
     RetryPolicy, Secret, ShipEndpoint, ShipTransport, Ulimit,
 };

@@ -18,7 +18,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, UnixStream};
 
 use super::*;
-use crate::spec::TlsSettings;
+use maestro::spec::TlsSettings;
 
 /// Forwards loopback TCP (or TLS) connections to the daemon's unix socket until dropped,
 /// noting the request line each plain connection starts with.
