@@ -240,3 +240,53 @@ pub(super) mod check_types {
     /// `type: sleep`.
     pub(in crate::config) const SLEEP: &[&str] = &[TYPE, WAIT];
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A key written twice in a table would hide a copy-paste slip (the
+    /// second meant another key).
+    #[test]
+    fn every_table_names_each_key_once() {
+        let tables: &[&[&str]] = &[
+            top::ALL,
+            meta::ALL,
+            registry::ALL,
+            retry::ALL,
+            ship::ALL,
+            ssh_tunnel::ALL,
+            service::ALL,
+            instance::ALL,
+            port::ALL,
+            volume::ALL,
+            extra_host::ALL,
+            ulimit::ALL,
+            restart::ALL,
+            limits::ALL,
+            check::ALL,
+            check_types::TCP,
+            check_types::HTTP,
+            check_types::EXEC,
+            check_types::REXEC,
+            check_types::SLEEP,
+        ];
+        for table in tables {
+            let mut seen = std::collections::HashSet::new();
+            for key in *table {
+                assert!(seen.insert(key), "{key} twice in {table:?}");
+            }
+        }
+        // Every check type's table is made of check keys and has `type`.
+        for table in [
+            check_types::TCP,
+            check_types::HTTP,
+            check_types::EXEC,
+            check_types::REXEC,
+            check_types::SLEEP,
+        ] {
+            assert!(table.contains(&check::TYPE));
+            assert!(table.iter().all(|k| check::ALL.contains(k)), "{table:?}");
+        }
+    }
+}
