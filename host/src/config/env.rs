@@ -9,6 +9,9 @@
 //! without internal ports. A Python dict update keeps the position of an
 //! existing key, so the text output lists variables where they first appeared.
 //!
+//! This file reads the sources into the ordered variables ([`EnvBuilder`]);
+//! the link variables come on top in `links.rs`.
+//!
 //! Variable names come from [`maestro_guest::contract`], never spelled here.
 
 use std::path::Path;
