@@ -2,9 +2,10 @@
 //! then each check by its `type`, one parser per type.
 
 use super::error::ConfigError;
+use super::keys::instance::LIFECYCLE;
 use super::keys::{check as key, check_types};
 use super::model::{Check, ExecEnvFrom, HttpPort, Lifecycle, Port, Protocol};
-use super::read::{Ctx, Entries, get, get_set, join, to_json};
+use super::read::{Ctx, Entries, Owners, get, get_set, join, to_json};
 use super::yaml::{Node, Value, node_str};
 
 #[allow(clippy::too_many_arguments)]
@@ -12,16 +13,10 @@ pub(super) fn lifecycle(
     ctx: &mut Ctx,
     ports: &[Port],
     container: &str,
-    service: Option<&Node>,
-    instance: Option<&Node>,
-    service_path: &str,
-    path: &str,
+    owners: Owners,
 ) -> Result<Lifecycle, ConfigError> {
     let mut out = Lifecycle::default();
-    for (source, base) in [
-        (service, service_path.to_owned()),
-        (instance, path.to_owned()),
-    ] {
+    for (source, base) in owners.sources(LIFECYCLE) {
         let Some(source) = source else { continue };
         for (k, v) in ctx.map(source, &base)? {
             let state = node_str(k);

@@ -4,9 +4,9 @@
 //! so the first error and the warnings come out in the same order.
 
 use super::error::ConfigError;
-use super::keys::{instance as key, service};
+use super::keys::instance as key;
 use super::model::{EnvBuilder, Environment, Instance};
-use super::read::{Ctx, Entries, get, get_set, join};
+use super::read::{Ctx, Entries, Owners, get, get_set, join};
 use super::yaml::Node;
 use super::{checks, options, ports, resources, volumes};
 
@@ -20,9 +20,7 @@ pub(super) struct InstanceInput<'a> {
     pub path: &'a str,
     pub service_path: &'a str,
     pub service_env: &'a EnvBuilder,
-    pub service_ports: Option<&'a Node>,
-    pub service_limits: Option<&'a Node>,
-    pub service_lifecycle: Option<&'a Node>,
+    pub service_entries: &'a Entries,
 }
 
 /// Builds one instance with its own variables (link variables come on top of them
@@ -37,14 +35,19 @@ pub(super) fn build_instance(
         entries,
         path,
         service_path,
-        service_ports,
-        service_limits,
-        service_lifecycle,
+        service_entries,
         ..
     } = input;
     let p = |k: &str| join(path, k);
     let at = |k: &str| get(entries, k);
     let set = |k: &str| get_set(entries, k);
+    // The keys merged over the service's.
+    let owners = Owners {
+        service: service_entries,
+        service_path,
+        instance: entries,
+        path,
+    };
 
     let (ship_name, ship_ip) = ship(ctx, environment, &input)?;
     let image = match set(key::IMAGE) {
@@ -52,7 +55,7 @@ pub(super) fn build_instance(
         None => input.service_image.to_owned(),
     };
     let command = command(ctx, entries, path)?;
-    let ports = ports::ports(ctx, service_ports, set(key::PORTS), service_path, path)?;
+    let ports = ports::ports(ctx, owners)?;
     let env = own_env(ctx, &input, &ship_ip, &image)?;
     let volumes = volumes::volumes(ctx, environment.schema, set(key::VOLUMES), &p(key::VOLUMES))?;
     let container_volumes = volumes::container_volumes(
@@ -74,21 +77,13 @@ pub(super) fn build_instance(
         Some(n) => ctx.uint(n, &p(key::STOP_TIMEOUT))?,
         None => 10,
     };
-    let limits = resources::limits(ctx, service_limits, set(key::LIMITS), service_path, path)?;
+    let limits = resources::limits(ctx, owners)?;
     let log = options::log(ctx, entries, path)?;
     let lxc_conf = options::lxc_conf(ctx, set(key::LXC_CONF), &p(key::LXC_CONF))?;
     let security_opt = ctx.opt_string_list(at(key::SECURITY_OPT), &p(key::SECURITY_OPT))?;
     let ulimits = resources::ulimits(ctx, set(key::ULIMITS), &p(key::ULIMITS))?;
     let labels = options::labels(ctx, set(key::LABELS), &p(key::LABELS))?;
-    let lifecycle = checks::lifecycle(
-        ctx,
-        &ports,
-        name,
-        service_lifecycle,
-        set(key::LIFECYCLE),
-        &join(service_path, service::LIFECYCLE),
-        &p(key::LIFECYCLE),
-    )?;
+    let lifecycle = checks::lifecycle(ctx, &ports, name, owners)?;
     let privileged = ctx.flag(at(key::PRIVILEGED), &p(key::PRIVILEGED));
 
     Ok(Instance {

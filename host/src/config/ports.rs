@@ -3,25 +3,17 @@
 //! → [`Port`], which `spec.rs` hands to Docker as it is.
 
 use super::error::{ConfigError, Diagnostic};
-use super::keys::{instance, port, service};
+use super::keys::instance::PORTS;
+use super::keys::port;
 use super::model::{Port, PortRange, Protocol};
-use super::read::{Ctx, Entries, get, join};
+use super::read::{Ctx, Entries, Owners, get, join};
 use super::yaml::{Node, PyScalar, Value, node_str};
 
 /// The ports of an instance: the service's, then the instance's merged over
 /// them by name (a name keeps its first position).
-pub(super) fn ports(
-    ctx: &mut Ctx,
-    service: Option<&Node>,
-    instance: Option<&Node>,
-    service_path: &str,
-    path: &str,
-) -> Result<Vec<Port>, ConfigError> {
+pub(super) fn ports(ctx: &mut Ctx, owners: Owners) -> Result<Vec<Port>, ConfigError> {
     let mut port_nodes: Vec<(String, &Node, String)> = Vec::new();
-    for (source, base) in [
-        (service, join(service_path, service::PORTS)),
-        (instance, join(path, instance::PORTS)),
-    ] {
+    for (source, base) in owners.sources(PORTS) {
         let Some(source) = source else { continue };
         for (k, v) in ctx.map(source, &base)? {
             let pname = node_str(k);

@@ -238,6 +238,31 @@ impl Ctx<'_> {
     }
 }
 
+/// A service's and one of its instances' mappings, for the keys MaestroNG
+/// merges (`ports`, `limits`, `lifecycle`: the instance's over the service's).
+#[derive(Clone, Copy)]
+pub(super) struct Owners<'a> {
+    /// The service's entries.
+    pub service: &'a Entries,
+    /// The service's key path.
+    pub service_path: &'a str,
+    /// The instance's entries.
+    pub instance: &'a Entries,
+    /// The instance's key path.
+    pub path: &'a str,
+}
+
+impl<'a> Owners<'a> {
+    /// The service's value of a merged key, then the instance's (null counts as
+    /// absent), each with its key path.
+    pub fn sources(&self, key: &str) -> [(Option<&'a Node>, String); 2] {
+        [
+            (get_set(self.service, key), join(self.service_path, key)),
+            (get_set(self.instance, key), join(self.path, key)),
+        ]
+    }
+}
+
 /// The value of `key` in a mapping.
 pub(super) fn get<'n>(entries: &'n Entries, key: &str) -> Option<&'n Node> {
     entries

@@ -2,9 +2,10 @@
 //! service's and the instance's) and `ulimits`.
 
 use super::error::ConfigError;
-use super::keys::{instance, limits, service, ulimit};
+use super::keys::instance::LIMITS;
+use super::keys::{limits, ulimit};
 use super::model::{Limits, Ulimit};
-use super::read::{Ctx, join};
+use super::read::{Ctx, Owners, join};
 use super::yaml::{Node, PyScalar, Value, node_str};
 
 fn bytes(ctx: &Ctx, node: &Node, path: &str, container: &str) -> Result<Option<i64>, ConfigError> {
@@ -61,18 +62,10 @@ fn bytes(ctx: &Ctx, node: &Node, path: &str, container: &str) -> Result<Option<i
     }
 }
 
-pub(super) fn limits(
-    ctx: &mut Ctx,
-    service: Option<&Node>,
-    instance: Option<&Node>,
-    service_path: &str,
-    path: &str,
-) -> Result<Limits, ConfigError> {
+pub(super) fn limits(ctx: &mut Ctx, owners: Owners) -> Result<Limits, ConfigError> {
+    let path = owners.path;
     let mut merged: Vec<(String, &Node, String)> = Vec::new();
-    for (source, base) in [
-        (service, join(service_path, service::LIMITS)),
-        (instance, join(path, instance::LIMITS)),
-    ] {
+    for (source, base) in owners.sources(LIMITS) {
         let Some(source) = source else { continue };
         let entries = ctx.map(source, &base)?;
         ctx.check_keys(entries, limits::ALL, &base, "limits")?;

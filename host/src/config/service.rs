@@ -5,7 +5,7 @@ use super::error::ConfigError;
 use super::instance::{InstanceInput, build_instance};
 use super::keys::{instance, service as key};
 use super::model::{EnvBuilder, Environment, Service};
-use super::read::{Ctx, get, get_set, join};
+use super::read::{Ctx, Entries, get, get_set, join};
 use super::validate::{RawInstance, RawService};
 use super::yaml::{Node, Value, node_str};
 
@@ -89,9 +89,7 @@ pub(super) fn build_service<'n>(
         image: &image,
         path,
         env: &service_env,
-        ports: get_set(entries, key::PORTS),
-        limits: get_set(entries, key::LIMITS),
-        lifecycle: get_set(entries, key::LIFECYCLE),
+        entries,
     };
     let raw_instances = build_instances(
         ctx,
@@ -126,9 +124,7 @@ struct Shared<'a> {
     image: &'a str,
     path: &'a str,
     env: &'a EnvBuilder,
-    ports: Option<&'a Node>,
-    limits: Option<&'a Node>,
-    lifecycle: Option<&'a Node>,
+    entries: &'a Entries,
 }
 
 /// Builds the service's `instances` into `environment`, each name once
@@ -168,9 +164,7 @@ fn build_instances<'n>(
                 path: &ip,
                 service_path: service.path,
                 service_env: service.env,
-                service_ports: service.ports,
-                service_limits: service.limits,
-                service_lifecycle: service.lifecycle,
+                service_entries: service.entries,
             },
         )?;
         raw_instances.push(RawInstance {
