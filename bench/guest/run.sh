@@ -22,6 +22,7 @@ tini="$(command -v tini-static)"
 
 echo "## Startup overhead (${runs} runs each, one hyperfine run)"
 hyperfine -N --warmup 20 --runs "$runs" --export-markdown "$out/startup.md" \
+  --export-json "$out/startup.json" \
   -n "plain true" "$true_bin" \
   -n "maestro-guest run" "$mg run -- $true_bin" \
   -n "tini-static -s" "$tini -s -- $true_bin" \
@@ -32,6 +33,26 @@ cat "$out/startup.md"
 echo
 grep -E "^Benchmark|User:" "$out/startup.txt" | paste - - | sed -E 's/ +/ /g; s/^/    /'
 echo "    (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
+# Overhead = the init's time minus plain true's, from the same run; medians
+# and minimums resist the noise of a shared machine better than means.
+echo
+echo "## Overhead over plain true (same run)"
+python3 - "$out/startup.json" <<'PY'
+import json, statistics, sys
+results = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
+def stat(name, f): return f(results[name]["times"]) * 1000
+base = {f: stat("plain true", f) for f in (min, statistics.median)}
+tini = {f: stat("tini-static -s", f) - base[f] for f in base}
+print("| init | overhead (median) | overhead (min) | median vs tini-static | user CPU - true's |")
+print("|---|---:|---:|---:|---:|")
+for name in results:
+    if name == "plain true":
+        continue
+    over = {f: stat(name, f) - base[f] for f in base}
+    user = (results[name]["user"] - results["plain true"]["user"]) * 1000
+    print(f"| {name} | {over[statistics.median]:.2f} ms | {over[min]:.2f} ms | "
+          f"{over[statistics.median] / tini[statistics.median]:.2f}x | {user:.2f} ms |")
+PY
 
 # Memory of the init itself while it supervises a sleep.
 rss() { # PID -> "RssAnon VmRSS" in kB
@@ -80,7 +101,7 @@ env_file="$out/zk100.env"
   for i in $(seq 1 100); do
     names+=("zk-node-$i")
     echo "ZOOKEEPER_ZK_NODE_${i}_HOST=10.0.$((i / 250)).$((i % 250 + 1))"
-    for port in client:2181 peer:2888 election:3888; do
+    for port in client:2181 peer:2888 leader_election:3888; do
       pname="${port%%:*}"; pnum="${port##*:}"
       echo "ZOOKEEPER_ZK_NODE_${i}_${pname^^}_PORT=$pnum"
       echo "ZOOKEEPER_ZK_NODE_${i}_${pname^^}_INTERNAL_PORT=$pnum"

@@ -3,6 +3,7 @@
 
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -26,6 +27,10 @@ Examples:
   maestro-guest port broker --default 9092
   maestro-guest render /templates -- kafka-server-start.sh /etc/kafka/server.properties
   maestro-guest run --wait zookeeper:client -- my-app
+  maestro-guest run --rewrite TERM:QUIT --stop-delay 5s -- nginx -g 'daemon off;'
+  maestro-guest run --file-env -- my-app             # DB_PASSWORD_FILE=/run/secrets/db -> DB_PASSWORD
+  maestro-guest render --reload-signal HUP /templates -- haproxy -f /etc/haproxy.cfg
+  maestro-guest wait --status 200 --match 'status.*ok' http://api:8080/health
 
 Exit status:
   0    success (run/render: the child's own status, 128+N if it died of signal N)
@@ -50,7 +55,7 @@ pub enum Command {
     Run(RunArgs),
     /// Render templates from the topology, then optionally run CMD as `run` does.
     Render(RenderArgs),
-    /// Wait until every TARGET accepts a TCP connection.
+    /// Wait until every TARGET accepts a TCP connection (or answers HTTP as asked).
     Wait(WaitArgs),
 }
 
@@ -153,12 +158,119 @@ pub struct Supervise {
     /// Replace maestro-guest with CMD instead of supervising it.
     #[arg(long)]
     pub exec: bool,
-    /// Wait for TARGET (SERVICE, SERVICE:PORT or HOST:PORT) before starting CMD.
+    /// Forward signal FROM as TO (names or numbers; TO 0 drops it); repeatable.
+    #[arg(long, value_name = "FROM:TO", value_parser = parse_rewrite, conflicts_with = "exec")]
+    pub rewrite: Vec<Rewrite>,
+    /// Hold the first SIGTERM/SIGINT this long before forwarding it (a second one goes at once).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, conflicts_with = "exec")]
+    pub stop_delay: Option<Duration>,
+    /// Turn every NAME_FILE=PATH variable into NAME=<PATH's content> (for templates and CMD).
+    #[arg(long)]
+    pub file_env: bool,
+    /// Wait for TARGET (SERVICE, SERVICE:PORT, HOST:PORT or http://URL) before starting CMD.
     #[arg(long = "wait", value_name = "TARGET")]
     pub wait: Vec<String>,
     /// Seconds to wait for the --wait targets.
     #[arg(long = "wait-timeout", default_value_t = 60.0)]
     pub wait_timeout: f64,
+    /// HTTP statuses that count as up for http:// --wait targets (e.g. 200,204 or 2xx).
+    #[arg(long = "wait-status", value_name = "LIST", default_value = "2xx,3xx", value_parser = parse_statuses)]
+    pub wait_status: Statuses,
+    /// A regular expression the body of http:// --wait targets must match.
+    #[arg(long = "wait-match", value_name = "REGEX", value_parser = parse_regex)]
+    pub wait_match: Option<String>,
+}
+
+/// One `--rewrite FROM:TO`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rewrite {
+    /// The signal received.
+    pub from: libc::c_int,
+    /// The signal forwarded instead; 0 means none.
+    pub to: libc::c_int,
+}
+
+fn parse_rewrite(text: &str) -> Result<Rewrite, String> {
+    let (from, to) = text
+        .split_once(':')
+        .ok_or_else(|| format!("{text:?} is not FROM:TO (e.g. TERM:QUIT, or 15:0 to drop)"))?;
+    let from = crate::init::signals::parse(from, false)?;
+    if !crate::init::signals::is_forwardable(from) {
+        return Err(format!(
+            "{} is never forwarded, so it cannot be rewritten",
+            crate::init::signals::name(from)
+        ));
+    }
+    let to = crate::init::signals::parse(to, true)?;
+    Ok(Rewrite { from, to })
+}
+
+/// A duration: seconds (`5`, `0.5`), or a number with `ms`, `s` or `m`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let invalid = || format!("{text:?} is not a duration (e.g. 5, 2.5s, 500ms, 1m)");
+    let (number, unit) = match text.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let scale = match unit {
+        "ms" => 0.001,
+        "s" => 1.0,
+        "m" => 60.0,
+        _ => return Err(invalid()),
+    };
+    let number: f64 = number.trim().parse().map_err(|_| invalid())?;
+    Duration::try_from_secs_f64(number * scale).map_err(|_| invalid())
+}
+
+/// A set of HTTP statuses: codes, ranges (`200-299`) and classes (`2xx`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statuses(pub Vec<(u16, u16)>);
+
+impl Statuses {
+    /// Whether `status` is in the set.
+    pub fn contains(&self, status: u16) -> bool {
+        self.0
+            .iter()
+            .any(|&(low, high)| (low..=high).contains(&status))
+    }
+}
+
+/// Reads `--status`/`--wait-status`: comma-separated codes, ranges and classes.
+pub fn parse_statuses(text: &str) -> Result<Statuses, String> {
+    let invalid =
+        |part: &str| format!("{part:?} is not an HTTP status, a range (200-299) or a class (2xx)");
+    let code = |part: &str| -> Result<u16, String> {
+        part.parse::<u16>()
+            .ok()
+            .filter(|n| (100..=599).contains(n))
+            .ok_or_else(|| invalid(part))
+    };
+    text.split(',')
+        .map(|part| {
+            let part = part.trim();
+            let lower = part.to_ascii_lowercase();
+            if let Some(class) = lower.strip_suffix("xx") {
+                let class = code(&format!("{class}00"))?;
+                return Ok((class, class + 99));
+            }
+            match part.split_once('-') {
+                Some((low, high)) => {
+                    let (low, high) = (code(low)?, code(high)?);
+                    if low > high {
+                        return Err(invalid(part));
+                    }
+                    Ok((low, high))
+                }
+                None => code(part).map(|n| (n, n)),
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Statuses)
+}
+
+/// Checks a `--match` pattern now, so that a typo is a usage error.
+fn parse_regex(text: &str) -> Result<String, String> {
+    crate::regex::Regex::new(text).map(|_| text.to_owned())
 }
 
 #[derive(Debug, Args, PartialEq)]
@@ -181,6 +293,9 @@ pub struct RenderArgs {
     /// Template directories, or FILE:DEST pairs.
     #[arg(required = true)]
     pub sources: Vec<String>,
+    /// On SIGHUP, render again and send SIG to CMD if a file changed.
+    #[arg(long, value_name = "SIG", value_parser = parse_reload_signal, requires = "command", conflicts_with_all = ["check", "exec"])]
+    pub reload_signal: Option<libc::c_int>,
     #[command(flatten)]
     pub supervise: Supervise,
     /// The program to run after rendering.
@@ -188,12 +303,25 @@ pub struct RenderArgs {
     pub command: Vec<OsString>,
 }
 
+fn parse_reload_signal(text: &str) -> Result<libc::c_int, String> {
+    crate::init::signals::parse(text, false)
+}
+
 #[derive(Debug, Args)]
 pub struct WaitArgs {
-    /// Seconds before giving up.
+    /// Seconds before giving up on every target still down.
     #[arg(long, default_value_t = 60.0)]
     pub timeout: f64,
-    /// SERVICE, SERVICE:PORT or HOST:PORT.
+    /// How long one attempt (connect, HTTP request and answer) may take.
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    pub attempt_timeout: Duration,
+    /// HTTP statuses that count as up for http:// targets (e.g. 200,204 or 2xx).
+    #[arg(long, value_name = "LIST", default_value = "2xx,3xx", value_parser = parse_statuses)]
+    pub status: Statuses,
+    /// A regular expression the body of http:// targets must match.
+    #[arg(long = "match", value_name = "REGEX", value_parser = parse_regex)]
+    pub body_match: Option<String>,
+    /// SERVICE, SERVICE:PORT, HOST:PORT or http://HOST[:PORT]/PATH.
     #[arg(required = true)]
     pub targets: Vec<String>,
 }
@@ -215,8 +343,13 @@ pub fn parse_run_fast(args: &[OsString]) -> Option<RunArgs> {
         group: false,
         grace: 5.0,
         exec: false,
+        rewrite: Vec::new(),
+        stop_delay: None,
+        file_env: false,
         wait: Vec::new(),
         wait_timeout: 60.0,
+        wait_status: Statuses(vec![(200, 299), (300, 399)]),
+        wait_match: None,
     };
     loop {
         let arg = args.next()?.to_str()?;
@@ -235,6 +368,9 @@ pub fn parse_run_fast(args: &[OsString]) -> Option<RunArgs> {
             "--" => break,
             "--group" if inline.is_none() => supervise.group = true,
             "--exec" if inline.is_none() => supervise.exec = true,
+            "--file-env" if inline.is_none() => supervise.file_env = true,
+            "--rewrite" => supervise.rewrite.push(parse_rewrite(value()?).ok()?),
+            "--stop-delay" => supervise.stop_delay = Some(parse_duration(value()?).ok()?),
             "--grace" => supervise.grace = value()?.parse().ok()?,
             "--wait-timeout" => supervise.wait_timeout = value()?.parse().ok()?,
             "--wait" => supervise.wait.push(value()?.to_owned()),
@@ -242,7 +378,8 @@ pub fn parse_run_fast(args: &[OsString]) -> Option<RunArgs> {
         }
     }
     let command: Vec<OsString> = args.cloned().collect();
-    if command.is_empty() {
+    let needs_supervisor = !supervise.rewrite.is_empty() || supervise.stop_delay.is_some();
+    if command.is_empty() || (supervise.exec && needs_supervisor) {
         return None;
     }
     Some(RunArgs { supervise, command })
@@ -278,6 +415,21 @@ mod tests {
                 "a",
             ],
             &["mg", "run", "--", "--help"],
+            &[
+                "mg",
+                "run",
+                "--rewrite",
+                "TERM:QUIT",
+                "--rewrite=15:0",
+                "--rewrite",
+                "sigrtmin+1:usr1",
+                "--stop-delay",
+                "2.5s",
+                "--file-env",
+                "--",
+                "a",
+            ],
+            &["mg", "run", "--stop-delay=300ms", "--group", "--", "a"],
         ];
         for line in lines {
             let os: Vec<OsString> = line.iter().map(OsString::from).collect();
@@ -294,6 +446,13 @@ mod tests {
             &["mg", "run", "--grace", "x", "--", "a"],
             &["mg", "run", "--grace", "-1", "--", "a"],
             &["mg", "run", "--group=1", "--", "a"],
+            &["mg", "run", "--rewrite", "TERM", "--", "a"],
+            &["mg", "run", "--rewrite", "CHLD:TERM", "--", "a"],
+            &["mg", "run", "--rewrite", "TERM:99", "--", "a"],
+            &["mg", "run", "--stop-delay", "5x", "--", "a"],
+            &["mg", "run", "--stop-delay", "1", "--exec", "--", "a"],
+            &["mg", "run", "--exec", "--rewrite", "1:2", "--", "a"],
+            &["mg", "run", "--file-env=yes", "--", "a"],
             &["mg", "run", "--nope", "--", "a"],
             &["mg", "render", "--", "a"],
             &["mg"],
@@ -302,5 +461,36 @@ mod tests {
             let os: Vec<OsString> = line.iter().map(OsString::from).collect();
             assert_eq!(parse_run_fast(&os), None, "{line:?}");
         }
+        // Options the fast path leaves to clap are still accepted there.
+        let slow = clap_run(&["mg", "run", "--wait-status", "200", "--", "a"]).unwrap();
+        assert_eq!(slow.supervise.wait_status, Statuses(vec![(200, 200)]));
+    }
+
+    #[test]
+    fn durations_statuses_and_rewrites_parse() {
+        assert_eq!(parse_duration("5"), Ok(Duration::from_secs(5)));
+        assert_eq!(parse_duration("2.5s"), Ok(Duration::from_millis(2500)));
+        assert_eq!(parse_duration("300ms"), Ok(Duration::from_millis(300)));
+        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
+        for bad in ["", "-1", "x", "5h", "NaN", "inf"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            parse_statuses("2xx,3xx"),
+            Ok(Statuses(vec![(200, 299), (300, 399)]))
+        );
+        let set = parse_statuses("200, 401-403").unwrap();
+        assert!(set.contains(200) && set.contains(402) && !set.contains(404));
+        for bad in ["", "99", "600", "2x", "300-200", "abc"] {
+            assert!(parse_statuses(bad).is_err(), "{bad:?}");
+        }
+        assert_eq!(
+            parse_rewrite("TERM:0"),
+            Ok(Rewrite {
+                from: libc::SIGTERM,
+                to: 0
+            })
+        );
+        assert!(parse_rewrite("KILL:TERM").unwrap_err().contains("SIGKILL"));
     }
 }

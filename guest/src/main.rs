@@ -14,9 +14,12 @@
 #![cfg_attr(not(test), no_main)]
 
 mod cli;
+mod fileenv;
+mod http;
 mod init;
 mod json;
 mod queries;
+mod regex;
 mod render;
 mod wait;
 

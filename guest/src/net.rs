@@ -1,8 +1,12 @@
-//! The guest's view of its network: its own address and host names, read
-//! without running programs and without NSS (a static glibc binary cannot
-//! load NSS modules, so DNS is out of reach by design).
+//! The guest's view of its network: its own address, and host names
+//! through the system resolver. The static binary is built on musl, whose
+//! `getaddrinfo` reads `/etc/hosts` and then asks the DNS servers of
+//! `/etc/resolv.conf` (Docker's embedded DNS on a user-defined network)
+//! without NSS modules. Where the resolver cannot work (a static glibc
+//! build has no NSS modules to load), `/etc/hosts` is read directly.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, ToSocketAddrs};
 
 /// `get_container_internal_address()`: the first IPv4 address of
 /// `interface`, read with getifaddrs(3) (guestutils uses netifaces, which
@@ -29,13 +33,39 @@ pub fn internal_address(interface: &str) -> Result<Ipv4Addr, String> {
     })
 }
 
-/// An IP literal, or the first address `/etc/hosts` gives the name.
-pub fn resolve_host(host: &str) -> Option<IpAddr> {
+/// Every address of `host`: an IP literal as it is, a name through the
+/// system resolver (`getaddrinfo`), else from `/etc/hosts`.
+pub fn resolve_all(host: &str) -> io::Result<Vec<IpAddr>> {
     if let Ok(ip) = host.parse::<IpAddr>() {
-        return Some(ip);
+        return Ok(vec![ip]);
     }
-    let hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
-    lookup_hosts_file(&hosts, host)
+    let resolved = (host, 0).to_socket_addrs().map(|addresses| {
+        let mut ips: Vec<IpAddr> = Vec::new();
+        for address in addresses {
+            if !ips.contains(&address.ip()) {
+                ips.push(address.ip());
+            }
+        }
+        ips
+    });
+    match resolved {
+        Ok(ips) if !ips.is_empty() => Ok(ips),
+        other => {
+            let hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
+            match lookup_hosts_file(&hosts, host) {
+                Some(ip) => Ok(vec![ip]),
+                None => Err(other
+                    .err()
+                    .unwrap_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no address"))),
+            }
+        }
+    }
+}
+
+/// One address for `host`, IPv4 first as `socket.gethostbyname` gives it.
+pub fn resolve_host(host: &str) -> Option<IpAddr> {
+    let ips = resolve_all(host).ok()?;
+    ips.iter().find(|ip| ip.is_ipv4()).or(ips.first()).copied()
 }
 
 /// Looks `name` up in the text of an `/etc/hosts` file (case-insensitive,
@@ -70,6 +100,16 @@ mod tests {
             internal_address("no-such-if0"),
             Err("no network interface no-such-if0".to_owned())
         );
+    }
+
+    #[test]
+    fn names_resolve_through_the_system_resolver() {
+        assert_eq!(
+            resolve_host("localhost").map(|ip| ip.is_loopback()),
+            Some(true)
+        );
+        assert_eq!(resolve_host("10.1.2.3"), Some("10.1.2.3".parse().unwrap()));
+        assert!(resolve_all("no-such-host.invalid").is_err());
     }
 
     #[test]

@@ -1,23 +1,28 @@
-//! `maestro-guest wait` and `--wait`: block until dependencies accept TCP
-//! connections, so a program does not start before what it needs.
+//! `maestro-guest wait` and `--wait`: block until dependencies are up, so a
+//! program does not start before what it needs.
 //!
-//! Names are resolved without NSS: a static glibc binary cannot load NSS
-//! modules, so only IP literals and `/etc/hosts` are used.
+//! A target is up when it accepts a TCP connection, or for `http://` URLs
+//! when it answers with an accepted status (and a body matching `--match`).
+//! Every target is probed by its own thread (names are resolved again on
+//! every attempt, through the system resolver, which blocks), with an
+//! exponential back-off from 50 ms to 2 s; one line per target says when it
+//! came up or was given up.
 
-use std::net::{IpAddr, SocketAddr};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::net::{SocketAddr, TcpStream};
 use std::process::ExitCode;
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
-
-use nix::errno::Errno;
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use nix::sys::socket::{
-    self, AddressFamily, SockFlag, SockType, SockaddrStorage, getsockopt, sockopt,
-};
 
 use maestro_guest::contract::{GuestEnv, env_var_name};
 
-use crate::cli::{Supervise, WaitArgs, exit};
+use crate::cli::{Statuses, Supervise, WaitArgs, exit};
+use crate::http::{self, Url};
+use crate::regex::Regex;
+
+/// The first retry comes after this; each further one waits twice as long...
+const FIRST_BACKOFF: Duration = Duration::from_millis(50);
+/// ... up to this.
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
 /// Why waiting could not even start, or did not succeed.
 #[derive(Debug, thiserror::Error)]
@@ -25,28 +30,46 @@ pub enum WaitError {
     /// A TARGET names no service, or a service/port the environment lacks.
     #[error("{target}: {reason}")]
     BadTarget { target: String, reason: String },
-    /// A host name is neither an IP address nor in /etc/hosts.
-    #[error(
-        "cannot resolve {0}: not an IP address and not in /etc/hosts (maestro-guest does not use DNS)"
-    )]
-    Unresolved(String),
-    /// Some endpoints never accepted a connection in time.
+    /// Some targets were not up in time.
     #[error("timed out after {seconds}s waiting for: {}", .pending.join(", "))]
     TimedOut { seconds: f64, pending: Vec<String> },
 }
 
-/// One address to connect to, with a name for messages.
+/// How targets are checked.
 #[derive(Debug, Clone)]
-pub struct Endpoint {
+pub struct Options {
+    /// Seconds for the whole wait.
+    pub timeout: f64,
+    /// The longest one attempt (connect, HTTP exchange) may take.
+    pub attempt: Duration,
+    /// HTTP statuses that count as up.
+    pub statuses: Statuses,
+    /// What an HTTP body must match.
+    pub body: Option<Regex>,
+}
+
+/// One thing to wait for.
+#[derive(Debug, Clone)]
+pub struct Target {
     /// What the user asked for, e.g. `zookeeper/zk-node-1:client`.
     pub label: String,
-    /// Where it is.
-    pub address: SocketAddr,
+    /// The host to resolve (a name or an IP literal).
+    pub host: String,
+    /// The TCP port.
+    pub port: u16,
+    /// The URL to GET, for `http://` targets.
+    pub url: Option<Url>,
 }
 
 /// Entry point of `maestro-guest wait`.
 pub fn run(args: WaitArgs) -> ExitCode {
-    match wait_for(&args.targets, args.timeout) {
+    let options = Options {
+        timeout: args.timeout,
+        attempt: args.attempt_timeout,
+        statuses: args.status,
+        body: args.body_match.as_deref().map(compile),
+    };
+    match wait_for(&args.targets, &options) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("maestro-guest: {error}");
@@ -55,48 +78,230 @@ pub fn run(args: WaitArgs) -> ExitCode {
     }
 }
 
+/// A pattern clap already checked.
+fn compile(pattern: &str) -> Regex {
+    Regex::new(pattern).unwrap_or_else(|_| unreachable!("--match is checked by its parser"))
+}
+
 /// Waits for `--wait` targets before a program starts.
 pub fn before_start(options: &Supervise) -> Result<(), ExitCode> {
     if options.wait.is_empty() {
         return Ok(());
     }
-    wait_for(&options.wait, options.wait_timeout).map_err(|error| {
+    let wait = Options {
+        timeout: options.wait_timeout,
+        attempt: Duration::from_secs(5),
+        statuses: options.wait_status.clone(),
+        body: options.wait_match.as_deref().map(compile),
+    };
+    wait_for(&options.wait, &wait).map_err(|error| {
         eprintln!("maestro-guest: {error}");
         ExitCode::from(exit::FAILURE)
     })
 }
 
-/// Resolves every target, then waits for all their endpoints in parallel.
-pub fn wait_for(targets: &[String], timeout: f64) -> Result<(), WaitError> {
+/// What a probe thread reports.
+struct Outcome {
+    index: usize,
+    /// `Ok(address)` when up; the last failure otherwise.
+    result: Result<SocketAddr, String>,
+    /// The last address tried, for messages.
+    address: Option<SocketAddr>,
+}
+
+/// Expands every target, then probes them all in parallel until each is up
+/// or the timeout passes.
+pub fn wait_for(targets: &[String], options: &Options) -> Result<(), WaitError> {
     let guest = GuestEnv::from_process();
-    let mut endpoints = Vec::new();
+    let mut expanded = Vec::new();
     for target in targets {
-        endpoints.extend(resolve_target(&guest, target)?);
+        expanded.extend(expand(&guest, target)?);
     }
-    let deadline = Instant::now() + Duration::try_from_secs_f64(timeout).unwrap_or_default();
-    let pending = poll_all(endpoints, deadline);
-    if pending.is_empty() {
+    let started = Instant::now();
+    let limit = Duration::try_from_secs_f64(options.timeout).unwrap_or_default();
+    let deadline = started + limit;
+    let (sender, outcomes) = mpsc::channel();
+    for (index, target) in expanded.iter().enumerate() {
+        let (target, options, thread_sender) = (target.clone(), options.clone(), sender.clone());
+        let spawned = std::thread::Builder::new()
+            .stack_size(256 << 10)
+            .spawn(move || {
+                let (result, address) = probe_until(&target, &options, deadline);
+                let _ = thread_sender.send(Outcome {
+                    index,
+                    result,
+                    address,
+                });
+            });
+        if let Err(error) = spawned {
+            let _ = sender.send(Outcome {
+                index,
+                result: Err(format!("cannot start a thread: {error}")),
+                address: None,
+            });
+        }
+    }
+    drop(sender);
+    let mut pending: Vec<bool> = vec![true; expanded.len()];
+    let mut failed = Vec::new();
+    // A thread stuck in the resolver past the deadline is not waited for.
+    let grace = Duration::from_millis(500);
+    while pending.iter().any(|&p| p) {
+        let left = (deadline + grace).saturating_duration_since(Instant::now());
+        let Ok(outcome) = outcomes.recv_timeout(left) else {
+            break;
+        };
+        pending[outcome.index] = false;
+        let target = &expanded[outcome.index];
+        let took = started.elapsed().as_secs_f64();
+        match outcome.result {
+            Ok(address) => eprintln!(
+                "maestro-guest: wait: {} is up after {took:.1}s",
+                describe(target, Some(address))
+            ),
+            Err(reason) => {
+                let name = describe(target, outcome.address);
+                eprintln!("maestro-guest: wait: gave up on {name} after {took:.1}s: {reason}");
+                failed.push(name);
+            }
+        }
+    }
+    for (index, _) in pending.iter().enumerate().filter(|(_, p)| **p) {
+        let name = describe(&expanded[index], None);
+        eprintln!("maestro-guest: wait: gave up on {name}: still resolving its name");
+        failed.push(name);
+    }
+    if failed.is_empty() {
         Ok(())
     } else {
         Err(WaitError::TimedOut {
-            seconds: timeout,
-            pending,
+            seconds: options.timeout,
+            pending: failed,
         })
     }
 }
 
-/// `HOST:PORT` when PORT is a number, `SERVICE:PORT` when it is a name,
-/// `SERVICE` alone for every port of every instance.
-pub fn resolve_target(guest: &GuestEnv, target: &str) -> Result<Vec<Endpoint>, WaitError> {
+/// `label (address)`, or just the address when that is the label.
+fn describe(target: &Target, address: Option<SocketAddr>) -> String {
+    match address {
+        Some(address) if address.to_string() != target.label => {
+            format!("{} ({address})", target.label)
+        }
+        _ => target.label.clone(),
+    }
+}
+
+/// Tries `target` until it is up or `deadline` passes; the back-off doubles
+/// from [`FIRST_BACKOFF`] to [`MAX_BACKOFF`].
+fn probe_until(
+    target: &Target,
+    options: &Options,
+    deadline: Instant,
+) -> (Result<SocketAddr, String>, Option<SocketAddr>) {
+    let mut backoff = FIRST_BACKOFF;
+    let mut last_address = None;
+    loop {
+        let (result, address) = attempt(target, options, deadline);
+        last_address = address.or(last_address);
+        let error = match result {
+            Ok(address) => return (Ok(address), Some(address)),
+            Err(error) => error,
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        std::thread::sleep(backoff.min(left));
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+        // No attempt without time left: it would only report "timed out"
+        // instead of why the target was down.
+        if Instant::now() >= deadline {
+            return (Err(error), last_address);
+        }
+    }
+}
+
+/// One attempt: resolve, connect (every address in turn), and for a URL
+/// one GET whose status and body are checked.
+fn attempt(
+    target: &Target,
+    options: &Options,
+    deadline: Instant,
+) -> (Result<SocketAddr, String>, Option<SocketAddr>) {
+    let ips = match maestro_guest::net::resolve_all(&target.host) {
+        Ok(ips) => ips,
+        Err(error) => {
+            return (
+                Err(format!("cannot resolve {}: {error}", target.host)),
+                None,
+            );
+        }
+    };
+    let mut last = (Err("no address".to_owned()), None);
+    for ip in ips {
+        let address = SocketAddr::new(ip, target.port);
+        let until = deadline.min(Instant::now() + options.attempt);
+        let left = until.saturating_duration_since(Instant::now());
+        let stream = match TcpStream::connect_timeout(&address, left.max(Duration::from_millis(1)))
+        {
+            Ok(stream) => stream,
+            Err(error) => {
+                last = (Err(error.to_string()), Some(address));
+                continue;
+            }
+        };
+        let Some(url) = &target.url else {
+            return (Ok(address), Some(address));
+        };
+        let result = match http::get(stream, url, until) {
+            Err(error) => Err(format!("HTTP: {error}")),
+            Ok(response) if !options.statuses.contains(response.status) => Err(format!(
+                "HTTP status {} is not an accepted one",
+                response.status
+            )),
+            Ok(response) => match &options.body {
+                Some(regex) if !regex.is_match(&String::from_utf8_lossy(&response.body)) => {
+                    Err(format!(
+                        "HTTP status {}, but the body does not match --match",
+                        response.status
+                    ))
+                }
+                _ => Ok(address),
+            },
+        };
+        if result.is_ok() {
+            return (result, Some(address));
+        }
+        last = (result, Some(address));
+    }
+    last
+}
+
+/// `http://...` as it is, `HOST:PORT` when PORT is a number, `SERVICE:PORT`
+/// when it is a name, `SERVICE` alone for every port of every instance.
+pub fn expand(guest: &GuestEnv, target: &str) -> Result<Vec<Target>, WaitError> {
     let bad = |reason: String| WaitError::BadTarget {
         target: target.to_owned(),
         reason,
     };
+    if target.contains("://") {
+        let url = Url::parse(target).map_err(bad)?;
+        // A query may carry a token: messages show the URL without it.
+        let label = match target.split_once('?') {
+            Some((before, _)) => format!("{before}?…"),
+            None => target.to_owned(),
+        };
+        return Ok(vec![Target {
+            label,
+            host: url.host.clone(),
+            port: url.port,
+            url: Some(url),
+        }]);
+    }
     if let Some((host, port)) = split_host_port(target) {
         if let Ok(port) = port.parse::<u16>() {
-            return Ok(vec![Endpoint {
+            return Ok(vec![Target {
                 label: target.to_owned(),
-                address: SocketAddr::new(resolve_host(host)?, port),
+                host: host.to_owned(),
+                port,
+                url: None,
             }]);
         }
         let nodes = guest.node_list(host, &[port], 1).map_err(|e| bad(e.0))?;
@@ -109,18 +314,20 @@ pub fn resolve_target(guest: &GuestEnv, target: &str) -> Result<Vec<Endpoint>, W
                 let number = node_port
                     .parse::<u16>()
                     .map_err(|_| bad(format!("port {port} of {name} is {node_port}")))?;
-                Ok(Endpoint {
+                Ok(Target {
                     label: format!("{host}/{name}:{port}"),
-                    address: SocketAddr::new(resolve_host(node_host)?, number),
+                    host: node_host.to_owned(),
+                    port: number,
+                    url: None,
                 })
             })
             .collect();
     }
-    service_endpoints(guest, target)
+    service_targets(guest, target)
 }
 
 /// Every port of every instance of `service`.
-fn service_endpoints(guest: &GuestEnv, service: &str) -> Result<Vec<Endpoint>, WaitError> {
+fn service_targets(guest: &GuestEnv, service: &str) -> Result<Vec<Target>, WaitError> {
     let bad = |reason: String| WaitError::BadTarget {
         target: service.to_owned(),
         reason,
@@ -135,7 +342,7 @@ fn service_endpoints(guest: &GuestEnv, service: &str) -> Result<Vec<Endpoint>, W
     else {
         return Err(bad(format!("No or not enough {service} nodes configured")));
     };
-    let mut endpoints = Vec::new();
+    let mut targets = Vec::new();
     for instance in &found.instances {
         let host = instance.host.as_deref().ok_or_else(|| {
             bad(format!(
@@ -143,7 +350,6 @@ fn service_endpoints(guest: &GuestEnv, service: &str) -> Result<Vec<Endpoint>, W
                 instance.name
             ))
         })?;
-        let ip = resolve_host(host)?;
         for (name, port) in &instance.ports {
             let number = port.external.trim().parse::<u16>().map_err(|_| {
                 bad(format!(
@@ -151,13 +357,15 @@ fn service_endpoints(guest: &GuestEnv, service: &str) -> Result<Vec<Endpoint>, W
                     instance.name, port.external
                 ))
             })?;
-            endpoints.push(Endpoint {
+            targets.push(Target {
                 label: format!("{service}/{}:{name}", instance.name),
-                address: SocketAddr::new(ip, number),
+                host: host.to_owned(),
+                port: number,
+                url: None,
             });
         }
     }
-    Ok(endpoints)
+    Ok(targets)
 }
 
 /// Splits `host:port` and `[v6]:port`; a bare IPv6 address is no pair.
@@ -169,173 +377,6 @@ fn split_host_port(target: &str) -> Option<(&str, &str)> {
     match target.split_once(':') {
         Some((host, port)) if !port.contains(':') => Some((host, port)),
         _ => None,
-    }
-}
-
-/// An IP literal, or the first address `/etc/hosts` gives the name.
-pub fn resolve_host(host: &str) -> Result<IpAddr, WaitError> {
-    maestro_guest::net::resolve_host(host).ok_or_else(|| WaitError::Unresolved(host.to_owned()))
-}
-
-/// Polls every endpoint at once until each accepts a connection or
-/// `deadline` passes; returns the labels of those that never did.
-///
-/// One thread drives non-blocking connects with `poll(2)` (threads would
-/// cost the static binary ~50 KiB). A refused or failed attempt is retried
-/// after 50 ms, then every 100 ms, so a dependency that comes up is noticed
-/// within a tenth of a second.
-fn poll_all(endpoints: Vec<Endpoint>, deadline: Instant) -> Vec<String> {
-    let mut probes: Vec<Probe> = endpoints.into_iter().map(Probe::new).collect();
-    loop {
-        let now = Instant::now();
-        for probe in probes.iter_mut() {
-            probe.start_if_due(now);
-        }
-        if probes.iter().all(|p| p.state == State::Up) {
-            return Vec::new();
-        }
-        let Some(left) = deadline.checked_duration_since(now) else {
-            break;
-        };
-        let next_retry = probes
-            .iter()
-            .filter_map(|p| match p.state {
-                State::Idle(at) => Some(at.saturating_duration_since(now)),
-                _ => None,
-            })
-            .min()
-            .unwrap_or(left);
-        let timeout = left.min(next_retry).max(Duration::from_millis(1));
-        wait_connecting(&mut probes, timeout);
-    }
-    probes
-        .into_iter()
-        .filter(|p| p.state != State::Up)
-        .map(|p| p.describe())
-        .collect()
-}
-
-/// Where one endpoint's polling stands.
-#[derive(Debug, PartialEq, Eq)]
-enum State {
-    /// Not connecting; the next attempt is due at this instant.
-    Idle(Instant),
-    /// A non-blocking connect is in flight.
-    Connecting,
-    /// It accepted a connection.
-    Up,
-}
-
-struct Probe {
-    endpoint: Endpoint,
-    state: State,
-    socket: Option<OwnedFd>,
-    attempts: u32,
-}
-
-impl Probe {
-    fn new(endpoint: Endpoint) -> Probe {
-        Probe {
-            endpoint,
-            state: State::Idle(Instant::now()),
-            socket: None,
-            attempts: 0,
-        }
-    }
-
-    fn describe(&self) -> String {
-        let address = self.endpoint.address.to_string();
-        if self.endpoint.label == address {
-            address
-        } else {
-            format!("{} ({address})", self.endpoint.label)
-        }
-    }
-
-    /// Starts a connect when a retry is due.
-    fn start_if_due(&mut self, now: Instant) {
-        match self.state {
-            State::Idle(at) if at <= now => {}
-            _ => return,
-        }
-        self.attempts += 1;
-        match connect_nonblocking(self.endpoint.address) {
-            Ok(None) => self.up(),
-            Ok(Some(socket)) => {
-                self.socket = Some(socket);
-                self.state = State::Connecting;
-            }
-            Err(_) => self.retry_later(),
-        }
-    }
-
-    fn up(&mut self) {
-        self.socket = None;
-        self.state = State::Up;
-    }
-
-    fn retry_later(&mut self) {
-        self.socket = None;
-        let backoff = if self.attempts <= 1 { 50 } else { 100 };
-        self.state = State::Idle(Instant::now() + Duration::from_millis(backoff));
-    }
-}
-
-/// Starts a connect; `None` when it completed at once.
-fn connect_nonblocking(address: SocketAddr) -> nix::Result<Option<OwnedFd>> {
-    let family = match address {
-        SocketAddr::V4(_) => AddressFamily::Inet,
-        SocketAddr::V6(_) => AddressFamily::Inet6,
-    };
-    let socket = socket::socket(
-        family,
-        SockType::Stream,
-        SockFlag::SOCK_NONBLOCK | SockFlag::SOCK_CLOEXEC,
-        None,
-    )?;
-    match socket::connect(socket.as_raw_fd(), &SockaddrStorage::from(address)) {
-        Ok(()) => Ok(None),
-        Err(Errno::EINPROGRESS) => Ok(Some(socket)),
-        Err(error) => Err(error),
-    }
-}
-
-/// Waits up to `timeout` for in-flight connects to finish and records
-/// each one's outcome.
-fn wait_connecting(probes: &mut [Probe], timeout: Duration) {
-    let connecting: Vec<usize> = (0..probes.len())
-        .filter(|&i| probes[i].state == State::Connecting)
-        .collect();
-    let results: Vec<Option<bool>> = {
-        let mut fds: Vec<PollFd> = connecting
-            .iter()
-            .filter_map(|&i| probes[i].socket.as_ref())
-            .map(|socket| PollFd::new(socket.as_fd(), PollFlags::POLLOUT))
-            .collect();
-        let millis = u16::try_from(timeout.as_millis()).unwrap_or(u16::MAX);
-        if fds.is_empty() {
-            std::thread::sleep(timeout);
-            return;
-        }
-        if poll(&mut fds, PollTimeout::from(millis)).is_err() {
-            return;
-        }
-        connecting
-            .iter()
-            .zip(&fds)
-            .map(|(&i, fd)| {
-                let done = fd.revents().is_some_and(|r| !r.is_empty());
-                let socket = probes[i].socket.as_ref()?;
-                done.then(|| matches!(getsockopt(socket, sockopt::SocketError), Ok(0)))
-            })
-            .collect()
-    };
-    for (&i, result) in connecting.iter().zip(results) {
-        match result {
-            Some(true) => probes[i].up(),
-            Some(false) => probes[i].retry_later(),
-            None => {}
-        }
     }
 }
 
@@ -362,24 +403,35 @@ mod tests {
             ("ZK_B_HOST", "127.0.0.2"),
             ("ZK_B_CLIENT_PORT", "2182"),
         ]);
-        let all = resolve_target(&guest, "zk").unwrap();
-        let mut got: Vec<String> = all.iter().map(|e| e.address.to_string()).collect();
+        let all = expand(&guest, "zk").unwrap();
+        let mut got: Vec<String> = all
+            .iter()
+            .map(|e| format!("{}:{}", e.host, e.port))
+            .collect();
         got.sort();
         assert_eq!(got, ["127.0.0.1:2181", "127.0.0.1:2888", "127.0.0.2:2182"]);
-        let client = resolve_target(&guest, "zk:client").unwrap();
+        let client = expand(&guest, "zk:client").unwrap();
         assert_eq!(client.len(), 2);
         assert_eq!(client[1].label, "zk/b:client");
         assert!(matches!(
-            resolve_target(&guest, "zk:peer"),
+            expand(&guest, "zk:peer"),
             Err(WaitError::BadTarget { .. })
         ));
         assert!(matches!(
-            resolve_target(&guest, "nothing"),
+            expand(&guest, "nothing"),
             Err(WaitError::BadTarget { .. })
         ));
+        // Names are resolved while waiting, not before.
+        let later = expand(&guest, "no-such-host.invalid:80").unwrap();
+        assert_eq!(later[0].host, "no-such-host.invalid");
         assert!(matches!(
-            resolve_target(&guest, "no-such-host.invalid:80"),
-            Err(WaitError::Unresolved(_))
+            expand(&guest, "https://x/"),
+            Err(WaitError::BadTarget { reason, .. }) if reason.contains("no TLS")
         ));
+        let url = expand(&guest, "http://127.0.0.1:81/h").unwrap();
+        assert_eq!(
+            (url[0].port, url[0].url.as_ref().unwrap().path.as_str()),
+            (81, "/h")
+        );
     }
 }

@@ -428,3 +428,175 @@ fn a_single_file_without_destination_is_a_usage_error() {
     assert_eq!(out.code, Some(1));
     assert!(out.stderr.contains("FILE:DEST"), "{}", out.stderr);
 }
+
+fn mtime(path: &Path) -> std::time::SystemTime {
+    fs::metadata(path).unwrap().modified().unwrap()
+}
+
+/// Sets `path`'s mtime to 2001-09-09, so that a rewrite is visible.
+fn age(path: &Path) -> std::time::SystemTime {
+    let file = fs::File::options().write(true).open(path).unwrap();
+    file.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000))
+        .unwrap();
+    mtime(path)
+}
+
+#[test]
+fn an_unchanged_output_is_not_rewritten() {
+    let root = scratch("unchanged");
+    let templates = root.join("templates");
+    write_template(
+        &templates,
+        "same.conf",
+        "name={{ get_container_name() }}\n",
+        0o644,
+    );
+    write_template(&templates, "mode.conf", "x\n", 0o644);
+    let to = root.join("out");
+    let args = ["--to", to.to_str().unwrap(), templates.to_str().unwrap()];
+    assert_eq!(render(&kafka_2(), &args).code, Some(0));
+    let (same, mode) = (to.join("same.conf"), to.join("mode.conf"));
+    let (old_same, old_mode) = (age(&same), age(&mode));
+
+    // Same text, same mode: untouched. A new mode: written.
+    fs::set_permissions(
+        templates.join("mode.conf"),
+        fs::Permissions::from_mode(0o600),
+    )
+    .unwrap();
+    assert_eq!(render(&kafka_2(), &args).code, Some(0));
+    assert_eq!(mtime(&same), old_same);
+    assert_ne!(mtime(&mode), old_mode);
+    assert_eq!(
+        fs::metadata(&mode).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+
+    // New text: written.
+    let mut other = kafka_2();
+    other.retain(|(k, _)| k != "CONTAINER_NAME");
+    other.push(("CONTAINER_NAME".into(), "kafka-9".into()));
+    assert_eq!(render(&other, &args).code, Some(0));
+    assert_ne!(mtime(&same), old_same);
+    assert_eq!(fs::read_to_string(&same).unwrap(), "name=kafka-9\n");
+}
+
+#[test]
+fn file_reads_a_file_into_a_template() {
+    let root = scratch("file-fn");
+    let secret = root.join("secret");
+    fs::write(&secret, "hunter2\n").unwrap();
+    let text = format!("password={{{{ file('{}') }}}}\n", secret.display());
+    assert_eq!(render_text(&[], &text).unwrap(), "password=hunter2\n");
+    let missing = root.join("missing");
+    let error = render_text(&[], &format!("{{{{ file('{}') }}}}", missing.display())).unwrap_err();
+    assert!(
+        error.contains(&format!("file(\"{}\")", missing.display())),
+        "{error}"
+    );
+}
+
+#[test]
+fn file_env_secrets_reach_templates_and_not_the_file_variable() {
+    let root = scratch("file-env-render");
+    let secret = root.join("db");
+    fs::write(&secret, "pa55\n").unwrap();
+    let template = write_template(&root, "t", "pw={{ env.DB_PASSWORD }}\n", 0o644);
+    let dest = root.join("out");
+    let mut vars = kafka_2();
+    vars.push(("DB_PASSWORD_FILE".into(), secret.display().to_string()));
+    let pair = format!("{}:{}", template.display(), dest.display());
+    let script = "echo \"${DB_PASSWORD_FILE-no file var} $DB_PASSWORD\"";
+    let out = render(&vars, &["--file-env", &pair, "--", "sh", "-c", script]);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(fs::read_to_string(&dest).unwrap(), "pw=pa55\n");
+    assert_eq!(out.stdout, "no file var pa55\n");
+}
+
+#[test]
+fn reload_renders_again_on_sighup_and_signals_the_program_when_a_file_changed() {
+    use common::Running;
+    let root = scratch("reload");
+    let templates = root.join("templates");
+    let template = write_template(
+        &templates,
+        "app.conf",
+        "v1 {{ get_container_name() }}\n",
+        0o644,
+    );
+    let to = root.join("out");
+    let conf = to.join("app.conf");
+    let script = "trap 'echo got USR1' USR1; trap 'exit 0' USR2; echo ready; \
+                  while :; do sleep 0.02; done";
+    let mut command = guest();
+    command
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .envs(kafka_2())
+        .args(["render", "--reload-signal", "USR1", "--to"])
+        .args([to.to_str().unwrap(), templates.to_str().unwrap()])
+        .args(["--", "sh", "-c", script]);
+    let log = root.join("stderr");
+    command.stderr(fs::File::create(&log).unwrap());
+    let logged = |what: &str, times: usize| {
+        common::eventually(common::DEADLINE, || {
+            fs::read_to_string(&log).unwrap().matches(what).count() == times
+        })
+    };
+    let mut running = Running::start(command);
+    running.expect_line("ready");
+    assert_eq!(fs::read_to_string(&conf).unwrap(), "v1 kafka-2\n");
+    let hup = |running: &Running| {
+        // SAFETY: kill has no memory-safety preconditions.
+        assert_eq!(unsafe { libc::kill(running.pid(), libc::SIGHUP) }, 0);
+    };
+
+    // A change: rendered again, then the program gets USR1.
+    fs::write(&template, "v2 {{ get_container_name() }}\n").unwrap();
+    hup(&running);
+    running.expect_line("got USR1");
+    assert_eq!(fs::read_to_string(&conf).unwrap(), "v2 kafka-2\n");
+
+    // No change: the file keeps its mtime and the program gets nothing.
+    let old = age(&conf);
+    hup(&running);
+    assert!(logged("reload: no file changed", 1));
+    // A failing template: the old file stays, the program keeps running.
+    fs::write(&template, "v3 {{ nope }}\n").unwrap();
+    hup(&running);
+    assert!(logged(
+        "reload failed; the files and the program are left as they were",
+        1
+    ));
+    assert!(logged("`nope` is undefined", 1));
+    // Then a good change again: exactly one more USR1 (none from the two above).
+    fs::write(&template, "v4\n").unwrap();
+    assert_eq!(
+        mtime(&conf),
+        old,
+        "an unchanged or failed render rewrote the file"
+    );
+    assert_eq!(fs::read_to_string(&conf).unwrap(), "v2 kafka-2\n");
+    hup(&running);
+    running.expect_line("got USR1");
+    assert_eq!(fs::read_to_string(&conf).unwrap(), "v4\n");
+    // SAFETY: kill has no memory-safety preconditions.
+    assert_eq!(unsafe { libc::kill(running.pid(), libc::SIGUSR2) }, 0);
+    assert_eq!(running.finish().code(), Some(0));
+    let usr1 = running.seen.iter().filter(|l| *l == "got USR1").count();
+    assert_eq!(usr1, 2, "{:?}", running.seen);
+}
+
+#[test]
+fn reload_needs_a_command() {
+    let root = scratch("reload-usage");
+    let template = write_template(&root, "t", "x", 0o644);
+    let pair = format!("{}:{}", template.display(), root.join("o").display());
+    let out = render(&[], &["--reload-signal", "HUP", &pair]);
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    let out = render(
+        &[],
+        &["--reload-signal", "HUP", "--check", &pair, "--", "true"],
+    );
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+}

@@ -336,3 +336,203 @@ fn the_child_gets_the_terminals_foreground() {
     );
     assert_ne!(pgrp, session, "the child did not get its own group: {stat}");
 }
+
+/// A child that prints a line for every signal of `names` it gets, and
+/// "ready" once its traps are set; it exits on USR2.
+fn signal_logger(names: &[&str]) -> String {
+    let mut script = String::new();
+    for name in names {
+        script.push_str(&format!("trap 'echo got {name}' {name}; "));
+    }
+    script.push_str("trap 'exit 0' USR2; echo ready; while :; do sleep 0.02; done");
+    script
+}
+
+fn kill(pid: i32, signal: i32) {
+    // SAFETY: kill has no memory-safety preconditions.
+    assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+}
+
+#[test]
+fn rewrite_turns_one_signal_into_another_or_drops_it() {
+    let script = signal_logger(&["TERM", "INT", "QUIT", "HUP", "WINCH"]);
+    let mut running = Running::start(run(&[
+        "--rewrite",
+        "TERM:QUIT",
+        "--rewrite",
+        "2:0",
+        "--rewrite",
+        "sighup:winch",
+        "--",
+        "sh",
+        "-c",
+        &script,
+    ]));
+    running.expect_line("ready");
+    kill(running.pid(), libc::SIGTERM);
+    assert_eq!(running.expect_line("got "), "got QUIT");
+    kill(running.pid(), libc::SIGINT); // dropped
+    kill(running.pid(), libc::SIGHUP);
+    assert_eq!(running.expect_line("got "), "got WINCH");
+    kill(running.pid(), libc::SIGUSR2); // not rewritten: ends the child
+    assert_eq!(running.finish().code(), Some(0));
+    assert!(
+        !running
+            .seen
+            .iter()
+            .any(|l| l == "got INT" || l == "got TERM"),
+        "{:?}",
+        running.seen
+    );
+}
+
+#[test]
+fn stop_delay_holds_the_first_term_and_a_second_goes_at_once() {
+    let script = signal_logger(&["TERM", "INT"]);
+    let mut running = Running::start(run(&["--stop-delay", "800ms", "--", "sh", "-c", &script]));
+    running.expect_line("ready");
+    let sent = Instant::now();
+    kill(running.pid(), libc::SIGTERM);
+    running.expect_line("got TERM");
+    let held = sent.elapsed();
+    assert!(held >= Duration::from_millis(780), "held only {held:?}");
+    assert!(held < Duration::from_secs(10), "held {held:?}");
+    // Only the first one is held.
+    let sent = Instant::now();
+    kill(running.pid(), libc::SIGTERM);
+    running.expect_line("got TERM");
+    assert!(
+        sent.elapsed() < Duration::from_millis(700),
+        "{:?}",
+        sent.elapsed()
+    );
+    kill(running.pid(), libc::SIGUSR2);
+    assert_eq!(running.finish().code(), Some(0));
+
+    // A long delay, cut short by a second signal: both arrive at once.
+    let mut running = Running::start(run(&["--stop-delay", "60s", "--", "sh", "-c", &script]));
+    running.expect_line("ready");
+    let sent = Instant::now();
+    kill(running.pid(), libc::SIGINT);
+    std::thread::sleep(Duration::from_millis(200));
+    kill(running.pid(), libc::SIGTERM);
+    assert_eq!(running.expect_line("got "), "got INT");
+    assert_eq!(running.expect_line("got "), "got TERM");
+    assert!(
+        sent.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        sent.elapsed()
+    );
+    kill(running.pid(), libc::SIGUSR2);
+    assert_eq!(running.finish().code(), Some(0));
+}
+
+#[test]
+fn stop_delay_and_rewrite_combine() {
+    // The delay is about the signal received; what goes out is rewritten.
+    let script = signal_logger(&["TERM", "QUIT"]);
+    let mut running = Running::start(run(&[
+        "--stop-delay",
+        "0.3",
+        "--rewrite",
+        "TERM:QUIT",
+        "--",
+        "sh",
+        "-c",
+        &script,
+    ]));
+    running.expect_line("ready");
+    let sent = Instant::now();
+    kill(running.pid(), libc::SIGTERM);
+    assert_eq!(running.expect_line("got "), "got QUIT");
+    assert!(sent.elapsed() >= Duration::from_millis(280));
+    kill(running.pid(), libc::SIGUSR2);
+    assert_eq!(running.finish().code(), Some(0));
+}
+
+#[test]
+fn bad_rewrites_and_delays_are_usage_errors() {
+    for args in [
+        &["--rewrite", "TERM", "--", "true"][..],
+        &["--rewrite", "KILL:TERM", "--", "true"],
+        &["--rewrite", "TERM:NOPE", "--", "true"],
+        &["--stop-delay", "soon", "--", "true"],
+        &["--exec", "--stop-delay", "1", "--", "true"],
+    ] {
+        let out = output(run(args));
+        assert_eq!(out.code, Some(2), "{args:?}: {}", out.stderr);
+    }
+}
+
+#[test]
+fn file_env_turns_file_variables_into_values_for_the_child() {
+    let dir = scratch("file-env");
+    let secret = dir.join("db");
+    std::fs::write(&secret, "s3cr3t-v4lue\n").unwrap();
+    // The child prints its own variables and maestro-guest's initial environment.
+    let script = "echo \"pw=$DB_PASSWORD\"; echo \"file=${DB_PASSWORD_FILE-unset}\"; \
+                  echo \"other=$OTHER\"; tr '\\0' '\\n' < /proc/$PPID/environ";
+    let mut command = run(&["--file-env", "--", "sh", "-c", script]);
+    // Every NAME_FILE is converted: keep cargo's CARGO_PKG_LICENSE_FILE out.
+    command
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap())
+        .env("DB_PASSWORD_FILE", &secret)
+        .env("OTHER", "plain");
+    let out = output(command);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines[..3], ["pw=s3cr3t-v4lue", "file=unset", "other=plain"]);
+    // maestro-guest's /proc/PID/environ shows what it was started with: the path only.
+    assert!(
+        lines[3..].contains(&format!("DB_PASSWORD_FILE={}", secret.display()).as_str())
+            && !out.stdout[20..].contains("s3cr3t"),
+        "{}",
+        out.stdout
+    );
+
+    // Without --file-env nothing changes.
+    let mut command = run(&["--", "sh", "-c", "echo \"pw=${DB_PASSWORD-unset}\""]);
+    command.env("DB_PASSWORD_FILE", &secret);
+    assert_eq!(output(command).stdout, "pw=unset\n");
+}
+
+#[test]
+fn file_env_errors_name_the_variable_never_the_content() {
+    let dir = scratch("file-env-errors");
+    let marker = dir.join("ran");
+    let script = format!("touch {}", marker.display());
+    let mut command = run(&["--file-env", "--", "sh", "-c", &script]);
+    command.env_remove("CARGO_PKG_LICENSE_FILE");
+    command.env("API_TOKEN_FILE", dir.join("missing"));
+    let out = output(command);
+    assert_eq!(out.code, Some(1));
+    assert!(
+        out.stderr.contains(&format!(
+            "API_TOKEN_FILE: cannot read {}",
+            dir.join("missing").display()
+        )),
+        "{}",
+        out.stderr
+    );
+    assert!(!marker.exists(), "the program ran");
+
+    let secret = dir.join("token");
+    std::fs::write(&secret, "t0ken-content").unwrap();
+    let mut command = run(&["--file-env", "--", "sh", "-c", &script]);
+    command
+        .env_remove("CARGO_PKG_LICENSE_FILE")
+        .env("API_TOKEN_FILE", &secret)
+        .env("API_TOKEN", "also-set");
+    let out = output(command);
+    assert_eq!(out.code, Some(1));
+    assert!(
+        out.stderr
+            .contains("API_TOKEN and API_TOKEN_FILE are both set")
+            && !out.stderr.contains("t0ken-content")
+            && !out.stderr.contains("also-set"),
+        "{}",
+        out.stderr
+    );
+    assert!(!marker.exists(), "the program ran");
+}

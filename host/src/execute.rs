@@ -65,6 +65,8 @@ pub struct Options {
     /// The Docker client configuration (`~/.docker/config.json`) for registry
     /// credentials not given in the environment description.
     pub docker_config: Option<Arc<crate::credentials::DockerConfig>>,
+    /// The auditors, told about each container's step (at `debug` level).
+    pub audit: Option<Arc<crate::audit::Audit>>,
 }
 
 /// How a play ended.
@@ -104,6 +106,8 @@ struct Ctx {
     clock: Instant,
     /// The images settled early, per (ship, image).
     images: Images,
+    /// The TLS configurations of `http` checks, built once per play.
+    tls: lifecycle::TlsConfigs,
 }
 
 impl Ctx {
@@ -148,6 +152,7 @@ pub async fn execute(
         action: plan.action,
         clock: Instant::now(),
         images,
+        tls: lifecycle::TlsConfigs::new(),
     });
     // Dropped at the end of the play: a pull no step awaits any more is abandoned.
     let mut settling = JoinSet::new();
@@ -246,7 +251,7 @@ pub async fn execute(
                 let ctx = ctx.clone();
                 let step = steps[i].clone();
                 tasks.spawn(async move {
-                    let end = AssertUnwindSafe(run_step(&ctx, &step, i))
+                    let end = AssertUnwindSafe(audited_step(&ctx, &step, i))
                         .catch_unwind()
                         .await
                         .unwrap_or_else(|_| {
@@ -322,6 +327,33 @@ pub async fn execute(
     finished
 }
 
+/// Runs one step between the auditors' `action` and `success`/`error` (0.8.3's
+/// `Task.run`): an auditor failing in `action` fails the step before it does anything.
+async fn audited_step(ctx: &Ctx, step: &Step, index: usize) -> End {
+    let Some(audit) = ctx.options.audit.clone() else {
+        return run_step(ctx, step, index).await;
+    };
+    let subjects = crate::audit::subjects(&ctx.env, std::iter::once(step.container.clone()));
+    let Some(subject) = subjects.first() else {
+        return run_step(ctx, step, index).await;
+    };
+    let what = crate::audit::message::What::Container(subject);
+    let action = ctx.action.as_str();
+    if let Err(e) = audit.action(crate::audit::DEBUG, what, action).await {
+        return End::Failed(format!("audit: {e}"), Vec::new());
+    }
+    let end = run_step(ctx, step, index).await;
+    match &end {
+        End::Done(_) => audit.success(crate::audit::DEBUG, what, action).await,
+        End::Failed(reason, _) => {
+            audit
+                .error(crate::audit::DEBUG, what, action, Some(reason))
+                .await
+        }
+    }
+    end
+}
+
 /// Runs one step and, when it fails on an existing container, fetches its last logs.
 async fn run_step(ctx: &Ctx, step: &Step, index: usize) -> End {
     let Some(inst) = ctx.env.instance(&step.container) else {
@@ -385,6 +417,7 @@ fn target<'a>(ctx: &'a Ctx, inst: &'a Instance, ship: &'a Ship) -> Target<'a> {
         env: ctx.env.container_env(inst),
         ship_ip: ctx.env.ship(&inst.ship).map_or("", |s| s.ip.as_str()),
         ship: Some(ship),
+        tls: &ctx.tls,
     }
 }
 

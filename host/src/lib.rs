@@ -18,6 +18,8 @@
 //!   makes no decisions;
 //! - [`execute`]: the executor of plays (start, stop, kill, restart, clean,
 //!   pull): walks a plan, reports [`progress`] events;
+//! - [`audit`]: the audit trail (`audit:` auditors: log file, webhook,
+//!   script, Slack) told before and after each play and step;
 //! - [`lifecycle`]: the lifecycle checks (tcp, http, exec, rexec, sleep);
 //! - [`ships`]: `maestro ships`;
 //! - [`tunnel`]: SSH tunnels to ships (the system's `ssh`);
@@ -28,6 +30,7 @@
 //! - [`exit`]: the exit statuses (a leaf: everyone may name them);
 //! - [`run`]: glue from a parsed command line to an exit status.
 
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod connect;

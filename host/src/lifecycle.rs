@@ -11,16 +11,17 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use http_body_util::{BodyExt, Empty};
-use hyper::body::Bytes;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use tokio::io::AsyncWriteExt;
 
-use crate::config::model::{Check, EnvVar, ExecEnvFrom, HttpPort, Instance};
+use crate::config::model::{
+    Check, EnvVar, ExecEnvFrom, HttpOptions, HttpPort, Instance, MatchRegex,
+};
 use crate::docker::Ship;
 use crate::shlex;
-use crate::spec::TlsSettings;
+
+mod http;
+
+pub use http::{MAX_REDIRECTS, TlsConfigs};
 
 /// Shortest pause between two attempts of a check.
 const MIN_POLL: Duration = Duration::from_millis(10);
@@ -47,6 +48,8 @@ pub struct Target<'a> {
     pub ship_ip: &'a str,
     /// Its connected daemon (for `rexec`); `None` when not connected.
     pub ship: Option<&'a Ship>,
+    /// The play's TLS client configurations (for `https` checks).
+    pub tls: &'a TlsConfigs,
 }
 
 /// A short name for a check, e.g. `tcp port client`, for progress and messages.
@@ -90,17 +93,18 @@ pub async fn run(check: &Check, target: Target<'_>) -> Result<(), String> {
             max_wait,
             requests_options,
         } => {
-            let request = HttpRequest {
+            http(
+                target,
                 port,
-                host: host.as_deref(),
-                match_regex: match_regex.as_deref(),
+                host.as_deref(),
+                match_regex.as_ref(),
                 path,
                 scheme,
                 method,
-                max_wait: *max_wait,
-                options: requests_options,
-            };
-            http(target, &request).await
+                *max_wait,
+                requests_options,
+            )
+            .await
         }
         Check::Exec {
             command,
@@ -178,38 +182,15 @@ async fn tcp(target: Target<'_>, port_name: &str, max_wait: u64) -> Result<(), S
     .map_err(|e| format!("no connection to {host}:{number} within {max_wait}s (last: {e})"))
 }
 
-struct HttpRequest<'a> {
-    port: &'a HttpPort,
-    host: Option<&'a str>,
-    match_regex: Option<&'a str>,
-    path: &'a str,
-    scheme: &'a str,
-    method: &'a str,
-    max_wait: u64,
-    options: &'a serde_json::Value,
-}
-
-/// `requests_options` this implementation understands: `verify` (bool) and `timeout`
-/// (seconds, or `[connect, read]`, of which the sum bounds a request).
-fn http_options(options: &serde_json::Value) -> (bool, Option<Duration>) {
-    let verify = options
-        .get("verify")
-        .and_then(serde_json::Value::as_bool)
-        .unwrap_or(true);
-    let secs = |v: &serde_json::Value| v.as_f64().filter(|s| s.is_finite() && *s > 0.0);
-    let timeout = match options.get("timeout") {
-        Some(serde_json::Value::Array(parts)) => {
-            let total: f64 = parts.iter().filter_map(secs).sum();
-            (total > 0.0).then(|| Duration::from_secs_f64(total.min(1e9)))
-        }
-        Some(v) => secs(v).map(|s| Duration::from_secs_f64(s.min(1e9))),
-        None => None,
-    };
-    (verify, timeout)
-}
-
-async fn http(target: Target<'_>, req: &HttpRequest<'_>) -> Result<(), String> {
-    let port = match req.port {
+/// The check's URL (`scheme://host:port/path`, the host by default the ship's `ip`).
+fn http_url(
+    target: Target<'_>,
+    port: &HttpPort,
+    host: Option<&str>,
+    scheme: &str,
+    path: &str,
+) -> Result<String, String> {
+    let port = match port {
         HttpPort::Number(n) => *n,
         HttpPort::Named(name) => {
             target
@@ -220,71 +201,59 @@ async fn http(target: Target<'_>, req: &HttpRequest<'_>) -> Result<(), String> {
                 .start
         }
     };
-    let host = req.host.unwrap_or(target.ship_ip);
+    let host = host.unwrap_or(target.ship_ip);
     let authority = if host.contains(':') && !host.starts_with('[') {
         format!("[{host}]:{port}")
     } else {
         format!("{host}:{port}")
     };
-    let scheme = req.scheme.to_ascii_lowercase();
-    let url = format!("{scheme}://{authority}{}", req.path);
-    let uri: hyper::Uri = url.parse().map_err(|e| format!("invalid URL {url}: {e}"))?;
-    let method = hyper::Method::from_bytes(req.method.to_ascii_uppercase().as_bytes())
-        .map_err(|_| format!("invalid HTTP method {:?}", req.method))?;
-    let regex = match req.match_regex {
-        Some(r) => Some(
-            regex::Regex::new(&format!("(?s){r}"))
-                .map_err(|e| format!("invalid match_regex {r:?}: {e}"))?,
-        ),
-        None => None,
+    Ok(format!(
+        "{}://{authority}{path}",
+        scheme.to_ascii_lowercase()
+    ))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn http(
+    target: Target<'_>,
+    port: &HttpPort,
+    host: Option<&str>,
+    match_regex: Option<&MatchRegex>,
+    path: &str,
+    scheme: &str,
+    method: &str,
+    max_wait: u64,
+    options: &HttpOptions,
+) -> Result<(), String> {
+    let url = http_url(target, port, host, scheme, path)?;
+    // The messages name the URL without `params` (they may hold a key).
+    let full = match &options.params {
+        Some(params) => http::with_query(&url, &params.encode()),
+        None => url.clone(),
     };
-    let (verify, timeout) = http_options(req.options);
-    let tls = crate::docker::tls_client_config(&TlsSettings {
-        verify,
-        ..TlsSettings::default()
-    })?;
-    let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(tls)
-        .https_or_http()
-        .enable_http1()
-        .build();
-    let client: Client<_, Empty<Bytes>> = Client::builder(TokioExecutor::new()).build(connector);
-    let max_wait = req.max_wait;
+    let uri: hyper::Uri = full
+        .parse()
+        .map_err(|e| format!("invalid URL {url} (with its params): {e}"))?;
+    if !matches!(uri.scheme_str(), Some("http" | "https")) {
+        return Err(format!(
+            "invalid URL {url}: the scheme must be http or https"
+        ));
+    }
+    let method = hyper::Method::from_bytes(method.to_ascii_uppercase().as_bytes())
+        .map_err(|_| format!("invalid HTTP method {method:?}"))?;
+    let clients = http::Clients::new(target.tls, options);
+    if uri.scheme_str() == Some("https") {
+        clients.prepare_https()?;
+    }
+    let request = http::Request {
+        url: uri,
+        method,
+        regex: match_regex,
+        options,
+    };
     poll(Duration::from_secs(max_wait), |remaining| {
-        let request = hyper::Request::builder()
-            .method(method.clone())
-            .uri(uri.clone())
-            .header(hyper::header::USER_AGENT, "maestro")
-            .body(Empty::<Bytes>::new());
-        let client = client.clone();
-        let regex = regex.clone();
-        async move {
-            let request = request.map_err(|e| e.to_string())?;
-            let limit = timeout.unwrap_or(remaining).max(Duration::from_millis(500));
-            let exchange = async {
-                let response = client.request(request).await.map_err(|e| chain(&e))?;
-                let status = response.status();
-                let body = response
-                    .into_body()
-                    .collect()
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .to_bytes();
-                Ok::<_, String>((status, body))
-            };
-            let (status, body) = tokio::time::timeout(limit, exchange)
-                .await
-                .map_err(|_| format!("no answer within {}ms", limit.as_millis()))??;
-            match &regex {
-                Some(re) if re.is_match(&String::from_utf8_lossy(&body)) => Ok(()),
-                Some(re) => Err(format!(
-                    "status {status}, body does not match {:?}",
-                    re.as_str()
-                )),
-                None if status == hyper::StatusCode::OK => Ok(()),
-                None => Err(format!("status {status}")),
-            }
-        }
+        let (clients, request) = (&clients, &request);
+        async move { http::attempt(clients, request, remaining).await }
     })
     .await
     .map_err(|e| format!("{url} did not succeed within {max_wait}s (last: {e})"))
@@ -479,11 +448,13 @@ mod tests {
     }
 
     fn target(inst: &Instance) -> Target<'_> {
+        static TLS: std::sync::LazyLock<TlsConfigs> = std::sync::LazyLock::new(TlsConfigs::new);
         Target {
             instance: inst,
             env: inst.env.get().map_or(&[], Vec::as_slice),
             ship_ip: "127.0.0.1",
             ship: None,
+            tls: &TLS,
         }
     }
 
@@ -578,13 +549,138 @@ mod tests {
         Check::Http {
             port: HttpPort::Number(port),
             host: None,
-            match_regex: regex.map(str::to_owned),
+            match_regex: regex.map(|r| MatchRegex::new(r).unwrap()),
             path: "/health".into(),
             scheme: "http".into(),
             method: "get".into(),
             max_wait,
-            requests_options: serde_json::json!({"timeout": 2}),
+            requests_options: Box::new(HttpOptions {
+                timeout: Some(crate::config::model::HttpTimeout {
+                    connect: Some(2.0),
+                    read: Some(2.0),
+                }),
+                ..HttpOptions::default()
+            }),
         }
+    }
+
+    /// Answers every request with what `reply` makes of its head (lower-cased).
+    async fn serve_with(reply: fn(&str) -> Vec<u8>) -> u16 {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    use tokio::io::AsyncReadExt;
+                    let mut buf = vec![0u8; 4096];
+                    let n = s.read(&mut buf).await.unwrap_or(0);
+                    let head = String::from_utf8_lossy(&buf[..n]).to_ascii_lowercase();
+                    let _ = s.write_all(&reply(&head)).await;
+                });
+            }
+        });
+        port
+    }
+
+    /// A whole response: status line, extra header lines, body.
+    fn response(status: &str, headers: &str, body: &str) -> Vec<u8> {
+        format!(
+            "HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn credentials_stay_with_their_origin_across_redirects() {
+        static OTHER: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
+        rt().block_on(async {
+            // The other port tells whether credentials came along.
+            let other = serve_with(|head| {
+                let sent = head.contains("authorization:");
+                response(
+                    "200 OK",
+                    "",
+                    if sent { "auth: sent" } else { "auth: not sent" },
+                )
+            })
+            .await;
+            OTHER.store(other, std::sync::atomic::Ordering::SeqCst);
+            // The origin wants `u:p`, sends a relative 307 on itself first, then a 302
+            // to the other port.
+            let origin = serve_with(|head| {
+                let other = OTHER.load(std::sync::atomic::Ordering::SeqCst);
+                if !head.contains("authorization: basic dtpw") {
+                    response("401 Unauthorized", "", "")
+                } else if head.starts_with("get /health ") {
+                    response("307 Temporary Redirect", "Location: ../b/hop\r\n", "")
+                } else if head.starts_with("get /b/hop ") {
+                    let to = format!("Location: http://127.0.0.1:{other}/x\r\n");
+                    response("302 Found", &to, "")
+                } else {
+                    response("404 Not Found", "", "")
+                }
+            })
+            .await;
+            let inst = instance(&[]);
+            let mut check = http_check(u32::from(origin), Some("auth: not sent"), 2);
+            if let Check::Http {
+                requests_options, ..
+            } = &mut check
+            {
+                requests_options.auth = Some(crate::config::model::BasicAuth {
+                    username: "u".into(),
+                    password: crate::spec::Secret::new("p"),
+                });
+            }
+            run(&check, target(&inst)).await.unwrap();
+            // Without credentials the origin refuses.
+            let err = run(&http_check(u32::from(origin), None, 1), target(&inst))
+                .await
+                .unwrap_err();
+            assert!(err.contains("status 401 Unauthorized"), "{err}");
+        });
+    }
+
+    #[test]
+    fn a_dribbling_body_does_not_hold_the_check_past_its_window() {
+        rt().block_on(async {
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+                .await
+                .unwrap();
+            let port = listener.local_addr().unwrap().port();
+            tokio::spawn(async move {
+                while let Ok((mut s, _)) = listener.accept().await {
+                    tokio::spawn(async move {
+                        use tokio::io::AsyncReadExt;
+                        let mut buf = [0u8; 1024];
+                        let _ = s.read(&mut buf).await;
+                        let _ = s
+                            .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n")
+                            .await;
+                        while s.write_all(b"x").await.is_ok() {
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                        }
+                    });
+                }
+            });
+            let inst = instance(&[]);
+            let t0 = Instant::now();
+            let mut check = http_check(u32::from(port), Some("never"), 1);
+            if let Check::Http {
+                requests_options, ..
+            } = &mut check
+            {
+                requests_options.timeout = None;
+            }
+            let err = run(&check, target(&inst)).await.unwrap_err();
+            let took = t0.elapsed();
+            // No `timeout`: the window (1 s) bounds the attempt.
+            assert!(took < Duration::from_secs(3), "{took:?}");
+            assert!(err.contains("no answer within"), "{err}");
+        });
     }
 
     #[test]
@@ -678,14 +774,5 @@ mod tests {
             Duration::from_micros(137_500)
         );
         assert_eq!(next_pause(Duration::from_secs(60)), MAX_POLL);
-    }
-
-    #[test]
-    fn options_parse() {
-        assert_eq!(
-            http_options(&serde_json::json!({"verify": false, "timeout": [1, 2.5]})),
-            (false, Some(Duration::from_secs_f64(3.5)))
-        );
-        assert_eq!(http_options(&serde_json::json!({})), (true, None));
     }
 }

@@ -226,6 +226,31 @@ fn play(
         options.docker_config = config.map(Arc::new);
     }
     let rt = runtime()?;
+    // The audit trail: told before anything is done; an auditor failing then
+    // (without `ignore_errors`) stops the play, as in MaestroNG 0.8.3.
+    let audit = crate::audit::Audit::new(&env, matches!(format, cli::PlayFormat::Json))
+        .filter(|_| crate::audit::audited(action))
+        .map(Arc::new);
+    let subjects = match &audit {
+        Some(_) => crate::audit::subjects(&env, plan.steps.iter().map(|s| s.container.clone())),
+        None => Vec::new(),
+    };
+    if let Some(a) = &audit {
+        let what = crate::audit::message::What::Play(&subjects);
+        let started = rt.block_on(a.action(crate::audit::INFO, what, action.as_str()));
+        report_notes(a);
+        if let Err(e) = started {
+            return Err(Failure {
+                code: EXIT_FAILURE,
+                message: format!(
+                    "audit: {e}; the {} play was not run and nothing was changed \
+                     (set ignore_errors: true on that auditor to play regardless)",
+                    action.as_str()
+                ),
+            });
+        }
+        options.audit = Some(a.clone());
+    }
     let rows = plan
         .steps
         .iter()
@@ -298,11 +323,48 @@ fn play(
         cli::PlayFormat::Json => output::summary::summary_json(&summary),
     })?;
     let signal = *first_signal.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(a) = &audit {
+        let what = crate::audit::message::What::Play(&subjects);
+        if finished.ok() {
+            rt.block_on(a.success(crate::audit::INFO, what, action.as_str()));
+        } else {
+            let message = play_failure(&view.rows(), signal.filter(|_| finished.interrupted));
+            rt.block_on(a.error(crate::audit::INFO, what, action.as_str(), Some(&message)));
+        }
+        report_notes(a);
+    }
     Ok(match signal {
         Some(signal) if finished.interrupted => signal.exit_code(),
         _ if finished.ok() => EXIT_OK,
         _ => EXIT_FAILURE,
     })
+}
+
+/// Prints what the auditors had to say (failures passed over) as warnings.
+fn report_notes(audit: &crate::audit::Audit) {
+    for note in audit.take_notes() {
+        output::report(Level::Warning, &note);
+    }
+}
+
+/// The message of a failed play's `error` audit event: the first container
+/// that failed and why, else the interruption, else the first skip.
+fn play_failure(rows: &[output::live::Row], signal: Option<Interrupt>) -> String {
+    if let Some((row, reason)) = rows.iter().find_map(|r| match &r.phase {
+        Phase::Failed { reason, .. } => Some((r, reason)),
+        _ => None,
+    }) {
+        return format!("{}: {reason}", row.container);
+    }
+    if let Some(signal) = signal {
+        return format!("interrupted by {}", signal.name());
+    }
+    rows.iter()
+        .find_map(|r| match &r.phase {
+            Phase::Skipped { reason } => Some(format!("{}: skipped: {reason}", r.container)),
+            _ => None,
+        })
+        .unwrap_or_else(|| "the play did not finish".into())
 }
 
 /// `maestro ships`: 0 when every ship answers, 1 otherwise.

@@ -193,3 +193,304 @@ fn as_pid1_orphans_are_reaped_and_exit_codes_pass_through() {
     let zombies: Vec<&str> = stdout.lines().filter(|l| l.contains(") Z ")).collect();
     assert!(zombies.is_empty(), "zombies left: {zombies:?}");
 }
+
+/// `docker logs` of a container, stdout and stderr together.
+fn logs(container: &Container) -> String {
+    let out = docker(&["logs", &container.0]);
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Polls `docker logs` until it contains `what`.
+fn wait_for_log(container: &Container, what: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = logs(container);
+        if text.contains(what) {
+            return text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what:?} never appeared in the logs of {}:\n{text}",
+            container.0
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A scratch directory on the host, for bind mounts (the engine is local).
+fn host_dir(what: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(name(what));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn docker_stop_goes_through_stop_delay_and_rewrite() {
+    let image = build_image("rewrite");
+    // The program logs what it gets; QUIT ends it with 7, TERM would give 9.
+    let script = "trap 'echo got QUIT; exit 7' QUIT; trap 'echo got TERM; exit 9' TERM; \
+                  echo ready; while :; do sleep 0.05; done";
+    let container = start(
+        &image,
+        "rewrite",
+        &[
+            "/bin/maestro-guest",
+            "run",
+            "--stop-delay",
+            "1500ms",
+            "--rewrite",
+            "TERM:QUIT",
+            "--",
+            "sh",
+            "-c",
+            script,
+        ],
+        "sleep 0.05",
+    );
+    wait_for_log(&container, "ready");
+    let (took, code) = stop(&container, 20);
+    let text = logs(&container);
+    eprintln!("docker stop with --stop-delay 1500ms: {took:?}, exit code {code}");
+    assert_eq!(code, 7, "{text}");
+    assert!(
+        text.contains("got QUIT") && !text.contains("got TERM"),
+        "{text}"
+    );
+    assert!(
+        text.contains("holding SIGTERM for 1.5s (--stop-delay)"),
+        "{text}"
+    );
+    assert!(took >= Duration::from_millis(1450), "not held: {took:?}");
+    assert!(took < Duration::from_secs(10), "{took:?}");
+}
+
+#[test]
+fn as_pid1_leftovers_get_term_then_kill_and_the_main_status_stays() {
+    let image = build_image("leftovers");
+    // One leftover stops on TERM (and says so), one ignores TERM: that one
+    // is killed when the grace period is over.
+    let script = "(trap 'echo leftover got TERM; exit 0' TERM; while :; do sleep 0.05; done) & \
+                  (trap '' TERM; exec sleep 1000) & \
+                  sleep 0.3; echo main exits; exit 5";
+    let container = Container(name("leftovers-run"));
+    let started = Instant::now();
+    let out = docker(&[
+        "run",
+        "--name",
+        &container.0,
+        &image.0,
+        "/bin/maestro-guest",
+        "run",
+        "--grace",
+        "1",
+        "--",
+        "sh",
+        "-c",
+        script,
+    ]);
+    let took = started.elapsed();
+    let text = logs(&container);
+    assert_eq!(out.status.code(), Some(5), "{text}");
+    assert!(
+        text.contains("main exits") && text.contains("leftover got TERM"),
+        "{text}"
+    );
+    assert!(
+        took >= Duration::from_millis(1000),
+        "the TERM-ignoring leftover was not given its grace period: {took:?}"
+    );
+    assert!(took < Duration::from_secs(20), "{took:?}");
+}
+
+#[test]
+fn file_env_secrets_reach_the_program_but_not_inspect_nor_pid1_environ() {
+    let image = build_image("file-env");
+    let secrets = host_dir("secrets");
+    std::fs::write(secrets.join("db"), "Sup3r-s3cret\n").unwrap();
+    let mount = format!("{}:/run/secrets:ro", secrets.display());
+    let script = "echo \"pw=$DB_PASSWORD\"; echo \"file=${DB_PASSWORD_FILE-unset}\"; \
+                  echo \"pid1 environ:\"; tr '\\0' '\\n' < /proc/1/environ";
+    let container = Container(name("file-env-run"));
+    let out = docker(&[
+        "run",
+        "--name",
+        &container.0,
+        "-v",
+        &mount,
+        "-e",
+        "DB_PASSWORD_FILE=/run/secrets/db",
+        &image.0,
+        "/bin/maestro-guest",
+        "run",
+        "--file-env",
+        "--",
+        "sh",
+        "-c",
+        script,
+    ]);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (program, pid1) = stdout.split_once("pid1 environ:").unwrap();
+    assert_eq!(program, "pw=Sup3r-s3cret\nfile=unset\n");
+    assert!(
+        pid1.contains("DB_PASSWORD_FILE=/run/secrets/db") && !pid1.contains("Sup3r"),
+        "{pid1}"
+    );
+    let inspect = docker_ok(&["inspect", &container.0]);
+    assert!(inspect.contains("DB_PASSWORD_FILE=/run/secrets/db"));
+    assert!(
+        !inspect.contains("Sup3r"),
+        "the secret is in docker inspect"
+    );
+
+    // A missing secret stops the container with a message naming the variable.
+    let missing = docker(&[
+        "run",
+        "--rm",
+        "-e",
+        "API_KEY_FILE=/run/secrets/nope",
+        &image.0,
+        "/bin/maestro-guest",
+        "run",
+        "--file-env",
+        "--",
+        "true",
+    ]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&missing.stderr)
+            .contains("API_KEY_FILE: cannot read /run/secrets/nope"),
+        "{missing:?}"
+    );
+    let _ = std::fs::remove_dir_all(&secrets);
+}
+
+#[test]
+fn reload_after_a_template_change_in_a_bind_mounted_directory() {
+    let image = build_image("reload");
+    let templates = host_dir("templates");
+    let template = templates.join("app.conf.j2");
+    std::fs::write(&template, "version=1 env={{ env.STAGE }}\n").unwrap();
+    let mount = format!("{}:/templates", templates.display());
+    let script = "trap 'echo got USR1; cat /etc/app/app.conf' USR1; \
+                  echo ready; cat /etc/app/app.conf; while :; do sleep 0.05; done";
+    let container = Container(name("reload-run"));
+    docker_ok(&[
+        "run",
+        "-d",
+        "--name",
+        &container.0,
+        "-v",
+        &mount,
+        "-e",
+        "STAGE=prod",
+        &image.0,
+        "/bin/maestro-guest",
+        "render",
+        "--reload-signal",
+        "USR1",
+        "--to",
+        "/etc/app",
+        "/templates",
+        "--",
+        "sh",
+        "-c",
+        script,
+    ]);
+    wait_for_log(&container, "version=1 env=prod");
+    std::fs::write(&template, "version=2 env={{ env.STAGE }}\n").unwrap();
+    docker_ok(&["kill", "-s", "HUP", &container.0]);
+    let text = wait_for_log(&container, "version=2 env=prod");
+    assert!(text.contains("got USR1"), "{text}");
+    assert!(
+        text.contains("reload: /etc/app/app.conf changed; sending SIGUSR1"),
+        "{text}"
+    );
+    // A broken template: logged, the program keeps running with the old file.
+    std::fs::write(&template, "version={{ broken\n").unwrap();
+    docker_ok(&["kill", "-s", "HUP", &container.0]);
+    wait_for_log(&container, "reload failed");
+    let state = docker_ok(&["inspect", "-f", "{{.State.Running}}", &container.0]);
+    assert_eq!(state, "true");
+    let current = docker_ok(&["exec", &container.0, "cat", "/etc/app/app.conf"]);
+    assert_eq!(current, "version=2 env=prod");
+    let _ = std::fs::remove_dir_all(&templates);
+}
+
+/// A user-defined network, removed when dropped (after its containers).
+struct Network(String);
+
+impl Drop for Network {
+    fn drop(&mut self) {
+        let _ = docker(&["network", "rm", &self.0]);
+    }
+}
+
+#[test]
+fn wait_resolves_names_through_dns_on_a_user_defined_network_and_checks_http() {
+    let image = build_image("dns");
+    let network = Network(name("net"));
+    docker_ok(&["network", "create", &network.0]);
+    // The waiter starts first: `web` does not resolve yet (it is no entry of
+    // /etc/hosts, only Docker's embedded DNS will know it).
+    let waiter = Container(name("waiter"));
+    docker_ok(&[
+        "run",
+        "-d",
+        "--name",
+        &waiter.0,
+        "--network",
+        &network.0,
+        &image.0,
+        "/bin/maestro-guest",
+        "wait",
+        "--timeout",
+        "60",
+        "--status",
+        "200",
+        "--match",
+        "(?m)^hello from web$",
+        "http://web:8080/index.html",
+    ]);
+    std::thread::sleep(Duration::from_millis(1500));
+    let early = logs(&waiter);
+    assert!(
+        !early.contains("is up"),
+        "up before the server exists: {early}"
+    );
+    let web = Container(name("web"));
+    docker_ok(&[
+        "run",
+        "-d",
+        "--name",
+        &web.0,
+        "--network",
+        &network.0,
+        "--network-alias",
+        "web",
+        &image.0,
+        "sh",
+        "-c",
+        "mkdir -p /www && echo 'hello from web' > /www/index.html && exec httpd -f -p 8080 -h /www",
+    ]);
+    let code = docker_ok(&["wait", &waiter.0]);
+    let text = logs(&waiter);
+    assert_eq!(code, "0", "{text}");
+    assert!(
+        text.contains("maestro-guest: wait: http://web:8080/index.html (")
+            && text.contains(":8080) is up after"),
+        "{text}"
+    );
+    drop(web);
+    drop(waiter);
+}

@@ -70,6 +70,23 @@ fn is_statically_linked_and_musl_when_the_musl_target_is_installed() {
 }
 
 #[test]
+fn stays_within_its_size_budget() {
+    // BENCHMARKS.md (guest): 1.25 MiB for the musl build with every feature
+    // of issue 17; the glibc fallback (no musl target) had 2 MiB.
+    let binary = Testbed::load().static_guest();
+    let size = std::fs::metadata(binary).unwrap().len();
+    let musl = binary
+        .to_string_lossy()
+        .contains("x86_64-unknown-linux-musl");
+    let budget = if musl { 1_310_720 } else { 2 << 20 };
+    assert!(
+        size <= budget,
+        "{} is {size} bytes, over its budget of {budget}",
+        binary.display()
+    );
+}
+
+#[test]
 fn queries_read_their_arguments() {
     let out = guest(&["service-name"], ZK_ENV);
     assert_eq!(stdout(&out), "zookeeper\n", "{out:?}");

@@ -2,12 +2,14 @@
 //!
 //! [`supervise`] reads top to bottom like tini's and catatonit's `main`:
 //! configure signals, spawn, then loop { wait for a signal; reap on
-//! SIGCHLD, forward anything else } until the main child is gone, clean up
+//! SIGCHLD, re-render on SIGHUP when reloading, forward anything else
+//! (rewritten or held as asked) } until the main child is gone, clean up
 //! what it left behind, and exit with its status.
 
 mod child;
 mod reap;
-mod signals;
+mod relay;
+pub mod signals;
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -19,15 +21,33 @@ use crate::cli::{RunArgs, Supervise, exit};
 
 /// Entry point of `maestro-guest run`.
 pub fn run(args: RunArgs) -> ExitCode {
+    if args.supervise.file_env {
+        if let Err(error) = crate::fileenv::apply() {
+            return fatal(&error.to_string());
+        }
+    }
     if let Err(code) = crate::wait::before_start(&args.supervise) {
         return code;
     }
-    supervise(&args.command, &args.supervise)
+    supervise(&args.command, &args.supervise, None)
+}
+
+/// `render --reload-signal`: on SIGHUP, `render` runs again; when it
+/// reports a changed file, `signal` goes to the program.
+pub struct Reload<'a> {
+    /// What the program gets after a change.
+    pub signal: c_int,
+    /// Renders again; true when an output changed. It reports its own errors.
+    pub render: &'a mut dyn FnMut() -> bool,
 }
 
 /// Runs `command` as `run` does: replaced by it with `--exec`, supervised
-/// otherwise. Also used by `render -- CMD`.
-pub fn supervise(command: &[OsString], options: &Supervise) -> ExitCode {
+/// otherwise. Also used by `render -- CMD`, with `reload` for `--reload-signal`.
+pub fn supervise(
+    command: &[OsString],
+    options: &Supervise,
+    mut reload: Option<Reload>,
+) -> ExitCode {
     let original = match signals::Original::capture() {
         Ok(original) => original,
         Err(error) => return fatal(&format!("cannot read the signal mask: {error}")),
@@ -53,15 +73,22 @@ pub fn supervise(command: &[OsString], options: &Supervise) -> ExitCode {
     release_startup_memory();
     // From here on maestro-guest must not bail out: if it is PID 1, its
     // exit takes the whole container down. Errors are warnings.
+    let mut relay = relay::Relay::new(main, options);
     let status = loop {
-        match signals::wait(&watched, None) {
-            Some(libc::SIGCHLD) => {
+        match (signals::wait(&watched, relay.next_due()), reload.as_mut()) {
+            (Some(libc::SIGCHLD), _) => {
                 if let Some(status) = reap::zombies(main).main {
                     break status;
                 }
             }
-            Some(signal) => forward(signal, main, options.group),
-            None => {}
+            (Some(libc::SIGHUP), Some(reload)) => {
+                if (reload.render)() {
+                    relay.send(reload.signal);
+                }
+            }
+            (Some(signal), _) => relay.receive(signal),
+            // A held stop signal (--stop-delay) is due.
+            (None, _) => relay.release_due(),
         }
     };
     reap::leftovers(main, &watched, grace(options.grace));
@@ -122,20 +149,13 @@ fn release_startup_memory() {
     }
 }
 
-/// Passes `signal` on to the main child, or to its process group.
-fn forward(signal: c_int, main: libc::pid_t, group: bool) {
-    let target = if group { -main } else { main };
-    if let Err(error) = signals::send(target, signal) {
-        eprintln!("maestro-guest: warning: cannot forward signal {signal}: {error}");
-    }
-}
-
 /// `--grace` as a duration; negative or NaN means none.
 fn grace(seconds: f64) -> Duration {
     Duration::try_from_secs_f64(seconds).unwrap_or(Duration::ZERO)
 }
 
-fn fatal(message: &str) -> ExitCode {
+/// Reports an error that stops maestro-guest before the program starts.
+pub fn fatal(message: &str) -> ExitCode {
     eprintln!("maestro-guest: {message}");
     ExitCode::from(exit::FAILURE)
 }

@@ -192,3 +192,125 @@ pub fn send(pid: libc::pid_t, signal: c_int) -> io::Result<()> {
         _ => Err(error),
     }
 }
+
+/// The standard signals by name (without `SIG`), in number order.
+const NAMES: [(&str, c_int); 31] = [
+    ("HUP", libc::SIGHUP),
+    ("INT", libc::SIGINT),
+    ("QUIT", libc::SIGQUIT),
+    ("ILL", libc::SIGILL),
+    ("TRAP", libc::SIGTRAP),
+    ("ABRT", libc::SIGABRT),
+    ("BUS", libc::SIGBUS),
+    ("FPE", libc::SIGFPE),
+    ("KILL", libc::SIGKILL),
+    ("USR1", libc::SIGUSR1),
+    ("SEGV", libc::SIGSEGV),
+    ("USR2", libc::SIGUSR2),
+    ("PIPE", libc::SIGPIPE),
+    ("ALRM", libc::SIGALRM),
+    ("TERM", libc::SIGTERM),
+    ("STKFLT", libc::SIGSTKFLT),
+    ("CHLD", libc::SIGCHLD),
+    ("CONT", libc::SIGCONT),
+    ("STOP", libc::SIGSTOP),
+    ("TSTP", libc::SIGTSTP),
+    ("TTIN", libc::SIGTTIN),
+    ("TTOU", libc::SIGTTOU),
+    ("URG", libc::SIGURG),
+    ("XCPU", libc::SIGXCPU),
+    ("XFSZ", libc::SIGXFSZ),
+    ("VTALRM", libc::SIGVTALRM),
+    ("PROF", libc::SIGPROF),
+    ("WINCH", libc::SIGWINCH),
+    ("IO", libc::SIGIO),
+    ("PWR", libc::SIGPWR),
+    ("SYS", libc::SIGSYS),
+];
+
+/// A signal given on the command line: a number (`15`), a name with or
+/// without `SIG` in any case (`TERM`, `sigterm`), or `RTMIN+N`/`RTMAX-N`.
+/// `0` is accepted only when `allow_zero` (a rewrite target: "drop it").
+pub fn parse(text: &str, allow_zero: bool) -> Result<c_int, String> {
+    let invalid =
+        || format!("{text:?} is not a signal (a number, or a name such as TERM or SIGUSR1)");
+    if let Ok(number) = text.parse::<c_int>() {
+        return match number {
+            0 if allow_zero => Ok(0),
+            n if (1..=libc::SIGRTMAX()).contains(&n) => Ok(n),
+            _ => Err(invalid()),
+        };
+    }
+    let upper = text.to_ascii_uppercase();
+    let name = upper.strip_prefix("SIG").unwrap_or(&upper);
+    if let Some((_, number)) = NAMES.iter().find(|(n, _)| *n == name) {
+        return Ok(*number);
+    }
+    let realtime = |base: c_int, rest: &str, sign: c_int| -> Option<c_int> {
+        let offset: c_int = match rest {
+            "" => 0,
+            _ => {
+                let digits = rest.strip_prefix(if sign > 0 { '+' } else { '-' })?;
+                digits.bytes().all(|b| b.is_ascii_digit()).then_some(())?;
+                digits.parse().ok()?
+            }
+        };
+        let number = base + sign * offset;
+        (libc::SIGRTMIN()..=libc::SIGRTMAX())
+            .contains(&number)
+            .then_some(number)
+    };
+    let number = if let Some(rest) = name.strip_prefix("RTMIN") {
+        realtime(libc::SIGRTMIN(), rest, 1)
+    } else if let Some(rest) = name.strip_prefix("RTMAX") {
+        realtime(libc::SIGRTMAX(), rest, -1)
+    } else {
+        None
+    };
+    number.ok_or_else(invalid)
+}
+
+/// `SIGTERM` for 15, `SIG34` for numbers without a standard name (messages).
+pub fn name(signal: c_int) -> String {
+    match NAMES.iter().find(|(_, n)| *n == signal) {
+        Some((name, _)) => format!("SIG{name}"),
+        None => format!("SIG{signal}"),
+    }
+}
+
+/// Whether the supervisor can receive `signal` to forward it (catchable,
+/// not synchronous, not SIGCHLD): the signals `--rewrite` may rewrite.
+pub fn is_forwardable(signal: c_int) -> bool {
+    signal != libc::SIGCHLD
+        && signal != libc::SIGKILL
+        && signal != libc::SIGSTOP
+        && !SYNCHRONOUS.contains(&signal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signals_parse_by_number_and_by_name() {
+        assert_eq!(parse("15", false), Ok(libc::SIGTERM));
+        assert_eq!(parse("TERM", false), Ok(libc::SIGTERM));
+        assert_eq!(parse("sigusr1", false), Ok(libc::SIGUSR1));
+        assert_eq!(parse("SIGQUIT", false), Ok(libc::SIGQUIT));
+        assert_eq!(parse("RTMIN", false), Ok(libc::SIGRTMIN()));
+        assert_eq!(parse("RTMIN+2", false), Ok(libc::SIGRTMIN() + 2));
+        assert_eq!(parse("RTMAX-1", false), Ok(libc::SIGRTMAX() - 1));
+        assert_eq!(parse("0", true), Ok(0));
+        assert!(parse("0", false).is_err());
+        assert!(parse("65", false).is_err());
+        assert!(parse("RTMAX+1", false).is_err());
+        assert!(
+            parse("NOPE", false)
+                .unwrap_err()
+                .contains("\"NOPE\" is not a signal")
+        );
+        assert_eq!(name(libc::SIGTERM), "SIGTERM");
+        assert!(!is_forwardable(libc::SIGCHLD) && !is_forwardable(libc::SIGKILL));
+        assert!(is_forwardable(libc::SIGTERM));
+    }
+}

@@ -83,7 +83,7 @@ fn add_guest_functions(env: &mut Environment<'static>, guest: Arc<GuestEnv>) {
                 return text(g.host_address());
             }
             // Python resolves first (`socket.gethostbyname('')` is 0.0.0.0),
-            // here without NSS: an IP literal or /etc/hosts.
+            // here with the system resolver (see `net`).
             match g.var(crate::contract::names::CONTAINER_HOST_ADDRESS) {
                 Some("") => Ok(Value::from("0.0.0.0")),
                 Some(host) => crate::net::resolve_host(host)
@@ -92,7 +92,7 @@ fn add_guest_functions(env: &mut Environment<'static>, guest: Arc<GuestEnv>) {
                         Error::new(
                             ErrorKind::InvalidOperation,
                             format!(
-                                "cannot resolve {host}: not an IP address and not in /etc/hosts"
+                                "cannot resolve {host}: not an IP address, and neither /etc/hosts nor DNS knows it"
                             ),
                         )
                     }),

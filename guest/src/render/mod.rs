@@ -14,6 +14,7 @@ use std::sync::Arc;
 use maestro_guest::contract::GuestEnv;
 
 use crate::cli::{RenderArgs, exit};
+use crate::fileenv::{FileEnv, FileEnvError};
 
 /// Why rendering failed; nothing was written when this is returned
 /// (except for a failed rename, which names what was already in place).
@@ -32,6 +33,9 @@ pub enum RenderError {
     /// Writing an output (or its temporary file) failed.
     #[error("cannot write {path}: {source}")]
     Write { path: PathBuf, source: io::Error },
+    /// A `--file-env` secret could not be read again (on reload).
+    #[error("{0}")]
+    FileEnv(FileEnvError),
 }
 
 /// One template and where its output goes.
@@ -56,32 +60,96 @@ pub struct Rendered {
 
 /// Entry point of `maestro-guest render`.
 pub fn run(args: RenderArgs) -> ExitCode {
+    let file_env = if args.supervise.file_env {
+        match crate::fileenv::apply() {
+            Ok(found) => found,
+            Err(error) => return crate::init::fatal(&error.to_string()),
+        }
+    } else {
+        FileEnv::default()
+    };
     if let Err(code) = crate::wait::before_start(&args.supervise) {
         return code;
     }
-    let guest = Arc::new(GuestEnv::from_process());
-    let result = jobs(&args.sources, &args.to)
-        .and_then(|jobs| render_all(&jobs, guest))
-        .and_then(|rendered| {
-            if args.check {
-                for output in &rendered {
-                    println!("ok {} ({} bytes)", output.dest.display(), output.text.len());
-                }
-                Ok(())
-            } else {
-                write_all(&rendered)
+    let result = render_sources(&args.sources, &args.to, &file_env).and_then(|rendered| {
+        if args.check {
+            for output in &rendered {
+                println!("ok {} ({} bytes)", output.dest.display(), output.text.len());
             }
-        });
-    if let Err(errors) = result {
-        for error in errors {
-            eprintln!("maestro-guest: {error}");
+            Ok(())
+        } else {
+            write_all(&rendered).map(drop)
         }
+    });
+    if let Err(errors) = result {
+        report(&errors);
         return ExitCode::from(exit::FAILURE);
     }
     if args.command.is_empty() || args.check {
         return ExitCode::SUCCESS;
     }
-    crate::init::supervise(&args.command, &args.supervise)
+    let Some(signal) = args.reload_signal else {
+        return crate::init::supervise(&args.command, &args.supervise, None);
+    };
+    // On SIGHUP: the same sources again (a directory may have new files),
+    // the secret files read again; all-or-nothing as at start-up.
+    let mut render = || match render_sources(&args.sources, &args.to, &file_env)
+        .and_then(|rendered| write_all(&rendered))
+    {
+        Ok(changed) if changed.is_empty() => {
+            eprintln!("maestro-guest: reload: no file changed");
+            false
+        }
+        Ok(changed) => {
+            let names: Vec<String> = changed.iter().map(|p| p.display().to_string()).collect();
+            eprintln!(
+                "maestro-guest: reload: {} changed; sending {}",
+                names.join(", "),
+                crate::init::signals::name(signal)
+            );
+            true
+        }
+        Err(errors) => {
+            report(&errors);
+            eprintln!(
+                "maestro-guest: reload failed; the files and the program are left as they were"
+            );
+            false
+        }
+    };
+    let reload = crate::init::Reload {
+        signal,
+        render: &mut render,
+    };
+    crate::init::supervise(&args.command, &args.supervise, Some(reload))
+}
+
+fn report(errors: &[RenderError]) {
+    for error in errors {
+        eprintln!("maestro-guest: {error}");
+    }
+}
+
+/// Expands and renders every source with the current environment (plus
+/// the `--file-env` secrets, read now).
+fn render_sources(
+    sources: &[String],
+    to: &Path,
+    file_env: &FileEnv,
+) -> Result<Vec<Rendered>, Vec<RenderError>> {
+    let secrets = file_env
+        .template_vars()
+        .map_err(|error| vec![RenderError::FileEnv(error)])?;
+    let vars = std::env::vars_os()
+        .map(|(k, v)| {
+            (
+                k.to_string_lossy().into_owned(),
+                v.to_string_lossy().into_owned(),
+            )
+        })
+        .chain(secrets);
+    let guest = Arc::new(GuestEnv::from_vars(vars));
+    jobs(sources, to).and_then(|jobs| render_all(&jobs, guest))
 }
 
 /// Expands the SRC arguments: each file of a directory goes to `to` plus
@@ -137,7 +205,8 @@ fn walk(root: &Path, dir: &Path, to: &Path, jobs: &mut Vec<Job>) -> Result<(), R
 
 /// Renders every job in memory; all failures are reported together.
 pub fn render_all(jobs: &[Job], guest: Arc<GuestEnv>) -> Result<Vec<Rendered>, Vec<RenderError>> {
-    let env = api::environment(guest);
+    let mut env = api::environment(guest);
+    env.add_function("file", file);
     let mut rendered = Vec::new();
     let mut errors = Vec::new();
     for job in jobs {
@@ -150,6 +219,23 @@ pub fn render_all(jobs: &[Job], guest: Arc<GuestEnv>) -> Result<Vec<Rendered>, V
         Ok(rendered)
     } else {
         Err(errors)
+    }
+}
+
+/// `file('PATH')` in templates: a file's content (a secret, a fragment),
+/// one trailing newline removed as for `--file-env`. Errors name the path.
+fn file(path: String) -> Result<String, minijinja::Error> {
+    match fs::read_to_string(&path) {
+        Ok(mut text) => {
+            if text.ends_with('\n') {
+                text.pop();
+            }
+            Ok(text)
+        }
+        Err(error) => Err(minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!("file({path:?}): {error}"),
+        )),
     }
 }
 
@@ -176,13 +262,16 @@ fn render_one(env: &minijinja::Environment<'static>, job: &Job) -> Result<Render
     })
 }
 
-/// Writes every output all-or-nothing: all temporary files first, each in its
-/// destination's directory (removed again, with the directories made for them,
-/// if any fails), then one rename each.
-pub fn write_all(rendered: &[Rendered]) -> Result<(), Vec<RenderError>> {
+/// Writes every output that changed, all-or-nothing: all temporary files
+/// first, each in its destination's directory (removed again, with the
+/// directories made for them, if any fails), then one rename each. A
+/// destination that already holds the same text with the same mode is left
+/// alone (its mtime too). Returns the destinations written.
+pub fn write_all(rendered: &[Rendered]) -> Result<Vec<PathBuf>, Vec<RenderError>> {
+    let rendered: Vec<&Rendered> = rendered.iter().filter(|o| !is_current(o)).collect();
     let mut temps = Vec::new();
     let mut made_dirs = Vec::new();
-    for output in rendered {
+    for output in rendered.iter().copied() {
         match write_temp(output, &mut made_dirs) {
             Ok(temp) => temps.push(temp),
             Err(error) => {
@@ -191,7 +280,7 @@ pub fn write_all(rendered: &[Rendered]) -> Result<(), Vec<RenderError>> {
             }
         }
     }
-    for (i, (temp, output)) in temps.iter().zip(rendered).enumerate() {
+    for (i, (temp, output)) in temps.iter().zip(&rendered).enumerate() {
         if let Err(source) = fs::rename(temp, &output.dest) {
             // Only a rename can fail here (a destination that became a directory, a
             // read-only mount): the files not renamed yet are left as they were.
@@ -202,7 +291,18 @@ pub fn write_all(rendered: &[Rendered]) -> Result<(), Vec<RenderError>> {
             }]);
         }
     }
-    Ok(())
+    Ok(rendered.iter().map(|o| o.dest.clone()).collect())
+}
+
+/// Whether `output.dest` is a regular file with exactly this text and mode.
+fn is_current(output: &Rendered) -> bool {
+    let Ok(meta) = fs::metadata(&output.dest) else {
+        return false;
+    };
+    meta.is_file()
+        && meta.permissions().mode() & 0o7777 == output.mode
+        && meta.len() == output.text.len() as u64
+        && fs::read(&output.dest).is_ok_and(|bytes| bytes == output.text.as_bytes())
 }
 
 /// Removes the temporary files and then the directories made for them (innermost

@@ -7,7 +7,7 @@ use super::error::{ConfigError, Diagnostic};
 use super::keys::{meta, top};
 use super::load::Parsed;
 use super::model::Environment;
-use super::read::{Ctx, Entries, get, get_set, join, to_json};
+use super::read::{Ctx, Entries, get, get_set, join};
 use super::service;
 use super::validate::RawService;
 use super::yaml::{Node, PyScalar, Value, node_str};
@@ -119,7 +119,7 @@ pub fn build(parsed: &Parsed, options: Options) -> Result<Loaded, ConfigError> {
         get(entries, top::SHIPS),
         get(entries, top::SHIP_DEFAULTS),
     )?;
-    let audit = get_set(entries, top::AUDIT).map(to_json);
+    let audit = super::audit::build_audit(&mut ctx, get(entries, top::AUDIT))?;
 
     let services_node = get(entries, top::SERVICES);
     let service_entries: &Entries = match services_node {

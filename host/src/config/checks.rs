@@ -2,10 +2,11 @@
 //! then each check by its `type`, one parser per type.
 
 use super::error::ConfigError;
+use super::http;
 use super::keys::instance::LIFECYCLE;
 use super::keys::{check as key, check_types};
 use super::model::{Check, ExecEnvFrom, HttpPort, Lifecycle, Port, Protocol};
-use super::read::{Ctx, Entries, Owners, get, get_set, join, to_json};
+use super::read::{Ctx, Entries, Owners, get, get_set, join};
 use super::yaml::{Node, Value, node_str};
 
 #[allow(clippy::too_many_arguments)]
@@ -208,22 +209,20 @@ fn http(ctx: &mut Ctx, c: &CheckNode) -> Result<Check, ConfigError> {
     Ok(Check::Http {
         port,
         host: ctx.opt_string(get(entries, key::HOST), &join(path, key::HOST))?,
-        match_regex: ctx.opt_string(
+        match_regex: http::match_regex(
+            ctx,
             get(entries, key::MATCH_REGEX),
             &join(path, key::MATCH_REGEX),
         )?,
         path: http_path,
-        scheme: ctx
-            .opt_string(get(entries, key::SCHEME), &join(path, key::SCHEME))?
-            .unwrap_or_else(|| "http".into()),
-        method: ctx
-            .opt_string(get(entries, key::METHOD), &join(path, key::METHOD))?
-            .unwrap_or_else(|| "get".into()),
+        scheme: http::scheme(ctx, get(entries, key::SCHEME), &join(path, key::SCHEME))?,
+        method: http::method(ctx, get(entries, key::METHOD), &join(path, key::METHOD))?,
         max_wait: c.opt_uint(ctx, key::MAX_WAIT, 300)?,
-        requests_options: match get_set(entries, key::REQUESTS_OPTIONS) {
-            Some(n) => to_json(n),
-            None => serde_json::Value::Object(Default::default()),
-        },
+        requests_options: Box::new(http::requests_options(
+            ctx,
+            get(entries, key::REQUESTS_OPTIONS),
+            &join(path, key::REQUESTS_OPTIONS),
+        )?),
     })
 }
 

@@ -9,10 +9,10 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
-use minijinja::value::{Value as JValue, ValueKind};
 use minijinja::{AutoEscape, Environment as Jinja, Error as JError, ErrorKind, UndefinedBehavior};
 
 use super::error::{ConfigError, Diagnostic};
+use super::pycompat;
 use super::yaml::{self, Mark, Node};
 
 /// Where a description comes from.
@@ -66,6 +66,15 @@ pub struct Parsed {
 
 /// Reads, renders and parses `source` with `vars` as the template's `env`.
 pub fn read(source: &Source, vars: &BTreeMap<String, String>) -> Result<Parsed, ConfigError> {
+    read_with(source, vars)
+}
+
+/// [`read`] with `env` given as (name, value) pairs in order, as
+/// [`process_environ`] lists the process environment.
+pub fn read_with<K: AsRef<str>, V: AsRef<str>>(
+    source: &Source,
+    vars: impl IntoIterator<Item = (K, V)>,
+) -> Result<Parsed, ConfigError> {
     let file = source.display_name();
     let (text, base_dir) = match source {
         Source::File(path) => {
@@ -89,7 +98,7 @@ pub fn read(source: &Source, vars: &BTreeMap<String, String>) -> Result<Parsed, 
         }
         Source::Text { text, base_dir, .. } => (text.clone(), base_dir.clone()),
     };
-    let rendered = render(&text, &file, &base_dir, vars)?;
+    let rendered = render_with(&text, &file, &base_dir, vars)?;
     let root = yaml::parse(&rendered).map_err(|e| {
         ConfigError::Yaml(Diagnostic {
             file: file.clone(),
@@ -105,26 +114,30 @@ pub fn read(source: &Source, vars: &BTreeMap<String, String>) -> Result<Parsed, 
     })
 }
 
-/// Renders the description as a Jinja template.
+/// Renders the description as a Jinja template with `vars` as its `env`.
 pub fn render(
     text: &str,
     file: &str,
     base_dir: &Path,
     vars: &BTreeMap<String, String>,
 ) -> Result<String, ConfigError> {
+    render_with(text, file, base_dir, vars)
+}
+
+/// [`render`] with `env` given as (name, value) pairs in order.
+pub fn render_with<K: AsRef<str>, V: AsRef<str>>(
+    text: &str,
+    file: &str,
+    base_dir: &Path,
+    vars: impl IntoIterator<Item = (K, V)>,
+) -> Result<String, ConfigError> {
     let mut env = Jinja::new();
     env.set_undefined_behavior(UndefinedBehavior::Lenient);
     env.set_auto_escape_callback(|_| AutoEscape::None);
-    // Jinja2 prints Python values: `None`, `True`, `False`.
-    env.set_formatter(|out, state, value| {
-        if value.is_none() {
-            out.write_str("None").map_err(JError::from)
-        } else if value.kind() == ValueKind::Bool {
-            out.write_str(if value.is_true() { "True" } else { "False" })
-                .map_err(JError::from)
-        } else {
-            minijinja::escape_formatter(out, state, value)
-        }
+    // Jinja2 prints Python values: `None`, `True`, `['a', 1]`.
+    env.set_formatter(|out, _state, value| {
+        out.write_str(&pycompat::py_str(value))
+            .map_err(JError::from)
     });
     let base = base_dir.to_path_buf();
     env.set_loader(move |name: &str| {
@@ -137,7 +150,7 @@ pub fn render(
             return Ok(None);
         }
         match std::fs::read_to_string(base.join(relative)) {
-            Ok(text) => Ok(Some(text)),
+            Ok(text) => Ok(Some(pycompat::rewrite_literals(&text).unwrap_or(text))),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(JError::new(
                 ErrorKind::InvalidOperation,
@@ -145,40 +158,48 @@ pub fn render(
             )),
         }
     });
-    // Python dicts have `.get(key, default)`; templates use it on `env`.
-    env.set_unknown_method_callback(|_state, value, method, args| {
-        if value.kind() == ValueKind::Map && method == "get" && !args.is_empty() && args.len() <= 2
+    // Python's methods and containers, as Jinja2 templates use them.
+    pycompat::install(&mut env);
+    let ctx = minijinja::context! { env => pycompat::environ(vars) };
+    let diag = |outer: JError| {
+        // `{% include %}` wraps the included file's error: report that one.
+        let mut e = &outer;
+        while let Some(inner) =
+            std::error::Error::source(e).and_then(|s| s.downcast_ref::<JError>())
         {
-            let item = value.get_item(&args[0])?;
-            if item.is_undefined() {
-                return Ok(args.get(1).cloned().unwrap_or(JValue::from(())));
-            }
-            return Ok(item);
+            e = inner;
         }
-        Err(JError::new(
-            ErrorKind::UnknownMethod,
-            format!("{} has no method named {method}", value.kind()),
-        ))
-    });
-    let ctx = minijinja::context! { env => JValue::from(vars.clone()) };
-    let diag = |e: JError| {
         let mut message = e.kind().to_string();
-        if let Some(detail) = e.detail() {
-            message = format!("{message}: {detail}");
+        match e.detail() {
+            // pycompat's detail says it all: "unknown method 'x' on a string".
+            Some(detail) if e.kind() == ErrorKind::UnknownMethod => message = detail.to_owned(),
+            Some(detail) => message = format!("{message}: {detail}"),
+            None => {}
         }
+        // An error inside `{% include %}`d text names that file.
+        let file = match e.name() {
+            Some(name) if name != file => base_dir.join(name).display().to_string(),
+            _ => file.to_owned(),
+        };
         ConfigError::Template(Diagnostic {
-            file: file.to_owned(),
+            file,
             mark: e.line().map(|line| Mark { line, col: 1 }),
             path: String::new(),
             message: format!("template error: {message}"),
         })
     };
-    let template = env.template_from_named_str(file, text).map_err(diag)?;
+    let text = pycompat::rewrite_literals(text).unwrap_or_else(|| text.to_owned());
+    let template = env.template_from_named_str(file, &text).map_err(diag)?;
     template.render(ctx).map_err(diag)
 }
 
 /// The process environment as the template's `env`.
 pub fn process_vars() -> BTreeMap<String, String> {
+    process_environ().into_iter().collect()
+}
+
+/// The process environment in its order, as Python's `os.environ` lists it.
+pub fn process_environ() -> Vec<(String, String)> {
     std::env::vars_os()
         .map(|(k, v)| {
             (
@@ -194,11 +215,7 @@ mod tests {
     use super::*;
 
     fn r(text: &str, vars: &[(&str, &str)]) -> Result<String, ConfigError> {
-        let vars = vars
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
-        render(text, "t.yaml", Path::new("."), &vars)
+        render_with(text, "t.yaml", Path::new("."), vars.iter().copied())
     }
 
     #[test]
@@ -212,6 +229,40 @@ mod tests {
         assert_eq!(
             r("a: {{ env.MISSING }}|{{ nothing }}", &[]).unwrap(),
             "a: |"
+        );
+        // os.environ: the process's order, the first of duplicates, its repr.
+        assert_eq!(
+            r(
+                "{{ env.keys()|list }} {{ env.B }} {{ env }}",
+                &[("B", "1"), ("A", "2"), ("B", "3")]
+            )
+            .unwrap(),
+            "['B', 'A'] 1 environ({'B': '1', 'A': '2'})"
+        );
+    }
+
+    #[test]
+    fn included_files_get_python_containers_and_name_their_errors() {
+        let dir = std::env::temp_dir().join(format!("maestro-jinja-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("part.yaml"),
+            "{% set ids = [] %}{% set DO = ids.append(1) %}\nids: {{ ids }} {{ {'b': 1, 'a': 2} }}",
+        )
+        .unwrap();
+        std::fs::write(dir.join("bad.yaml"), "a: 1\nb: {{ 'x'.nope() }}\n").unwrap();
+        let vars: [(&str, &str); 0] = [];
+        let ok = render_with("{% include 'part.yaml' %}", "main.yaml", &dir, vars);
+        let bad = render_with("a: 1\n{% include 'bad.yaml' %}", "main.yaml", &dir, vars);
+        std::fs::remove_dir_all(&dir).ok();
+        assert_eq!(ok.unwrap(), "\nids: [1] {'b': 1, 'a': 2}");
+        let err = bad.unwrap_err().to_string();
+        assert_eq!(
+            err,
+            format!(
+                "{}:2:1: template error: unknown method 'nope' on a string",
+                dir.join("bad.yaml").display()
+            )
         );
     }
 

@@ -16,10 +16,12 @@
 //! - `model`: the plain types; `yaml`: the tree with marks; `load`: file
 //!   and Jinja; `error`: messages.
 
+pub mod audit;
 pub mod build;
 mod checks;
 pub mod env;
 pub mod error;
+pub mod http;
 mod instance;
 mod keys;
 mod links;
@@ -27,6 +29,7 @@ pub mod load;
 pub mod model;
 mod options;
 mod ports;
+pub mod pycompat;
 mod read;
 mod resources;
 mod service;
@@ -35,6 +38,9 @@ mod validate;
 mod volumes;
 pub mod yaml;
 
+/// The YAML 1.1 scalar resolver, at its older path too (it lives in `yaml/`).
+pub use yaml::pyvalue;
+
 pub use build::{Loaded, Options};
 pub use error::{ConfigError, Diagnostic};
 pub use load::Source;
@@ -42,6 +48,6 @@ pub use ports::port_spec;
 
 /// Loads a description: read, render, parse, build.
 pub fn load(source: &Source, options: Options) -> Result<Loaded, ConfigError> {
-    let parsed = load::read(source, &load::process_vars())?;
+    let parsed = load::read_with(source, load::process_environ())?;
     build::build(&parsed, options)
 }

@@ -15,6 +15,10 @@ use std::sync::OnceLock;
 
 use serde::Serialize;
 
+pub use super::http::{
+    BasicAuth, ClientCert, HttpField, HttpOptions, HttpParams, HttpTimeout, MatchRegex, Verify,
+};
+
 /// One loaded environment description (`maestro.yaml`), validated.
 #[derive(Debug, Clone, Serialize)]
 pub struct Environment {
@@ -36,9 +40,8 @@ pub struct Environment {
     /// Every instance (container) of every service, services in YAML order
     /// and instances in YAML order within each service.
     pub instances: Vec<Instance>,
-    /// The `audit` section, kept as data: auditors are configured by a later
-    /// stage and MaestroNG validates them only when it builds them.
-    pub audit: Option<serde_json::Value>,
+    /// The `audit` section: the auditors notified of every play, in list order.
+    pub audit: Vec<super::audit::Auditor>,
 }
 
 impl Environment {
@@ -746,8 +749,9 @@ pub enum Check {
         port: HttpPort,
         /// Host to request (default: the ship's `ip`).
         host: Option<String>,
-        /// Regex searched in the body (dot matches newline); `None` = status 200.
-        match_regex: Option<String>,
+        /// Python regex searched in the body (dot matches newline), compiled at load;
+        /// `None` = status 200.
+        match_regex: Option<MatchRegex>,
         /// Path with a leading `/`.
         path: String,
         /// `http` or `https`.
@@ -756,8 +760,8 @@ pub enum Check {
         method: String,
         /// Deadline in seconds (default 300).
         max_wait: u64,
-        /// `requests_options`, kept as data.
-        requests_options: serde_json::Value,
+        /// `requests_options` maestro implements (read at load).
+        requests_options: Box<HttpOptions>,
     },
     /// Run a local command with the container's environment.
     Exec {

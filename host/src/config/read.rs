@@ -275,28 +275,3 @@ pub(super) fn get<'n>(entries: &'n Entries, key: &str) -> Option<&'n Node> {
 pub(super) fn get_set<'n>(entries: &'n Entries, key: &str) -> Option<&'n Node> {
     get(entries, key).filter(|n| !n.is_null())
 }
-
-/// A node as JSON data (for sections kept as data: `audit`, `requests_options`).
-pub(super) fn to_json(node: &Node) -> serde_json::Value {
-    match &node.value {
-        Value::Scalar(s) => match &s.value {
-            PyScalar::None => serde_json::Value::Null,
-            PyScalar::Bool(b) => serde_json::Value::Bool(*b),
-            PyScalar::Int(d) => d
-                .parse::<i64>()
-                .map(serde_json::Value::from)
-                .unwrap_or_else(|_| serde_json::Value::String(d.clone())),
-            PyScalar::Float(f) => serde_json::Number::from_f64(*f)
-                .map(serde_json::Value::Number)
-                .unwrap_or_else(|| serde_json::Value::String(s.value.py_str())),
-            other => serde_json::Value::String(other.py_str()),
-        },
-        Value::Seq(items) => serde_json::Value::Array(items.iter().map(to_json).collect()),
-        Value::Map(entries) => serde_json::Value::Object(
-            entries
-                .iter()
-                .map(|(k, v)| (node_str(k), to_json(v)))
-                .collect(),
-        ),
-    }
-}

@@ -71,6 +71,23 @@ pub(crate) fn server_name(name: &str) -> Result<ServerName<'static>, String> {
 fn root_store(ca: Option<&Path>) -> Result<RootCertStore, String> {
     let mut roots = RootCertStore::empty();
     match ca {
+        // A directory of CA certificates (OpenSSL's `CApath`, which `requests` takes
+        // for `verify`): every certificate of every file in it.
+        Some(path) if path.is_dir() => {
+            let entries = std::fs::read_dir(path)
+                .map_err(|e| format!("TLS CA directory {}: {e}", path.display()))?;
+            for entry in entries.flatten() {
+                if let Ok(it) = CertificateDer::pem_file_iter(entry.path()) {
+                    roots.add_parsable_certificates(it.flatten());
+                }
+            }
+            if roots.is_empty() {
+                return Err(format!(
+                    "TLS CA directory {}: no certificate in it",
+                    path.display()
+                ));
+            }
+        }
         Some(path) => {
             for cert in read_certs(path, "TLS CA certificate")? {
                 roots

@@ -1,0 +1,972 @@
+//! The `audit:` section: the auditors MaestroNG 0.8.3 notifies of every play
+//! (reference §11), parsed and validated here, without any I/O. What they send
+//! and how lives in [`crate::audit`].
+//!
+//! Each list item is a mapping with a `type` (`log`, `http`, `exec`, `slack`,
+//! `hipchat`, `_fail`), an optional `level` (`info`, the default, or `debug`),
+//! an optional `ignore_errors` (only the boolean `true` counts, as in 0.8.3) and
+//! the keys of its type. 0.8.3 builds its auditors when it loads the file and
+//! rejects a bad one then; so do we, with the file position and the key.
+
+use std::path::PathBuf;
+
+use serde::{Serialize, Serializer};
+
+use super::error::ConfigError;
+use super::read::{Ctx, Entries, get, join};
+use super::yaml::{Node, PyScalar, Value, node_str};
+
+/// Python's `logging.DEBUG`: the level of container-level (task) events.
+pub const DEBUG: u32 = 10;
+/// Python's `logging.INFO`: the level of play-level events, and the default.
+pub const INFO: u32 = 20;
+/// Python's `logging.ERROR`: the level the `log` auditor writes errors at.
+pub const ERROR: u32 = 40;
+
+/// The default `timeout` of an `http` auditor, in seconds (0.8.3's).
+pub const HTTP_TIMEOUT_SECS: f64 = 3.0;
+
+/// What `dump` shows instead of a secret.
+const REDACTED: &str = "<redacted>";
+
+/// One configured auditor.
+#[derive(Debug, Clone, Serialize)]
+pub struct Auditor {
+    /// Its position in the `audit` list, from 1, to name it in messages.
+    pub number: usize,
+    /// The lowest event level it reports (`info` = 20, `debug` = 10).
+    pub level: u32,
+    /// `ignore_errors: true`: a failure of this auditor never affects the play.
+    pub ignore_errors: bool,
+    /// The type and its settings.
+    #[serde(flatten)]
+    pub kind: AuditorKind,
+}
+
+impl Auditor {
+    /// `auditor #N (TYPE)`, how messages name it.
+    pub fn label(&self) -> String {
+        format!("auditor #{} ({})", self.number, self.kind.type_name())
+    }
+}
+
+/// An auditor's type and settings.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type")]
+pub enum AuditorKind {
+    /// `log`: lines appended to a file.
+    #[serde(rename = "log")]
+    Log {
+        /// `file`, as given (relative to the working directory, as in 0.8.3).
+        file: PathBuf,
+    },
+    /// `http`: a JSON request to a webhook before each play.
+    #[serde(rename = "http")]
+    Http {
+        /// `endpoint`: an `http://` or `https://` URL.
+        endpoint: Endpoint,
+        /// `user:password` given in the endpoint URL, sent as Basic
+        /// authentication (as requests does) and kept out of the URL.
+        credentials: Option<Secret>,
+        /// `method`: GET or POST (the default).
+        method: HttpMethod,
+        /// `headers`, added to (or replacing) `Content-Type`.
+        headers: Vec<Header>,
+        /// `payload`: the JSON template.
+        #[serde(serialize_with = "redact_payload")]
+        payload: Payload,
+        /// `timeout` in seconds (default 3).
+        timeout_secs: f64,
+    },
+    /// `exec`: a local script run after each successful play.
+    #[serde(rename = "exec")]
+    Exec {
+        /// `script`: the program (looked up in `PATH` when it has no slash).
+        script: String,
+        /// `args`: the argument template, split on whitespace once filled.
+        args: Template,
+    },
+    /// `slack`: a message posted with Slack's Web API (`chat.postMessage`).
+    #[serde(rename = "slack")]
+    Slack {
+        /// `name`: the user name shown (default `maestro-ng`).
+        name: String,
+        /// `channel`.
+        channel: String,
+        /// `token`: the bot token.
+        token: Secret,
+        /// `icon`: an image URL for the message.
+        icon: Option<String>,
+    },
+    /// `hipchat`: accepted, but HipChat no longer exists; see [`crate::audit`].
+    #[serde(rename = "hipchat")]
+    Hipchat {
+        /// `name`.
+        name: String,
+        /// `room`.
+        room: String,
+        /// `token`.
+        token: Secret,
+    },
+    /// `_fail`: 0.8.3's testing auditor, which fails at every event.
+    #[serde(rename = "_fail")]
+    Fail,
+}
+
+impl AuditorKind {
+    /// The `type` value.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            AuditorKind::Log { .. } => "log",
+            AuditorKind::Http { .. } => "http",
+            AuditorKind::Exec { .. } => "exec",
+            AuditorKind::Slack { .. } => "slack",
+            AuditorKind::Hipchat { .. } => "hipchat",
+            AuditorKind::Fail => "_fail",
+        }
+    }
+}
+
+/// A value never shown: `Debug` and `dump` print `<redacted>`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(REDACTED)
+    }
+}
+
+/// A webhook URL. Webhook URLs often carry their secret in the path or query
+/// (Slack, Teams, Discord), so only the scheme and host are ever shown.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Endpoint(pub String);
+
+impl Endpoint {
+    /// `scheme://host:port/<redacted>`: what messages and `dump` show.
+    pub fn shown(&self) -> String {
+        match self.0.parse::<hyper::Uri>() {
+            Ok(uri) => {
+                let scheme = uri.scheme_str().unwrap_or("http");
+                let host = uri.host().unwrap_or("");
+                let port = uri.port_u16().map(|p| format!(":{p}")).unwrap_or_default();
+                let rest = uri.path_and_query().map(|p| p.as_str()).unwrap_or("");
+                let tail = if rest.is_empty() || rest == "/" {
+                    String::new()
+                } else {
+                    format!("/{REDACTED}")
+                };
+                format!("{scheme}://{host}{port}{tail}")
+            }
+            Err(_) => REDACTED.into(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.shown())
+    }
+}
+
+impl Serialize for Endpoint {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.shown())
+    }
+}
+
+/// An `http` auditor's method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum HttpMethod {
+    /// GET (with the JSON body all the same, as 0.8.3 sends it).
+    #[serde(rename = "GET")]
+    Get,
+    /// POST.
+    #[serde(rename = "POST")]
+    Post,
+}
+
+impl HttpMethod {
+    /// The method name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HttpMethod::Get => "GET",
+            HttpMethod::Post => "POST",
+        }
+    }
+}
+
+/// One configured HTTP header; the value may be a credential, so `dump` hides it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Header {
+    /// The header name.
+    pub name: String,
+    /// Its value.
+    pub value: Secret,
+}
+
+/// A placeholder of a template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    /// `{what}`: the containers, `a, b`.
+    What,
+    /// `{action}`: the play or task (`start`, `stop`...).
+    Action,
+    /// `{who}`: the user running maestro.
+    Who,
+    /// `{message}`: the notification text (`http` only).
+    Message,
+}
+
+impl Field {
+    fn name(self) -> &'static str {
+        match self {
+            Field::What => "what",
+            Field::Action => "action",
+            Field::Who => "who",
+            Field::Message => "message",
+        }
+    }
+}
+
+/// A piece of a template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    /// Text as is (`{{` and `}}` already read as braces).
+    Text(String),
+    /// A placeholder.
+    Field(Field),
+}
+
+/// A string with `{what}`-style placeholders: the subset of Python's
+/// `str.format` 0.8.3's auditors can fill (named fields, `{{`, `}}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    /// The text as written.
+    pub source: String,
+    /// Parsed.
+    pub pieces: Vec<Piece>,
+}
+
+impl Serialize for Template {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.source)
+    }
+}
+
+impl Template {
+    /// Parses `text`, allowing the placeholders in `fields`.
+    pub fn parse(text: &str, fields: &[Field]) -> Result<Template, String> {
+        let mut pieces = Vec::new();
+        let mut lit = String::new();
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '{' if chars.peek() == Some(&'{') => {
+                    chars.next();
+                    lit.push('{');
+                }
+                '}' if chars.peek() == Some(&'}') => {
+                    chars.next();
+                    lit.push('}');
+                }
+                '}' => return Err("single '}' in the text (write '}}' for a brace)".into()),
+                '{' => {
+                    let mut name = String::new();
+                    let mut closed = false;
+                    for c in chars.by_ref() {
+                        if c == '}' {
+                            closed = true;
+                            break;
+                        }
+                        name.push(c);
+                    }
+                    if !closed {
+                        return Err("'{' without its '}' (write '{{' for a brace)".into());
+                    }
+                    let known: Vec<String> =
+                        fields.iter().map(|f| format!("{{{}}}", f.name())).collect();
+                    let Some(field) = fields.iter().find(|f| f.name() == name) else {
+                        if name.contains([':', '!', '.', '[']) {
+                            return Err(format!(
+                                "placeholder {{{name}}}: format specifications are not supported; use {}",
+                                known.join(", ")
+                            ));
+                        }
+                        return Err(format!(
+                            "unknown placeholder {{{name}}}; use {}",
+                            known.join(", ")
+                        ));
+                    };
+                    if !lit.is_empty() {
+                        pieces.push(Piece::Text(std::mem::take(&mut lit)));
+                    }
+                    pieces.push(Piece::Field(*field));
+                }
+                c => lit.push(c),
+            }
+        }
+        if !lit.is_empty() {
+            pieces.push(Piece::Text(lit));
+        }
+        Ok(Template {
+            source: text.to_owned(),
+            pieces,
+        })
+    }
+
+    /// The text with each placeholder replaced by `value(field)`.
+    pub fn fill(&self, value: impl Fn(Field) -> String) -> String {
+        let mut out = String::new();
+        for piece in &self.pieces {
+            match piece {
+                Piece::Text(t) => out.push_str(t),
+                Piece::Field(f) => out.push_str(&value(*f)),
+            }
+        }
+        out
+    }
+}
+
+/// An `http` auditor's `payload`: JSON whose strings are templates.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Payload {
+    /// `null` (also an absent payload).
+    Null,
+    /// A boolean, sent as is.
+    Bool(bool),
+    /// An integer, as decimal text (Python ints are unbounded).
+    Int(String),
+    /// A float.
+    Float(f64),
+    /// A string template.
+    Text(Template),
+    /// A list.
+    List(Vec<Payload>),
+    /// A mapping, keys in YAML order.
+    Map(Vec<(String, Payload)>),
+}
+
+fn redact_payload<S: Serializer>(p: &Payload, s: S) -> Result<S::Ok, S::Error> {
+    match p {
+        Payload::Null => s.serialize_none(),
+        _ => s.serialize_str(REDACTED),
+    }
+}
+
+/// Builds the auditors of the `audit` section (absent or null: none).
+pub(super) fn build_audit(ctx: &mut Ctx, node: Option<&Node>) -> Result<Vec<Auditor>, ConfigError> {
+    let Some(node) = node.filter(|n| !n.is_null()) else {
+        return Ok(Vec::new());
+    };
+    let Value::Seq(items) = &node.value else {
+        return Err(ctx.err(
+            Some(node),
+            "audit",
+            format!("expected a list of auditors, found {}", node.type_name()),
+        ));
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let path = format!("audit[{i}]");
+        let entries = match &item.value {
+            Value::Map(e) => e,
+            _ => {
+                return Err(ctx.err(
+                    Some(item),
+                    &path,
+                    format!(
+                        "expected an auditor (a mapping with a type), found {}",
+                        item.type_name()
+                    ),
+                ));
+            }
+        };
+        out.push(build_one(ctx, item, entries, &path, i + 1)?);
+    }
+    Ok(out)
+}
+
+const COMMON_KEYS: &[&str] = &["type", "level", "ignore_errors"];
+
+fn set<'n>(entries: &'n Entries, key: &str) -> Option<&'n Node> {
+    get(entries, key).filter(|n| !n.is_null())
+}
+
+fn build_one(
+    ctx: &mut Ctx,
+    item: &Node,
+    entries: &Entries,
+    path: &str,
+    number: usize,
+) -> Result<Auditor, ConfigError> {
+    let Some(type_node) = set(entries, "type") else {
+        return Err(ctx.err(
+            Some(item),
+            &join(path, "type"),
+            "the auditor type is missing (log, http, exec, slack or hipchat)",
+        ));
+    };
+    let kind_name = ctx.string(type_node, &join(path, "type"))?;
+    let own: &[&str] = match kind_name.as_str() {
+        "log" => &["file"],
+        "http" => &["endpoint", "payload", "headers", "method", "timeout"],
+        "exec" => &["script", "args"],
+        "slack" => &["name", "channel", "token", "icon"],
+        "hipchat" => &["name", "room", "token"],
+        "_fail" => &[],
+        other => {
+            return Err(ctx.err(
+                Some(type_node),
+                &join(path, "type"),
+                format!("unknown auditor type {other:?}; use log, http, exec, slack or hipchat"),
+            ));
+        }
+    };
+    let known: Vec<&str> = COMMON_KEYS.iter().chain(own).copied().collect();
+    ctx.check_keys(entries, &known, path, "auditor")?;
+
+    let level = match get(entries, "level") {
+        None => INFO,
+        Some(n) => level(ctx, n, &join(path, "level"))?,
+    };
+    let ignore_errors = match get(entries, "ignore_errors") {
+        None => false,
+        Some(n) => match n.scalar().map(|s| &s.value) {
+            Some(PyScalar::Bool(b)) => *b,
+            _ => {
+                ctx.warn(
+                    n,
+                    &join(path, "ignore_errors"),
+                    format!(
+                        "expected true or false, read {} as false (MaestroNG honours only the boolean true)",
+                        node_str(n)
+                    ),
+                );
+                false
+            }
+        },
+    };
+    let required = |ctx: &Ctx, key: &str, what: &str| -> Result<String, ConfigError> {
+        let p = join(path, key);
+        match set(entries, key) {
+            None => Err(ctx.err(Some(item), &p, format!("the {what} is missing"))),
+            Some(n) => {
+                let s = ctx.string(n, &p)?;
+                if s.is_empty() {
+                    Err(ctx.err(Some(n), &p, format!("the {what} is empty")))
+                } else {
+                    Ok(s)
+                }
+            }
+        }
+    };
+    let kind = match kind_name.as_str() {
+        "log" => AuditorKind::Log {
+            file: PathBuf::from(required(ctx, "file", "audit log file name")?),
+        },
+        "http" => {
+            let given = required(ctx, "endpoint", "webhook endpoint")?;
+            let (endpoint, credentials) = split_credentials(&given);
+            let endpoint_node = set(entries, "endpoint");
+            check_url(ctx, endpoint_node, &join(path, "endpoint"), &endpoint)?;
+            let method = match set(entries, "method") {
+                None => HttpMethod::Post,
+                Some(n) => {
+                    let m = ctx.string(n, &join(path, "method"))?;
+                    match m.to_uppercase().as_str() {
+                        "GET" => HttpMethod::Get,
+                        "POST" => HttpMethod::Post,
+                        _ => {
+                            return Err(ctx.err(
+                                Some(n),
+                                &join(path, "method"),
+                                format!("invalid HTTP method {m:?}; use GET or POST"),
+                            ));
+                        }
+                    }
+                }
+            };
+            let headers = match set(entries, "headers") {
+                None => Vec::new(),
+                Some(n) => {
+                    let hpath = join(path, "headers");
+                    let mut out = Vec::new();
+                    for (k, v) in ctx.map(n, &hpath)? {
+                        let name = node_str(k);
+                        let vpath = join(&hpath, &name);
+                        if hyper::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                            return Err(ctx.err(
+                                Some(k),
+                                &vpath,
+                                format!("{name:?} is not a valid HTTP header name"),
+                            ));
+                        }
+                        let value = ctx.string(v, &vpath)?;
+                        if hyper::header::HeaderValue::from_str(&value).is_err() {
+                            return Err(ctx.err(
+                                Some(v),
+                                &vpath,
+                                "the header value is not valid in HTTP (control characters or line breaks)",
+                            ));
+                        }
+                        out.push(Header {
+                            name,
+                            value: Secret(value),
+                        });
+                    }
+                    out
+                }
+            };
+            let payload = match get(entries, "payload") {
+                None => Payload::Map(Vec::new()),
+                Some(n) => payload(ctx, n, &join(path, "payload"))?,
+            };
+            let timeout_secs = match set(entries, "timeout") {
+                None => HTTP_TIMEOUT_SECS,
+                Some(n) => {
+                    let t = ctx.number(n, &join(path, "timeout"))?;
+                    if t <= 0.0 {
+                        return Err(ctx.err(
+                            Some(n),
+                            &join(path, "timeout"),
+                            "the timeout must be more than 0 seconds",
+                        ));
+                    }
+                    t
+                }
+            };
+            AuditorKind::Http {
+                endpoint: Endpoint(endpoint),
+                credentials: credentials.map(Secret),
+                method,
+                headers,
+                payload,
+                timeout_secs,
+            }
+        }
+        "exec" => {
+            let script = required(ctx, "script", "script to execute")?;
+            let args = match set(entries, "args") {
+                // 0.8.3 crashes (and so never runs the script): no arguments.
+                None => Template {
+                    source: String::new(),
+                    pieces: Vec::new(),
+                },
+                Some(n) => {
+                    let p = join(path, "args");
+                    let Some(s) = n.scalar().filter(|s| matches!(s.value, PyScalar::Str(_))) else {
+                        return Err(ctx.err(
+                            Some(n),
+                            &p,
+                            format!(
+                                "expected a string (the arguments, split on spaces), found {}",
+                                n.type_name()
+                            ),
+                        ));
+                    };
+                    Template::parse(&s.value.py_str(), &[Field::Action, Field::What, Field::Who])
+                        .map_err(|m| ctx.err(Some(n), &p, m))?
+                }
+            };
+            AuditorKind::Exec { script, args }
+        }
+        "slack" => AuditorKind::Slack {
+            name: ctx
+                .opt_string(set(entries, "name"), &join(path, "name"))?
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "maestro-ng".into()),
+            channel: required(ctx, "channel", "Slack channel name")?,
+            token: Secret(required(ctx, "token", "Slack bot token")?),
+            icon: ctx
+                .opt_string(set(entries, "icon"), &join(path, "icon"))?
+                .filter(|s| !s.is_empty()),
+        },
+        "hipchat" => AuditorKind::Hipchat {
+            name: ctx
+                .opt_string(set(entries, "name"), &join(path, "name"))?
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "maestro-ng".into()),
+            room: required(ctx, "room", "HipChat room name")?,
+            token: Secret(required(ctx, "token", "HipChat API token")?),
+        },
+        _ => AuditorKind::Fail,
+    };
+    Ok(Auditor {
+        number,
+        level,
+        ignore_errors,
+        kind,
+    })
+}
+
+/// `info`, `debug`, or a number (a Python logging level, which 0.8.3 takes as is).
+fn level(ctx: &Ctx, n: &Node, path: &str) -> Result<u32, ConfigError> {
+    match n.scalar().map(|s| &s.value) {
+        Some(PyScalar::Str(s)) if s == "info" => Ok(INFO),
+        Some(PyScalar::Str(s)) if s == "debug" => Ok(DEBUG),
+        Some(PyScalar::Int(_)) => {
+            let v = ctx.uint(n, path)?;
+            u32::try_from(v)
+                .map_err(|_| ctx.err(Some(n), path, format!("level {v} is out of range")))
+        }
+        _ => Err(ctx.err(
+            Some(n),
+            path,
+            format!("unknown audit level {}; use info or debug", node_str(n)),
+        )),
+    }
+}
+
+fn check_url(ctx: &Ctx, node: Option<&Node>, path: &str, url: &str) -> Result<(), ConfigError> {
+    let bad = |why: &str| ctx.err(node, path, format!("invalid webhook endpoint: {why}"));
+    let uri: hyper::Uri = url.parse().map_err(|_| bad("not a URL"))?;
+    match uri.scheme_str() {
+        Some("http") | Some("https") => {}
+        _ => return Err(bad("the URL must start with http:// or https://")),
+    }
+    if uri.host().is_none_or(str::is_empty) {
+        return Err(bad("the URL has no host"));
+    }
+    Ok(())
+}
+
+/// Splits `user:password@` off a URL: the URL without it and the credentials,
+/// percent-decoded (requests' `get_auth_from_url`), sent as Basic auth.
+fn split_credentials(url: &str) -> (String, Option<String>) {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return (url.to_owned(), None);
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => (
+            format!("{scheme}://{host}{tail}"),
+            Some(percent_decode(userinfo)),
+        ),
+        None => (url.to_owned(), None),
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn payload(ctx: &Ctx, n: &Node, path: &str) -> Result<Payload, ConfigError> {
+    Ok(match &n.value {
+        Value::Scalar(s) => match &s.value {
+            PyScalar::None => Payload::Null,
+            PyScalar::Bool(b) => Payload::Bool(*b),
+            PyScalar::Int(d) => Payload::Int(d.clone()),
+            PyScalar::Float(f) => Payload::Float(*f),
+            PyScalar::Str(t) => Payload::Text(
+                Template::parse(t, &[Field::What, Field::Action, Field::Who, Field::Message])
+                    .map_err(|m| ctx.err(Some(n), path, m))?,
+            ),
+            other => Payload::Text(Template {
+                source: other.py_str(),
+                pieces: vec![Piece::Text(other.py_str())],
+            }),
+        },
+        Value::Seq(items) => Payload::List(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| payload(ctx, item, &format!("{path}[{i}]")))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Map(entries) => Payload::Map(
+            entries
+                .iter()
+                .map(|(k, v)| {
+                    let key = node_str(k);
+                    let p = join(path, &key);
+                    Ok((key, payload(ctx, v, &p)?))
+                })
+                .collect::<Result<_, ConfigError>>()?,
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields() -> Vec<Field> {
+        vec![Field::What, Field::Action, Field::Who, Field::Message]
+    }
+
+    #[test]
+    fn templates_read_named_fields_and_doubled_braces() {
+        let t = Template::parse("{who} {{x}} is {action}ing {what}: {message}", &fields()).unwrap();
+        let filled = t.fill(|f| f.name().to_uppercase());
+        assert_eq!(filled, "WHO {x} is ACTIONing WHAT: MESSAGE");
+    }
+
+    #[test]
+    fn templates_refuse_what_python_would_fail_on() {
+        let only = [Field::Action, Field::What, Field::Who];
+        assert!(
+            Template::parse("{message}", &only)
+                .unwrap_err()
+                .contains("unknown placeholder {message}")
+        );
+        assert!(
+            Template::parse("{what:>10}", &only)
+                .unwrap_err()
+                .contains("format specifications")
+        );
+        assert!(
+            Template::parse("{}", &only)
+                .unwrap_err()
+                .contains("unknown placeholder {}")
+        );
+        assert!(
+            Template::parse("a } b", &only)
+                .unwrap_err()
+                .contains("single '}'")
+        );
+        assert!(
+            Template::parse("a { b", &only)
+                .unwrap_err()
+                .contains("without its '}'")
+        );
+    }
+
+    fn load(audit: &str) -> Result<crate::config::Loaded, ConfigError> {
+        let text = format!("name: t\nships: {{s: {{ip: 1.2.3.4}}}}\naudit:\n{audit}");
+        let source = crate::config::Source::Text {
+            text,
+            name: "t.yaml".into(),
+            base_dir: ".".into(),
+        };
+        crate::config::load(&source, crate::config::Options::default())
+    }
+
+    fn auditors(audit: &str) -> Vec<Auditor> {
+        load(audit)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .environment
+            .audit
+    }
+
+    fn error(audit: &str) -> String {
+        load(audit).map(|_| ()).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn every_type_reads_with_maestrong_s_defaults() {
+        let a = auditors(
+            "  - {type: log, file: /tmp/audit.log}\n\
+             \x20 - {type: http, endpoint: 'http://127.0.0.1:9/hook', level: debug, ignore_errors: true}\n\
+             \x20 - {type: exec, script: /bin/true, args: '{action} {what}'}\n\
+             \x20 - {type: slack, channel: '#ops', token: xoxb-1}\n\
+             \x20 - {type: hipchat, room: r, token: t}\n\
+             \x20 - {type: _fail}\n",
+        );
+        assert_eq!(a.len(), 6);
+        assert_eq!(a[0].level, INFO);
+        assert!(!a[0].ignore_errors);
+        assert!(
+            matches!(&a[0].kind, AuditorKind::Log { file } if file == std::path::Path::new("/tmp/audit.log"))
+        );
+        assert_eq!(a[1].level, DEBUG);
+        assert!(a[1].ignore_errors);
+        match &a[1].kind {
+            AuditorKind::Http {
+                method,
+                headers,
+                payload,
+                timeout_secs,
+                ..
+            } => {
+                assert_eq!(*method, HttpMethod::Post);
+                assert!(headers.is_empty());
+                assert_eq!(*payload, Payload::Map(Vec::new()));
+                assert_eq!(*timeout_secs, 3.0);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(&a[2].kind, AuditorKind::Exec { script, .. } if script == "/bin/true"));
+        assert!(
+            matches!(&a[3].kind, AuditorKind::Slack { name, icon: None, .. } if name == "maestro-ng")
+        );
+        assert_eq!(a[4].kind.type_name(), "hipchat");
+        assert_eq!(a[5].label(), "auditor #6 (_fail)");
+    }
+
+    #[test]
+    fn http_keys_are_checked() {
+        let a = auditors(
+            "  - type: http\n    endpoint: https://example.com/x\n    method: get\n    timeout: 0.5\n\
+             \x20   headers: {X-Token: abc, X-N: 3}\n    payload: {text: '{who}: {message}', n: [1, '{what}']}\n",
+        );
+        let AuditorKind::Http {
+            method,
+            headers,
+            payload,
+            timeout_secs,
+            ..
+        } = &a[0].kind
+        else {
+            panic!()
+        };
+        assert_eq!(*method, HttpMethod::Get);
+        assert_eq!(*timeout_secs, 0.5);
+        assert_eq!(headers[1].value.0, "3");
+        let Payload::Map(entries) = payload else {
+            panic!()
+        };
+        assert_eq!(entries[0].0, "text");
+        assert!(matches!(&entries[1].1, Payload::List(l) if l[0] == Payload::Int("1".into())));
+    }
+
+    #[test]
+    fn bad_auditors_are_config_errors_with_their_place() {
+        assert_eq!(
+            error("  - {type: carrier-pigeon}\n"),
+            "t.yaml:4:12: audit[0].type: unknown auditor type \"carrier-pigeon\"; use log, http, exec, slack or hipchat"
+        );
+        assert_eq!(
+            error("  - {file: x}\n"),
+            "t.yaml:4:5: audit[0].type: the auditor type is missing (log, http, exec, slack or hipchat)"
+        );
+        assert!(
+            error("  - {type: log}\n")
+                .ends_with("audit[0].file: the audit log file name is missing")
+        );
+        assert!(
+            error("  - {type: http}\n")
+                .ends_with("audit[0].endpoint: the webhook endpoint is missing")
+        );
+        assert!(
+            error("  - {type: http, endpoint: 'ftp://x/'}\n")
+                .contains("must start with http:// or https://")
+        );
+        assert!(
+            error("  - {type: http, endpoint: 'http://x/', method: PUT}\n")
+                .ends_with("audit[0].method: invalid HTTP method \"PUT\"; use GET or POST")
+        );
+        assert!(
+            error("  - {type: http, endpoint: 'http://x/', payload: {a: '{nope}'}}\n")
+                .contains("audit[0].payload.a: unknown placeholder {nope}")
+        );
+        assert!(
+            error("  - {type: exec, script: x, args: '{message}'}\n")
+                .contains("audit[0].args: unknown placeholder {message}")
+        );
+        assert!(
+            error("  - {type: exec, script: x, args: [a]}\n")
+                .contains("audit[0].args: expected a string")
+        );
+        assert!(
+            error("  - {type: slack, channel: c}\n").ends_with("the Slack bot token is missing")
+        );
+        assert!(
+            error("  - {type: hipchat, token: t}\n").ends_with("the HipChat room name is missing")
+        );
+        assert!(
+            error("  - {type: log, file: x, level: warning}\n")
+                .ends_with("audit[0].level: unknown audit level warning; use info or debug")
+        );
+        assert!(
+            error("  {type: log, file: x}\n")
+                .contains("audit: expected a list of auditors, found dict")
+        );
+        assert!(error("  - log\n").contains("audit[0]: expected an auditor"));
+    }
+
+    #[test]
+    fn ignore_errors_is_only_the_boolean_true_and_unknown_keys_warn() {
+        let loaded = load("  - {type: _fail, ignore_errors: 'yes', colour: red}\n").unwrap();
+        assert!(!loaded.environment.audit[0].ignore_errors);
+        let warnings: Vec<String> = loaded.warnings.iter().map(|w| w.to_string()).collect();
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("audit[0].ignore_errors: expected true or false")),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("audit[0].colour: unknown auditor key")),
+            "{warnings:?}"
+        );
+    }
+
+    /// 0.8.3's own tests/yaml/auditor_ignore_errors.yaml.
+    #[test]
+    fn maestrong_s_ignore_errors_example_reads() {
+        let a = auditors("  - type: _fail\n  - type: _fail\n    ignore_errors: True\n");
+        assert!(!a[0].ignore_errors);
+        assert!(a[1].ignore_errors);
+    }
+
+    #[test]
+    fn dump_shows_no_secret() {
+        let env = load(
+            "  - {type: http, endpoint: 'https://hooks.example.com/T0/SECRET1', headers: {Authorization: SECRET2}, payload: {k: SECRET3}}\n\
+             \x20 - {type: slack, channel: c, token: SECRET4}\n",
+        )
+        .unwrap()
+        .environment;
+        let text = serde_json::to_string(&env.audit).unwrap();
+        assert!(!text.contains("SECRET"), "{text}");
+        // Debug (never printed) hides the endpoint, header and token, not the payload.
+        let debug = format!("{:?}", env.audit);
+        for s in ["SECRET1", "SECRET2", "SECRET4"] {
+            assert!(!debug.contains(s), "{debug}");
+        }
+    }
+
+    #[test]
+    fn credentials_in_the_endpoint_become_basic_auth() {
+        let a = auditors(
+            "  - {type: http, endpoint: 'https://bot:p%40ss@hooks.example.com:8443/x?y=1'}\n",
+        );
+        let AuditorKind::Http {
+            endpoint,
+            credentials,
+            ..
+        } = &a[0].kind
+        else {
+            panic!()
+        };
+        assert_eq!(endpoint.0, "https://hooks.example.com:8443/x?y=1");
+        assert_eq!(credentials.as_ref().map(|c| c.0.as_str()), Some("bot:p@ss"));
+    }
+
+    #[test]
+    fn endpoints_show_only_scheme_and_host() {
+        assert_eq!(
+            Endpoint("https://hooks.example.com/services/T0/B0/SECRET?x=1".into()).shown(),
+            "https://hooks.example.com/<redacted>"
+        );
+        assert_eq!(
+            Endpoint("http://127.0.0.1:8080/".into()).shown(),
+            "http://127.0.0.1:8080"
+        );
+    }
+}
