@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use serde::{Serialize, Serializer};
 
 use super::error::ConfigError;
+use super::keys::{auditor as key, auditor_types};
 use super::read::{Ctx, Entries, get, get_set, join};
 use super::yaml::{Node, PyScalar, Value, node_str};
 
@@ -393,8 +394,6 @@ pub(super) fn build_audit(ctx: &mut Ctx, node: Option<&Node>) -> Result<Vec<Audi
     Ok(out)
 }
 
-const COMMON_KEYS: &[&str] = &["type", "level", "ignore_errors"];
-
 /// One auditor's mapping and where it is.
 struct AuditorNode<'a> {
     item: &'a Node,
@@ -430,47 +429,44 @@ fn build_one(
     path: &str,
     number: usize,
 ) -> Result<Auditor, ConfigError> {
-    let Some(type_node) = get_set(entries, "type") else {
+    let Some(type_node) = get_set(entries, key::TYPE) else {
         return Err(ctx.err(
             Some(item),
-            &join(path, "type"),
+            &join(path, key::TYPE),
             "the auditor type is missing (log, http, exec, slack or hipchat)",
         ));
     };
-    let kind_name = ctx.string(type_node, &join(path, "type"))?;
+    let kind_name = ctx.string(type_node, &join(path, key::TYPE))?;
     let (own, parse): (&[&str], Parser) = match kind_name.as_str() {
-        "log" => (&["file"], log_auditor),
-        "http" => (
-            &["endpoint", "payload", "headers", "method", "timeout"],
-            http_auditor,
-        ),
-        "exec" => (&["script", "args"], exec_auditor),
-        "slack" => (&["name", "channel", "token", "icon"], slack_auditor),
-        "hipchat" => (&["name", "room", "token"], hipchat_auditor),
+        "log" => (auditor_types::LOG, log_auditor),
+        "http" => (auditor_types::HTTP, http_auditor),
+        "exec" => (auditor_types::EXEC, exec_auditor),
+        "slack" => (auditor_types::SLACK, slack_auditor),
+        "hipchat" => (auditor_types::HIPCHAT, hipchat_auditor),
         "_fail" => (&[], |_, _| Ok(AuditorKind::Fail)),
         other => {
             return Err(ctx.err(
                 Some(type_node),
-                &join(path, "type"),
+                &join(path, key::TYPE),
                 format!("unknown auditor type {other:?}; use log, http, exec, slack or hipchat"),
             ));
         }
     };
-    let known: Vec<&str> = COMMON_KEYS.iter().chain(own).copied().collect();
+    let known: Vec<&str> = auditor_types::COMMON.iter().chain(own).copied().collect();
     ctx.check_keys(entries, &known, path, "auditor")?;
 
-    let level = match get(entries, "level") {
+    let level = match get(entries, key::LEVEL) {
         None => INFO,
-        Some(n) => level(ctx, n, &join(path, "level"))?,
+        Some(n) => level(ctx, n, &join(path, key::LEVEL))?,
     };
-    let ignore_errors = match get(entries, "ignore_errors") {
+    let ignore_errors = match get(entries, key::IGNORE_ERRORS) {
         None => false,
         Some(n) => match n.scalar().map(|s| &s.value) {
             Some(PyScalar::Bool(b)) => *b,
             _ => {
                 ctx.warn(
                     n,
-                    &join(path, "ignore_errors"),
+                    &join(path, key::IGNORE_ERRORS),
                     format!(
                         "expected true or false, read {} as false (MaestroNG honours only the boolean true)",
                         node_str(n)
@@ -499,38 +495,38 @@ fn build_one(
 /// `type: log`.
 fn log_auditor(ctx: &mut Ctx, a: &AuditorNode) -> Result<AuditorKind, ConfigError> {
     Ok(AuditorKind::Log {
-        file: PathBuf::from(a.required(ctx, "file", "audit log file name")?),
+        file: PathBuf::from(a.required(ctx, key::FILE, "audit log file name")?),
     })
 }
 
 /// `type: http`: a webhook.
 fn http_auditor(ctx: &mut Ctx, a: &AuditorNode) -> Result<AuditorKind, ConfigError> {
     let (entries, path) = (a.entries, a.path);
-    let given = a.required(ctx, "endpoint", "webhook endpoint")?;
+    let given = a.required(ctx, key::ENDPOINT, "webhook endpoint")?;
     let (endpoint, credentials) = split_credentials(&given);
-    let endpoint_node = get_set(entries, "endpoint");
-    check_url(ctx, endpoint_node, &join(path, "endpoint"), &endpoint)?;
-    let method = match get_set(entries, "method") {
+    let endpoint_node = get_set(entries, key::ENDPOINT);
+    check_url(ctx, endpoint_node, &join(path, key::ENDPOINT), &endpoint)?;
+    let method = match get_set(entries, key::METHOD) {
         None => HttpMethod::Post,
         Some(n) => {
-            let m = ctx.string(n, &join(path, "method"))?;
+            let m = ctx.string(n, &join(path, key::METHOD))?;
             match m.to_uppercase().as_str() {
                 "GET" => HttpMethod::Get,
                 "POST" => HttpMethod::Post,
                 _ => {
                     return Err(ctx.err(
                         Some(n),
-                        &join(path, "method"),
+                        &join(path, key::METHOD),
                         format!("invalid HTTP method {m:?}; use GET or POST"),
                     ));
                 }
             }
         }
     };
-    let headers = match get_set(entries, "headers") {
+    let headers = match get_set(entries, key::HEADERS) {
         None => Vec::new(),
         Some(n) => {
-            let hpath = join(path, "headers");
+            let hpath = join(path, key::HEADERS);
             let mut out = Vec::new();
             for (k, v) in ctx.map(n, &hpath)? {
                 let name = node_str(k);
@@ -558,18 +554,18 @@ fn http_auditor(ctx: &mut Ctx, a: &AuditorNode) -> Result<AuditorKind, ConfigErr
             out
         }
     };
-    let payload = match get(entries, "payload") {
+    let payload = match get(entries, key::PAYLOAD) {
         None => Payload::Map(Vec::new()),
-        Some(n) => payload(ctx, n, &join(path, "payload"))?,
+        Some(n) => payload(ctx, n, &join(path, key::PAYLOAD))?,
     };
-    let timeout_secs = match get_set(entries, "timeout") {
+    let timeout_secs = match get_set(entries, key::TIMEOUT) {
         None => HTTP_TIMEOUT_SECS,
         Some(n) => {
-            let t = ctx.number(n, &join(path, "timeout"))?;
+            let t = ctx.number(n, &join(path, key::TIMEOUT))?;
             if t <= 0.0 {
                 return Err(ctx.err(
                     Some(n),
-                    &join(path, "timeout"),
+                    &join(path, key::TIMEOUT),
                     "the timeout must be more than 0 seconds",
                 ));
             }
@@ -589,15 +585,15 @@ fn http_auditor(ctx: &mut Ctx, a: &AuditorNode) -> Result<AuditorKind, ConfigErr
 /// `type: exec`: a local script.
 fn exec_auditor(ctx: &mut Ctx, a: &AuditorNode) -> Result<AuditorKind, ConfigError> {
     let (entries, path) = (a.entries, a.path);
-    let script = a.required(ctx, "script", "script to execute")?;
-    let args = match get_set(entries, "args") {
+    let script = a.required(ctx, key::SCRIPT, "script to execute")?;
+    let args = match get_set(entries, key::ARGS) {
         // 0.8.3 crashes (and so never runs the script): no arguments.
         None => Template {
             source: String::new(),
             pieces: Vec::new(),
         },
         Some(n) => {
-            let p = join(path, "args");
+            let p = join(path, key::ARGS);
             let Some(s) = n.scalar().filter(|s| matches!(s.value, PyScalar::Str(_))) else {
                 return Err(ctx.err(
                     Some(n),
@@ -620,13 +616,13 @@ fn slack_auditor(ctx: &mut Ctx, a: &AuditorNode) -> Result<AuditorKind, ConfigEr
     let (entries, path) = (a.entries, a.path);
     Ok(AuditorKind::Slack {
         name: ctx
-            .opt_string(get_set(entries, "name"), &join(path, "name"))?
+            .opt_string(get_set(entries, key::NAME), &join(path, key::NAME))?
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| "maestro-ng".into()),
-        channel: a.required(ctx, "channel", "Slack channel name")?,
-        token: Secret(a.required(ctx, "token", "Slack bot token")?),
+        channel: a.required(ctx, key::CHANNEL, "Slack channel name")?,
+        token: Secret(a.required(ctx, key::TOKEN, "Slack bot token")?),
         icon: ctx
-            .opt_string(get_set(entries, "icon"), &join(path, "icon"))?
+            .opt_string(get_set(entries, key::ICON), &join(path, key::ICON))?
             .filter(|s| !s.is_empty()),
     })
 }
@@ -636,11 +632,11 @@ fn hipchat_auditor(ctx: &mut Ctx, a: &AuditorNode) -> Result<AuditorKind, Config
     let (entries, path) = (a.entries, a.path);
     Ok(AuditorKind::Hipchat {
         name: ctx
-            .opt_string(get_set(entries, "name"), &join(path, "name"))?
+            .opt_string(get_set(entries, key::NAME), &join(path, key::NAME))?
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| "maestro-ng".into()),
-        room: a.required(ctx, "room", "HipChat room name")?,
-        token: Secret(a.required(ctx, "token", "HipChat API token")?),
+        room: a.required(ctx, key::ROOM, "HipChat room name")?,
+        token: Secret(a.required(ctx, key::TOKEN, "HipChat API token")?),
     })
 }
 

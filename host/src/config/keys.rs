@@ -215,6 +215,47 @@ section! {
     }
 }
 
+section! {
+    /// An auditor (an item of `audit`); each type takes the common keys
+    /// (its table below) and some of these.
+    auditor {
+        TYPE = "type",
+        LEVEL = "level",
+        IGNORE_ERRORS = "ignore_errors",
+        FILE = "file",
+        ENDPOINT = "endpoint",
+        PAYLOAD = "payload",
+        HEADERS = "headers",
+        METHOD = "method",
+        TIMEOUT = "timeout",
+        SCRIPT = "script",
+        ARGS = "args",
+        NAME = "name",
+        CHANNEL = "channel",
+        TOKEN = "token",
+        ICON = "icon",
+        ROOM = "room",
+    }
+}
+
+/// The keys each auditor type takes besides [`COMMON`](auditor_types::COMMON).
+pub(super) mod auditor_types {
+    use super::auditor::*;
+
+    /// Every type.
+    pub(in crate::config) const COMMON: &[&str] = &[TYPE, LEVEL, IGNORE_ERRORS];
+    /// `type: log`.
+    pub(in crate::config) const LOG: &[&str] = &[FILE];
+    /// `type: http`.
+    pub(in crate::config) const HTTP: &[&str] = &[ENDPOINT, PAYLOAD, HEADERS, METHOD, TIMEOUT];
+    /// `type: exec`.
+    pub(in crate::config) const EXEC: &[&str] = &[SCRIPT, ARGS];
+    /// `type: slack`.
+    pub(in crate::config) const SLACK: &[&str] = &[NAME, CHANNEL, TOKEN, ICON];
+    /// `type: hipchat`.
+    pub(in crate::config) const HIPCHAT: &[&str] = &[NAME, ROOM, TOKEN];
+}
+
 /// The keys each lifecycle check type takes.
 pub(super) mod check_types {
     use super::check::*;
@@ -270,6 +311,13 @@ mod tests {
             check_types::EXEC,
             check_types::REXEC,
             check_types::SLEEP,
+            auditor::ALL,
+            auditor_types::COMMON,
+            auditor_types::LOG,
+            auditor_types::HTTP,
+            auditor_types::EXEC,
+            auditor_types::SLACK,
+            auditor_types::HIPCHAT,
         ];
         for table in tables {
             let mut seen = std::collections::HashSet::new();
