@@ -398,6 +398,15 @@ pub struct PlanArgs {
     pub expand: Expandable,
     #[command(flatten)]
     pub filters: Filters,
+    /// Ask the ships what each container is now, and show what the command would
+    /// do to it (leave it, create it, pull its image, ...). Changes nothing.
+    #[arg(long)]
+    pub observe: bool,
+    #[command(flatten)]
+    pub refresh: Refresh,
+    /// With `restart --observe`: as `restart --only-if-changed` would decide.
+    #[arg(long = "only-if-changed")]
+    pub only_if_changed: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,

@@ -31,6 +31,8 @@ use crate::config::model::{Check, Environment, Instance};
 use crate::connect::Ships;
 use crate::docker::{LogTail, PullEvent, Ship};
 use crate::lifecycle::{self, Target};
+use crate::observe::snapshot::{image_seen, seen};
+use crate::plan::decide::{self, Choices, Halt, ImageSeen};
 use crate::plan::{Action, Plan, Step};
 use crate::progress::{Event, Phase, Reporter};
 use crate::{credentials, resolve};
@@ -67,6 +69,17 @@ pub struct Options {
     pub docker_config: Option<Arc<crate::credentials::DockerConfig>>,
     /// The auditors, told about each container's step (at `debug` level).
     pub audit: Option<Arc<crate::audit::Audit>>,
+}
+
+impl Options {
+    /// The options that change what `decide` decides.
+    pub fn choices(&self) -> Choices {
+        Choices {
+            refresh_images: self.refresh_images,
+            reuse: self.reuse,
+            only_if_changed: self.only_if_changed,
+        }
+    }
 }
 
 /// How a play ended.
@@ -510,11 +523,10 @@ fn up_for(started_at: Option<&str>) -> String {
 
 async fn start(ctx: &Ctx, inst: &Instance, ship: &Ship, refresh: bool) -> Result<String, Failure> {
     let name = &inst.name;
-    let existing = ship.inspect(name).await.map_err(fail)?;
-    if let Some(info) = &existing {
-        if info.state.running {
-            return Ok(up_for(info.state.started_at.as_deref()));
-        }
+    let observed = ship.inspect(name).await.map_err(fail)?;
+    let decision = decide::start(&seen(observed.as_ref()), ctx.options.choices());
+    if let decide::Start::LeaveRunning { started_at } = &decision {
+        return Ok(up_for(started_at.as_deref()));
     }
     let pre = &inst.lifecycle.pre_start;
     if !pre.is_empty() {
@@ -523,10 +535,10 @@ async fn start(ctx: &Ctx, inst: &Instance, ship: &Ship, refresh: bool) -> Result
             .await
             .map_err(|e| fail(format!("pre-start checks failed: {e}")))?;
     }
-    let reuse = ctx.options.reuse && existing.is_some();
-    if !reuse {
+    let reuse = decision == decide::Start::StartAsIs;
+    if let decide::Start::Create { remove_old } = decision {
         let spec = resolve::container_spec(&ctx.env, inst).map_err(fail)?;
-        if existing.is_some() {
+        if remove_old {
             ctx.emit(inst, Phase::Removing);
             ship.remove(name).await.map_err(fail)?;
         }
@@ -588,10 +600,11 @@ async fn start(ctx: &Ctx, inst: &Instance, ship: &Ship, refresh: bool) -> Result
 
 async fn stop(ctx: &Ctx, inst: &Instance, ship: &Ship, kill: bool) -> Result<String, Failure> {
     let name = &inst.name;
-    match ship.inspect(name).await.map_err(fail)? {
-        None => return Ok("absent".to_owned()),
-        Some(info) if !info.state.running => return Ok("down".to_owned()),
-        Some(_) => {}
+    let observed = ship.inspect(name).await.map_err(fail)?;
+    match decide::halt(&seen(observed.as_ref())) {
+        Halt::Absent => return Ok("absent".to_owned()),
+        Halt::AlreadyDown => return Ok("down".to_owned()),
+        Halt::Halt => {}
     }
     let pre = &inst.lifecycle.pre_stop;
     if !kill && !pre.is_empty() {
@@ -632,13 +645,16 @@ async fn restart(ctx: &Ctx, inst: &Instance, ship: &Ship, index: usize) -> Resul
         image_ready(ctx, inst, ship, true).await?;
     }
     if ctx.options.only_if_changed {
-        if let Some(info) = ship.inspect(&inst.name).await.map_err(fail)? {
-            if info.state.running {
-                let current = ship.image_info(&inst.image).await.map_err(fail)?;
-                if current.is_some_and(|i| i.id == info.image_id) {
-                    return Ok("up to date".to_owned());
-                }
-            }
+        // Observed only when it can matter: the image only for a running container.
+        let observed = seen(ship.inspect(&inst.name).await.map_err(fail)?.as_ref());
+        let image = if observed.running() {
+            let info = ship.image_info(&inst.image).await.map_err(fail)?;
+            image_seen(&inst.image, info.as_ref())
+        } else {
+            ImageSeen::Unknown
+        };
+        if decide::restart(&observed, &image, ctx.options.choices()) == decide::Restart::UpToDate {
+            return Ok("up to date".to_owned());
         }
     }
     if index > 0 && !ctx.options.step_delay.is_zero() {
@@ -653,10 +669,11 @@ async fn restart(ctx: &Ctx, inst: &Instance, ship: &Ship, index: usize) -> Resul
 }
 
 async fn clean(ctx: &Ctx, inst: &Instance, ship: &Ship) -> Result<String, Failure> {
-    match ship.inspect(&inst.name).await.map_err(fail)? {
-        None => Ok("absent".to_owned()),
-        Some(info) if info.state.running => Ok("running, left alone".to_owned()),
-        Some(_) => {
+    let observed = ship.inspect(&inst.name).await.map_err(fail)?;
+    match decide::clean(&seen(observed.as_ref())) {
+        decide::Clean::Absent => Ok("absent".to_owned()),
+        decide::Clean::LeaveRunning => Ok("running, left alone".to_owned()),
+        decide::Clean::Remove => {
             ctx.emit(inst, Phase::Removing);
             ship.remove(&inst.name).await.map_err(fail)?;
             Ok("removed".to_owned())
@@ -689,7 +706,18 @@ async fn image_ready(
             }
         }
     }
-    if refresh || !ship.image_present(&inst.image).await.map_err(fail)? {
+    let choices = Choices {
+        refresh_images: refresh,
+        ..ctx.options.choices()
+    };
+    let image = if refresh {
+        // Pulled whatever the ship has: no need to ask it.
+        ImageSeen::Unknown
+    } else {
+        let info = ship.image_info(&inst.image).await.map_err(fail)?;
+        image_seen(&inst.image, info.as_ref())
+    };
+    if decide::pull(&image, choices) != decide::Pull::Use {
         pull(ctx, inst, ship).await?;
     }
     Ok(())

@@ -45,7 +45,6 @@ pub mod plan;
 pub mod progress;
 pub mod resolve;
 pub mod run;
-pub mod secret;
 pub mod ships;
 pub mod shlex;
 pub mod signals;

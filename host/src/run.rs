@@ -185,10 +185,33 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
             let expand = (action != Action::Start).then_some(&args.expand);
             let req = request(&args.things, &args.concurrent, expand, &args.filters);
             let plan = plan::plan(&env, action, &req).map_err(|e| usage(e.to_string()))?;
+            if !args.observe {
+                return emit(&match args.format {
+                    PlanFormat::Text => output::plan_text(&plan),
+                    PlanFormat::Json => output::plan_json(&plan),
+                });
+            }
+            let choices = plan::decide::Choices {
+                refresh_images: args.refresh.refresh_images,
+                reuse: args.refresh.reuse,
+                only_if_changed: args.only_if_changed,
+            };
+            let observed = runtime()?.block_on(crate::observe::snapshot::snapshot(&env, &plan));
+            let decisions: Vec<_> = observed
+                .into_iter()
+                .map(|o| {
+                    o.map(|(seen, image)| {
+                        let decision = plan::decide::decide(action, &seen, &image, choices);
+                        (seen, image, decision)
+                    })
+                })
+                .collect();
+            let unreachable = decisions.iter().any(Result::is_err);
             emit(&match args.format {
-                PlanFormat::Text => output::plan_text(&plan),
-                PlanFormat::Json => output::plan_json(&plan),
-            })
+                PlanFormat::Text => output::plan_observed_text(&plan, &decisions),
+                PlanFormat::Json => output::plan_observed_json(&plan, &decisions),
+            })?;
+            Ok(if unreachable { EXIT_FAILURE } else { EXIT_OK })
         }
         Command::Complete(args) => complete(cli, &args.tokens),
         Command::Ships(args) => ships(cli, args.format),

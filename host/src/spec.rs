@@ -10,10 +10,9 @@
 //! resolved spec can be compared with what the reference implementation would create.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
-
-pub use crate::secret::Secret;
 
 /// The labels maestro puts on every container it creates, in addition to the
 /// configured ones (MaestroNG added none): they tell which environment, service,
@@ -279,6 +278,29 @@ impl Default for RetryPolicy {
             when: Vec::new(),
             delay: Duration::from_secs(1),
         }
+    }
+}
+
+/// A string that must never reach the terminal or a log: `Debug` shows `***`, and
+/// there is deliberately no `Display`.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The secret itself, for the one place that must send it (the registry auth header).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
     }
 }
 

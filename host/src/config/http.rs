@@ -16,7 +16,7 @@ use serde::{Serialize, Serializer};
 use super::error::ConfigError;
 use super::read::{Ctx, Entries, join};
 use super::yaml::{Node, PyScalar, Value, node_str};
-use crate::secret::Secret;
+use crate::spec::Secret;
 
 /// `match_regex`: the pattern as written (Python `re` syntax) and its compiled form,
 /// so a bad pattern is reported at load rather than after `max_wait`.

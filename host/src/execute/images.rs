@@ -25,6 +25,7 @@ use tokio::sync::watch;
 use super::Ctx;
 use crate::credentials;
 use crate::docker::{ContainerSelector, PullEvent};
+use crate::plan::decide::{self, ImageSeen, Seen};
 use crate::plan::{Action, Step};
 use crate::progress::{Event, Phase};
 
@@ -42,47 +43,6 @@ pub(super) enum Settled {
     /// No early answer (no container needed it then, or the ship did not answer):
     /// the step checks and pulls itself.
     Yours,
-}
-
-/// What the early inspection decided for one (ship, image).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Decision {
-    Pull,
-    Ready,
-    Yours,
-}
-
-/// What the listing said about a container at the start of the play.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Listed {
-    Absent,
-    Stopped,
-    Running,
-}
-
-/// Whether the step of a container in state `listed` will create it (and so needs its
-/// image) in `action`, as the step itself would decide at the time of the listing.
-pub(super) fn creates(action: Action, reuse: bool, listed: Listed) -> bool {
-    match (action, listed) {
-        (Action::Start | Action::Restart, Listed::Absent) => true,
-        (Action::Start, Listed::Running) => false,
-        // `restart` stops the container first; `--reuse` then starts it as it is.
-        (Action::Start | Action::Restart, _) => !reuse,
-        _ => false,
-    }
-}
-
-/// MaestroNG's pull rule for one (ship, image): pull when `-r` or when no local image
-/// is tagged exactly so, but only if some container will be created from it now;
-/// `present` is `None` when the daemon did not answer.
-pub(super) fn decide(refresh: bool, present: Option<bool>, needed: bool) -> Decision {
-    match (needed, refresh, present) {
-        (false, _, _) => Decision::Yours,
-        (true, true, _) => Decision::Pull,
-        (true, false, Some(false)) => Decision::Pull,
-        (true, false, Some(true)) => Decision::Ready,
-        (true, false, None) => Decision::Yours,
-    }
 }
 
 /// A pull's progress: the mean of its layers' percentages (a layer counts 100% once
@@ -234,42 +194,53 @@ pub(super) async fn settle(ctx: Arc<Ctx>, job: ShipJob) {
     let selector = ContainerSelector::Names(names);
     let (listed, present) = futures_util::join!(
         ship.list(&selector),
-        join_all(job.images.keys().map(|image| ship.image_present(image)))
+        join_all(job.images.keys().map(|image| ship.image_info(image)))
     );
-    let listed: Option<HashMap<String, Listed>> = listed.ok().map(|found| {
+    // A listing says whether each container exists and runs, not its image.
+    let listed: Option<HashMap<String, Seen>> = listed.ok().map(|found| {
         found
             .into_iter()
             .map(|c| {
-                let state = if c.state == "running" {
-                    Listed::Running
+                let seen = if c.state == "running" {
+                    Seen::Running {
+                        image_id: None,
+                        started_at: None,
+                    }
                 } else {
-                    Listed::Stopped
+                    Seen::Stopped { image_id: None }
                 };
-                (c.name, state)
+                (c.name, seen)
             })
             .collect()
     });
-    let refresh = ctx.options.refresh_images;
+    let choices = ctx.options.choices();
     let mut pulls: BTreeMap<usize, Vec<_>> = BTreeMap::new();
-    for ((image, (tx, entry)), present) in job.images.iter().zip(present) {
+    for ((image, (tx, entry)), info) in job.images.iter().zip(present) {
         let needed = listed.as_ref().is_some_and(|found| {
             job.members.iter().any(|(_, name, img)| {
                 img == image
-                    && creates(
+                    && decide::creates(
                         ctx.action,
-                        ctx.options.reuse,
-                        found.get(name).copied().unwrap_or(Listed::Absent),
+                        found.get(name).unwrap_or(&Seen::Absent),
+                        choices,
                     )
             })
         });
-        match decide(refresh, present.ok(), needed) {
-            Decision::Ready => {
+        let seen = match &info {
+            Ok(info) => crate::observe::snapshot::image_seen(image, info.as_ref()),
+            Err(_) => ImageSeen::Unknown,
+        };
+        // Settled here only for an image some container will be created from now;
+        // a step whose container was running at the listing decides alone.
+        let decision = needed.then(|| decide::pull(&seen, choices));
+        match decision {
+            Some(decide::Pull::Use) => {
                 tx.send_replace(Settled::Ready);
             }
-            Decision::Yours => {
+            None | Some(decide::Pull::AskLater) => {
                 tx.send_replace(Settled::Yours);
             }
-            Decision::Pull => pulls
+            Some(decide::Pull::Pull) => pulls
                 .entry(job.waves.get(image).copied().unwrap_or(0))
                 .or_default()
                 .push(pull(&ctx, &ship, &job, image, tx, entry)),
@@ -338,30 +309,6 @@ async fn pull(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_containers_to_be_created_need_their_image() {
-        use Listed::*;
-        assert!(creates(Action::Start, false, Absent));
-        assert!(creates(Action::Start, true, Absent));
-        assert!(creates(Action::Start, false, Stopped));
-        assert!(!creates(Action::Start, true, Stopped));
-        assert!(!creates(Action::Start, false, Running));
-        assert!(creates(Action::Restart, false, Running));
-        assert!(!creates(Action::Restart, true, Running));
-        assert!(!creates(Action::Stop, false, Absent));
-        assert!(!creates(Action::Stop, false, Stopped));
-    }
-
-    #[test]
-    fn the_pull_rule() {
-        assert_eq!(decide(false, Some(false), true), Decision::Pull);
-        assert_eq!(decide(false, Some(true), true), Decision::Ready);
-        assert_eq!(decide(true, Some(true), true), Decision::Pull);
-        assert_eq!(decide(true, None, true), Decision::Pull);
-        assert_eq!(decide(false, None, true), Decision::Yours);
-        assert_eq!(decide(true, Some(false), false), Decision::Yours);
-    }
 
     fn ev(layer: &str, status: &str, current: Option<i64>, total: Option<i64>) -> PullEvent {
         PullEvent {

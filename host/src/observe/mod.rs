@@ -1,4 +1,5 @@
-//! The read-only commands: `status` and `logs`.
+//! The read-only commands: `status`, `logs`, and the snapshot `plan --observe`
+//! decides from.
 //!
 //! They ask every ship at once and never change anything. What they find is
 //! handed to `output` for rendering; the Docker calls go through `docker`.
@@ -11,8 +12,11 @@
 //! - `status`: one container listing per ship, uptimes, port probes.
 //! - `logs`: history and following of one or several containers, across
 //!   restarts.
+//! - `snapshot`: each container and image of a plan as its ship reports it,
+//!   turned into what `plan::decide` reads.
 //! - `time`: Docker's RFC 3339 timestamps.
 
 pub mod logs;
+pub mod snapshot;
 pub mod status;
 pub mod time;

@@ -262,6 +262,88 @@ pub fn plan_text(plan: &Plan) -> String {
     out
 }
 
+/// One step's observation and decision for `plan --observe`, or why its ship
+/// could not say.
+pub type Decided = Result<
+    (
+        crate::plan::decide::Seen,
+        crate::plan::decide::ImageSeen,
+        crate::plan::decide::Decision,
+    ),
+    String,
+>;
+
+/// The plan with, for each step, what its container is now and what the command
+/// would do to it.
+pub fn plan_observed_text(plan: &Plan, decisions: &[Decided]) -> String {
+    use crate::plan::decide::Seen;
+    let mut out = plan_text(plan);
+    if plan.steps.is_empty() {
+        return out;
+    }
+    out.push('\n');
+    let rows: Vec<[String; 3]> = plan
+        .steps
+        .iter()
+        .zip(decisions)
+        .map(|(step, decided)| match decided {
+            Ok((seen, _, decision)) => [
+                step.container.clone(),
+                match seen {
+                    Seen::Absent => "absent".into(),
+                    Seen::Stopped { .. } => "stopped".into(),
+                    Seen::Running { .. } => "running".into(),
+                },
+                decision.text(),
+            ],
+            Err(e) => [step.container.clone(), "unknown".into(), format!("? ({e})")],
+        })
+        .collect();
+    let header = ["CONTAINER", "NOW", "DECISION"].map(String::from);
+    let width = |i: usize| {
+        std::iter::once(&header)
+            .chain(rows.iter())
+            .map(|r| r[i].chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let (w0, w1) = (width(0), width(1));
+    for row in std::iter::once(&header).chain(rows.iter()) {
+        out.push_str(&format!("{:w0$}  {:w1$}  {}\n", row[0], row[1], row[2]));
+    }
+    out
+}
+
+/// `plan --observe` as JSON: the plan, each step with `observed` (the container's
+/// state and image) and `decision`, or `error` when its ship could not say.
+pub fn plan_observed_json(plan: &Plan, decisions: &[Decided]) -> String {
+    let mut value = serde_json::to_value(plan).unwrap_or(serde_json::Value::Null);
+    if let Some(steps) = value.get_mut("steps").and_then(|s| s.as_array_mut()) {
+        for (step, decided) in steps.iter_mut().zip(decisions) {
+            let Some(step) = step.as_object_mut() else {
+                continue;
+            };
+            match decided {
+                Ok((seen, image, decision)) => {
+                    step.insert(
+                        "observed".into(),
+                        serde_json::json!({"container": seen, "image": image}),
+                    );
+                    let mut d = serde_json::to_value(decision).unwrap_or_default();
+                    if let Some(d) = d.as_object_mut() {
+                        d.insert("text".into(), decision.text().into());
+                    }
+                    step.insert("decision".into(), d);
+                }
+                Err(e) => {
+                    step.insert("error".into(), e.clone().into());
+                }
+            }
+        }
+    }
+    json(&value)
+}
+
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }

@@ -7,6 +7,7 @@
 //! layers its play engine produces when it lets a container go once every
 //! container it waits for is done.
 
+pub mod decide;
 pub mod deptree;
 pub mod fnmatch;
 
