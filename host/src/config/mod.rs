@@ -4,17 +4,21 @@
 //! template, parses YAML, and builds the model, with every error pointing at
 //! a file position and a key path.
 //!
-//! Layout, by concern (a module imports only those below it):
+//! Layout, by concern (a module imports only those below it; the layers are
+//! `SUBLAYERS` in `scripts/import-graph`, which checks them):
 //! - `build`: the top level of the file and the order of the build;
 //! - `service`, `instance`: a service and its instances, one call per key;
 //! - `ships` (ships, registries), `ports`, `checks` (lifecycle), `volumes`,
 //!   `resources` (limits, ulimits), `options` (command, restart, log...),
 //!   `env` (env sources → ordered variables): one section each;
 //! - `validate`: the checks across sections; `links`: link variables;
+//! - `load`: file and Jinja (with `pycompat`, Python's methods in templates);
+//! - `model`: the types; `audit` and `http` (auditors, http checks'
+//!   options): their types and parsers;
 //! - `keys`: every section's key names and allowed-keys table;
 //! - `read`: the node-reading toolkit (`Ctx`, typed getters, `check_keys`);
-//! - `model`: the plain types; `yaml`: the tree with marks; `load`: file
-//!   and Jinja; `error`: messages.
+//! - `error`: messages; `yaml`: the tree with marks and the YAML 1.1
+//!   scalar resolver (`yaml::pyvalue`).
 
 pub mod audit;
 pub mod build;
