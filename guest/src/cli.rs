@@ -321,9 +321,21 @@ pub struct WaitArgs {
     /// A regular expression the body of http:// targets must match.
     #[arg(long = "match", value_name = "REGEX", value_parser = parse_regex)]
     pub body_match: Option<String>,
+    /// Give up on TARGET (as written among the targets) after DURATION, before
+    /// the overall --timeout; repeatable.
+    #[arg(long = "timeout-for", value_name = "TARGET=DURATION", value_parser = parse_target_timeout)]
+    pub timeout_for: Vec<(String, Duration)>,
     /// SERVICE, SERVICE:PORT, HOST:PORT or http://HOST[:PORT]/PATH.
     #[arg(required = true)]
     pub targets: Vec<String>,
+}
+
+/// `TARGET=DURATION` of `wait --timeout-for` (the last `=` splits: a URL may hold one).
+pub fn parse_target_timeout(text: &str) -> Result<(String, Duration), String> {
+    let (target, duration) = text
+        .rsplit_once('=')
+        .ok_or_else(|| format!("{text:?} is not TARGET=DURATION"))?;
+    Ok((target.to_owned(), parse_duration(duration)?))
 }
 
 /// The common `maestro-guest run [OPTIONS] -- CMD...` line, read without

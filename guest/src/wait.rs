@@ -46,6 +46,9 @@ pub struct Options {
     pub statuses: Statuses,
     /// What an HTTP body must match.
     pub body: Option<Regex>,
+    /// Per target (as written), a time after which it is given up, sooner
+    /// than `timeout`.
+    pub timeout_for: Vec<(String, Duration)>,
 }
 
 /// One thing to wait for.
@@ -68,7 +71,16 @@ pub fn run(args: WaitArgs) -> ExitCode {
         attempt: args.attempt_timeout,
         statuses: args.status,
         body: args.body_match.as_deref().map(compile),
+        timeout_for: args.timeout_for,
     };
+    if let Some((target, _)) = options
+        .timeout_for
+        .iter()
+        .find(|(t, _)| !args.targets.contains(t))
+    {
+        eprintln!("maestro-guest: --timeout-for {target}: not one of the targets");
+        return ExitCode::from(exit::USAGE);
+    }
     match wait_for(&args.targets, &options) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -93,6 +105,7 @@ pub fn before_start(options: &Supervise) -> Result<(), ExitCode> {
         attempt: Duration::from_secs(5),
         statuses: options.wait_status.clone(),
         body: options.wait_match.as_deref().map(compile),
+        timeout_for: Vec::new(),
     };
     wait_for(&options.wait, &wait).map_err(|error| {
         eprintln!("maestro-guest: {error}");
@@ -113,15 +126,22 @@ struct Outcome {
 /// or the timeout passes.
 pub fn wait_for(targets: &[String], options: &Options) -> Result<(), WaitError> {
     let guest = GuestEnv::from_process();
-    let mut expanded = Vec::new();
-    for target in targets {
-        expanded.extend(expand(&guest, target)?);
-    }
     let started = Instant::now();
     let limit = Duration::try_from_secs_f64(options.timeout).unwrap_or_default();
     let deadline = started + limit;
+    // Each expanded target with its own deadline: --timeout-for's, if sooner.
+    let mut expanded = Vec::new();
+    for target in targets {
+        let own = options
+            .timeout_for
+            .iter()
+            .find(|(t, _)| t == target)
+            .map_or(deadline, |(_, d)| deadline.min(started + *d));
+        expanded.extend(expand(&guest, target)?.into_iter().map(|t| (t, own)));
+    }
     let (sender, outcomes) = mpsc::channel();
-    for (index, target) in expanded.iter().enumerate() {
+    for (index, (target, deadline)) in expanded.iter().enumerate() {
+        let deadline = *deadline;
         let (target, options, thread_sender) = (target.clone(), options.clone(), sender.clone());
         let spawned = std::thread::Builder::new()
             .stack_size(256 << 10)
@@ -152,7 +172,7 @@ pub fn wait_for(targets: &[String], options: &Options) -> Result<(), WaitError> 
             break;
         };
         pending[outcome.index] = false;
-        let target = &expanded[outcome.index];
+        let target = &expanded[outcome.index].0;
         let took = started.elapsed().as_secs_f64();
         match outcome.result {
             Ok(address) => eprintln!(
@@ -167,7 +187,7 @@ pub fn wait_for(targets: &[String], options: &Options) -> Result<(), WaitError> 
         }
     }
     for (index, _) in pending.iter().enumerate().filter(|(_, p)| **p) {
-        let name = describe(&expanded[index], None);
+        let name = describe(&expanded[index].0, None);
         eprintln!("maestro-guest: wait: gave up on {name}: still resolving its name");
         failed.push(name);
     }

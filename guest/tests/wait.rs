@@ -382,3 +382,42 @@ fn run_waits_for_http_with_its_own_status_and_match() {
     assert_eq!(out.code, Some(0), "{}", out.stderr);
     assert_eq!(out.stdout, "started\n");
 }
+
+#[test]
+fn a_target_can_have_its_own_timeout_within_the_overall_one() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let open = listener.local_addr().unwrap().to_string();
+    let closed = format!("127.0.0.1:{}", closed_port());
+    let started = Instant::now();
+    let out = output(wait_cmd(&[
+        "--timeout",
+        "30",
+        "--timeout-for",
+        &format!("{closed}=400ms"),
+        &open,
+        &closed,
+    ]));
+    let took = started.elapsed();
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    // Given up after its own 0.4 s, not the overall 30 s.
+    assert!(
+        took < Duration::from_secs(5),
+        "took {took:?}: {}",
+        out.stderr
+    );
+    assert!(
+        out.stderr.contains(&format!("{open} is up")),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains(&format!("gave up on {closed} after 0.")),
+        "{}",
+        out.stderr
+    );
+    // A --timeout-for naming no target is a usage error.
+    let out = output(wait_cmd(&["--timeout-for", "nope:1=1s", &open]));
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    assert!(out.stderr.contains("nope:1"), "{}", out.stderr);
+}

@@ -172,97 +172,21 @@ pub async fn execute(
     for job in jobs {
         settling.spawn(images::settle(ctx.clone(), job));
     }
-    let steps = &plan.steps;
-    let index: HashMap<&str, usize> = steps
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.container.as_str(), i))
-        .collect();
-    let mut state = vec![State::Pending; steps.len()];
-    // Per step: the positions of the steps it waits for, the steps waiting for it,
-    // and how many of the former are not done; the steps free to start, in plan
-    // order. A completion touches only its dependents (a 1000-step play would else
-    // rescan every step and its dependencies at each completion).
-    let deps: Vec<Vec<usize>> = steps
-        .iter()
-        .map(|s| {
-            s.waits_for
-                .iter()
-                .filter_map(|d| index.get(d.as_str()).copied())
-                .collect()
-        })
-        .collect();
-    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); steps.len()];
-    for (i, ds) in deps.iter().enumerate() {
-        for &d in ds {
-            dependents[d].push(i);
-        }
-    }
-    let mut not_done: Vec<usize> = deps.iter().map(Vec::len).collect();
-    let mut ready: std::collections::BTreeSet<usize> =
-        (0..steps.len()).filter(|&i| not_done[i] == 0).collect();
-    // A step failed since the last look for steps to skip.
-    let mut failures = false;
+    let mut board = Board::new(&plan.steps);
     let limit = plan.concurrency.filter(|c| *c > 0).unwrap_or(usize::MAX);
     let mut running = 0usize;
     let mut tasks: JoinSet<(usize, End)> = JoinSet::new();
-    let mut finished = Finished {
-        done: 0,
-        failed: 0,
-        skipped: 0,
-        interrupted: false,
-    };
-    let event_for = |s: &Step, phase: Phase| Event {
-        container: s.container.clone(),
-        service: s.service.clone(),
-        ship: s.ship.clone(),
-        phase,
-        elapsed: ctx.clock.elapsed(),
-    };
-
+    let mut interrupted = false;
     loop {
-        if *interrupt.borrow() {
-            finished.interrupted = true;
-        }
-        if !finished.interrupted {
-            // Repeat while something changed: a skip can make further steps skip.
-            let mut changed = failures;
-            failures = false;
-            while changed {
-                changed = false;
-                for (i, step) in steps.iter().enumerate() {
-                    if state[i] != State::Pending {
-                        continue;
-                    }
-                    let failed = deps[i].iter().find_map(|&j| match &state[j] {
-                        State::NotDone(root) => Some(root.clone()),
-                        _ => None,
-                    });
-                    if let Some(root) = failed {
-                        ctx.images.leave(i);
-                        ctx.reporter.event(event_for(
-                            step,
-                            Phase::Skipped {
-                                reason: format!("{root} failed"),
-                            },
-                        ));
-                        state[i] = State::NotDone(root);
-                        ready.remove(&i);
-                        finished.skipped += 1;
-                        changed = true;
-                    }
-                }
-            }
+        interrupted |= *interrupt.borrow();
+        if !interrupted {
+            board.skip_after_failures(&ctx);
             while running < limit {
-                let Some(i) = ready.pop_first() else { break };
-                if state[i] != State::Pending {
-                    continue;
-                }
-                state[i] = State::Running;
+                let Some(i) = board.next_ready() else { break };
                 running += 1;
                 ctx.images.leave(i);
                 let ctx = ctx.clone();
-                let step = steps[i].clone();
+                let step = plan.steps[i].clone();
                 tasks.spawn(async move {
                     let end = AssertUnwindSafe(audited_step(&ctx, &step, i))
                         .catch_unwind()
@@ -279,7 +203,7 @@ pub async fn execute(
         }
         let joined = tokio::select! {
             joined = tasks.join_next() => joined,
-            changed = interrupt.changed(), if !finished.interrupted => {
+            changed = interrupt.changed(), if !interrupted => {
                 if changed.is_err() {
                     // The sender is gone: no interrupt can come any more.
                     tasks.join_next().await
@@ -293,51 +217,169 @@ pub async fn execute(
         // Step tasks catch their panics and are never aborted, so a join error cannot
         // name its step; such a step is reported below as unfinished.
         let Ok((i, end)) = joined else { continue };
-        let step = &steps[i];
+        board.end(&ctx, i, end);
+    }
+    board.finish(&ctx, interrupted)
+}
+
+/// Where every step of a play stands, and which may start: a completion touches
+/// only its dependents (a 1000-step play would else rescan every step and its
+/// dependencies at each completion).
+struct Board<'p> {
+    steps: &'p [Step],
+    state: Vec<State>,
+    /// Per step: the positions of the steps it waits for.
+    deps: Vec<Vec<usize>>,
+    /// Per step: the steps waiting for it.
+    dependents: Vec<Vec<usize>>,
+    /// Per step: how many of the steps it waits for are not done.
+    not_done: Vec<usize>,
+    /// The steps free to start, in plan order.
+    ready: std::collections::BTreeSet<usize>,
+    /// A step failed since the last look for steps to skip.
+    failures: bool,
+    finished: Finished,
+}
+
+impl<'p> Board<'p> {
+    fn new(steps: &'p [Step]) -> Board<'p> {
+        let index: HashMap<&str, usize> = steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.container.as_str(), i))
+            .collect();
+        let deps: Vec<Vec<usize>> = steps
+            .iter()
+            .map(|s| {
+                s.waits_for
+                    .iter()
+                    .filter_map(|d| index.get(d.as_str()).copied())
+                    .collect()
+            })
+            .collect();
+        let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); steps.len()];
+        for (i, ds) in deps.iter().enumerate() {
+            for &d in ds {
+                dependents[d].push(i);
+            }
+        }
+        let not_done: Vec<usize> = deps.iter().map(Vec::len).collect();
+        let ready = (0..steps.len()).filter(|&i| not_done[i] == 0).collect();
+        Board {
+            steps,
+            state: vec![State::Pending; steps.len()],
+            deps,
+            dependents,
+            not_done,
+            ready,
+            failures: false,
+            finished: Finished {
+                done: 0,
+                failed: 0,
+                skipped: 0,
+                interrupted: false,
+            },
+        }
+    }
+
+    fn event(&self, ctx: &Ctx, i: usize, phase: Phase) -> Event {
+        let s = &self.steps[i];
+        Event {
+            container: s.container.clone(),
+            service: s.service.clone(),
+            ship: s.ship.clone(),
+            phase,
+            elapsed: ctx.clock.elapsed(),
+        }
+    }
+
+    /// Skips every pending step that waits, directly or not, on a failed one.
+    fn skip_after_failures(&mut self, ctx: &Ctx) {
+        // Repeat while something changed: a skip can make further steps skip.
+        let mut changed = std::mem::take(&mut self.failures);
+        while changed {
+            changed = false;
+            for i in 0..self.steps.len() {
+                if self.state[i] != State::Pending {
+                    continue;
+                }
+                let failed = self.deps[i].iter().find_map(|&j| match &self.state[j] {
+                    State::NotDone(root) => Some(root.clone()),
+                    _ => None,
+                });
+                if let Some(root) = failed {
+                    ctx.images.leave(i);
+                    let reason = format!("{root} failed");
+                    ctx.reporter
+                        .event(self.event(ctx, i, Phase::Skipped { reason }));
+                    self.state[i] = State::NotDone(root);
+                    self.ready.remove(&i);
+                    self.finished.skipped += 1;
+                    changed = true;
+                }
+            }
+        }
+    }
+
+    /// The next step free to start, marked running.
+    fn next_ready(&mut self) -> Option<usize> {
+        while let Some(i) = self.ready.pop_first() {
+            if self.state[i] == State::Pending {
+                self.state[i] = State::Running;
+                return Some(i);
+            }
+        }
+        None
+    }
+
+    /// Records how step `i` ended and frees what waited only on it.
+    fn end(&mut self, ctx: &Ctx, i: usize, end: End) {
         match end {
             End::Done(detail) => {
-                state[i] = State::Done;
-                finished.done += 1;
-                for &j in &dependents[i] {
-                    not_done[j] -= 1;
-                    if not_done[j] == 0 {
-                        ready.insert(j);
+                self.state[i] = State::Done;
+                self.finished.done += 1;
+                for &j in &self.dependents[i] {
+                    self.not_done[j] -= 1;
+                    if self.not_done[j] == 0 {
+                        self.ready.insert(j);
                     }
                 }
-                ctx.reporter.event(event_for(step, Phase::Done { detail }));
+                ctx.reporter
+                    .event(self.event(ctx, i, Phase::Done { detail }));
             }
             End::Failed(reason, logs) => {
-                state[i] = State::NotDone(step.container.clone());
-                finished.failed += 1;
-                failures = true;
+                self.state[i] = State::NotDone(self.steps[i].container.clone());
+                self.finished.failed += 1;
+                self.failures = true;
                 ctx.reporter
-                    .event(event_for(step, Phase::Failed { reason, logs }));
+                    .event(self.event(ctx, i, Phase::Failed { reason, logs }));
             }
         }
     }
-    for (i, step) in steps.iter().enumerate() {
-        if state[i] == State::Running {
-            finished.failed += 1;
-            ctx.reporter.event(event_for(
-                step,
-                Phase::Failed {
+
+    /// Reports what never ended (an internal error) or never began (interrupted).
+    fn finish(mut self, ctx: &Ctx, interrupted: bool) -> Finished {
+        self.finished.interrupted = interrupted;
+        for i in 0..self.steps.len() {
+            if self.state[i] == State::Running {
+                self.finished.failed += 1;
+                let phase = Phase::Failed {
                     reason: "internal error: the step ended without a result".into(),
                     logs: Vec::new(),
-                },
-            ));
-        } else if state[i] == State::Pending {
-            ctx.images.leave(i);
-            finished.skipped += 1;
-            finished.interrupted = true;
-            ctx.reporter.event(event_for(
-                step,
-                Phase::Skipped {
+                };
+                ctx.reporter.event(self.event(ctx, i, phase));
+            } else if self.state[i] == State::Pending {
+                ctx.images.leave(i);
+                self.finished.skipped += 1;
+                self.finished.interrupted = true;
+                let phase = Phase::Skipped {
                     reason: "interrupted".into(),
-                },
-            ));
+                };
+                ctx.reporter.event(self.event(ctx, i, phase));
+            }
         }
+        self.finished
     }
-    finished
 }
 
 /// Runs one step between the auditors' `action` and `success`/`error` (0.8.3's
@@ -471,7 +513,7 @@ async fn checks_while(
         }
     };
     tokio::select! {
-        r = lifecycle::run_all(checks, target(ctx, inst, ship)) => r,
+        r = lifecycle::run_all(checks, target(ctx, inst, ship)) => r.map_err(|e| e.to_string()),
         reason = watch => Err(reason),
     }
 }

@@ -28,6 +28,7 @@
 //! - [`output`]: the only writer to the terminal;
 //! - [`signals`]: SIGINT and SIGTERM as one stream of interrupts;
 //! - [`exit`]: the exit statuses (a leaf: everyone may name them);
+//! - [`error`]: the one error a command ends with, its causes and exit status;
 //! - [`run`]: glue from a parsed command line to an exit status.
 
 pub mod audit;
@@ -36,6 +37,7 @@ pub mod config;
 pub mod connect;
 pub mod credentials;
 pub mod docker;
+pub mod error;
 pub mod execute;
 pub mod exit;
 pub mod lifecycle;

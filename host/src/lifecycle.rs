@@ -66,20 +66,35 @@ pub fn describe(check: &Check) -> String {
     }
 }
 
-/// Runs every check at once; `Ok` when all pass, else the reasons of those that
-/// failed, joined with `; `.
-pub async fn run_all(checks: &[Check], target: Target<'_>) -> Result<(), String> {
+/// A check that did not pass: which, and the last reason it gave.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{check}: {reason}")]
+pub struct CheckFailed {
+    /// The check, described as progress shows it (`tcp port client`).
+    pub check: String,
+    /// Why its last attempt failed.
+    pub reason: String,
+}
+
+/// The checks of one state that did not pass (at least one), shown joined
+/// with `; `.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+pub struct ChecksFailed(pub Vec<CheckFailed>);
+
+/// Runs every check at once; `Ok` when all pass, else those that failed.
+pub async fn run_all(checks: &[Check], target: Target<'_>) -> Result<(), ChecksFailed> {
     let results = futures_util::future::join_all(checks.iter().map(|c| run(c, target))).await;
-    let failures: Vec<String> = results.into_iter().filter_map(Result::err).collect();
+    let failures: Vec<CheckFailed> = results.into_iter().filter_map(Result::err).collect();
     if failures.is_empty() {
         Ok(())
     } else {
-        Err(failures.join("; "))
+        Err(ChecksFailed(failures))
     }
 }
 
 /// Runs one check until it passes or its deadline passes.
-pub async fn run(check: &Check, target: Target<'_>) -> Result<(), String> {
+pub async fn run(check: &Check, target: Target<'_>) -> Result<(), CheckFailed> {
     let what = describe(check);
     let result = match check {
         Check::Tcp { port, max_wait } => tcp(target, port, *max_wait).await,
@@ -122,7 +137,10 @@ pub async fn run(check: &Check, target: Target<'_>) -> Result<(), String> {
             Ok(())
         }
     };
-    result.map_err(|reason| format!("{what}: {reason}"))
+    result.map_err(|reason| CheckFailed {
+        check: what,
+        reason,
+    })
 }
 
 /// Retries `attempt` until it succeeds or `window` has passed since the first try
@@ -243,7 +261,7 @@ async fn http(
         .map_err(|_| format!("invalid HTTP method {method:?}"))?;
     let clients = http::Clients::new(target.tls, options);
     if uri.scheme_str() == Some("https") {
-        clients.prepare_https()?;
+        clients.prepare_https().map_err(|e| e.to_string())?;
     }
     let request = http::Request {
         url: uri,
@@ -530,7 +548,8 @@ mod tests {
                 target(&inst),
             )
             .await
-            .unwrap_err();
+            .unwrap_err()
+            .to_string();
             let took = t0.elapsed();
             assert!(
                 took >= Duration::from_secs(1) && took < Duration::from_secs(3),
@@ -639,7 +658,8 @@ mod tests {
             // Without credentials the origin refuses.
             let err = run(&http_check(u32::from(origin), None, 1), target(&inst))
                 .await
-                .unwrap_err();
+                .unwrap_err()
+                .to_string();
             assert!(err.contains("status 401 Unauthorized"), "{err}");
         });
     }
@@ -675,7 +695,7 @@ mod tests {
             {
                 requests_options.timeout = None;
             }
-            let err = run(&check, target(&inst)).await.unwrap_err();
+            let err = run(&check, target(&inst)).await.unwrap_err().to_string();
             let took = t0.elapsed();
             // No `timeout`: the window (1 s) bounds the attempt.
             assert!(took < Duration::from_secs(3), "{took:?}");
@@ -700,7 +720,8 @@ mod tests {
                 .unwrap();
             let err = run(&http_check(u32::from(ok), Some("^nope"), 1), target(&inst))
                 .await
-                .unwrap_err();
+                .unwrap_err()
+                .to_string();
             assert!(err.contains("body does not match"), "{err}");
             let bad = serve(
                 "HTTP/1.1 503 Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
@@ -709,7 +730,8 @@ mod tests {
             .await;
             let err = run(&http_check(u32::from(bad), None, 1), target(&inst))
                 .await
-                .unwrap_err();
+                .unwrap_err()
+                .to_string();
             assert!(err.contains("status 503"), "{err}");
             assert!(err.starts_with("http port"), "{err}");
         });
@@ -736,7 +758,7 @@ mod tests {
                 attempts: 2,
                 envfrom: ExecEnvFrom::Env,
             };
-            let err = run(&fail, target(&inst)).await.unwrap_err();
+            let err = run(&fail, target(&inst)).await.unwrap_err().to_string();
             assert!(err.ends_with("exit status 3: broken"), "{err}");
         });
     }
@@ -755,7 +777,10 @@ mod tests {
                     envfrom: ExecEnvFrom::Env,
                 },
             ];
-            let err = run_all(&checks, target(&inst)).await.unwrap_err();
+            let err = run_all(&checks, target(&inst))
+                .await
+                .unwrap_err()
+                .to_string();
             assert!(t0.elapsed() < Duration::from_millis(550));
             assert_eq!(err, "exec \"false\": failed 1 time(s); last: exit status 1");
             run_all(&checks[..2], target(&inst)).await.unwrap();

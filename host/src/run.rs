@@ -12,7 +12,8 @@ use clap::CommandFactory;
 
 use crate::cli::{self, Cli, Command, EnvFormat, PlanAction, PlanFormat, StatusFormat, TreeFormat};
 use crate::config::{self, Options, model::Environment};
-use crate::exit::{EXIT_FAILURE, EXIT_OK, EXIT_USAGE};
+use crate::error::Error;
+use crate::exit::{EXIT_FAILURE, EXIT_OK};
 use crate::output::{self, Level};
 use crate::plan::{self, Action, Request};
 use crate::progress::Phase;
@@ -42,36 +43,20 @@ const COMMANDS: &[&str] = &[
 pub fn run(cli: Cli) -> ExitCode {
     ExitCode::from(match execute(&cli) {
         Ok(code) => code,
-        Err(Failure { code, message }) => {
-            output::report(Level::Error, &message);
-            code
+        Err(error) => {
+            output::report(Level::Error, &error.report());
+            error.exit_code()
         }
     })
 }
 
-struct Failure {
-    code: u8,
-    message: String,
-}
-
-fn usage(message: impl Into<String>) -> Failure {
-    Failure {
-        code: EXIT_USAGE,
-        message: message.into(),
-    }
-}
-
-fn emit(text: &str) -> Result<u8, Failure> {
-    output::emit(text).map_err(|e| Failure {
-        code: EXIT_FAILURE,
-        message: format!("cannot write output: {e}"),
-    })?;
+fn emit(text: &str) -> Result<u8, Error> {
+    output::emit(text).map_err(Error::Output)?;
     Ok(EXIT_OK)
 }
 
-fn load(cli: &Cli) -> Result<Environment, Failure> {
-    let loaded = config::load(&cli::source_of(cli), Options { strict: cli.strict })
-        .map_err(|e| usage(e.to_string()))?;
+fn load(cli: &Cli) -> Result<Environment, Error> {
+    let loaded = config::load(&cli::source_of(cli), Options { strict: cli.strict })?;
     for warning in &loaded.warnings {
         output::report(Level::Warning, &warning.to_string());
     }
@@ -96,7 +81,7 @@ fn request(
     }
 }
 
-fn execute(cli: &Cli) -> Result<u8, Failure> {
+fn execute(cli: &Cli) -> Result<u8, Error> {
     match &cli.command {
         Command::Status(args) => status(cli, args),
         Command::Pull(a) => play(
@@ -117,16 +102,13 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
             },
             a.output.format,
         ),
-        Command::Stop(a) => play(
+        Command::Stop(a) | Command::Kill(a) => play(
             cli,
-            Action::Stop,
-            request(&a.things, &a.concurrent, Some(&a.expand), &a.filters),
-            execute::Options::default(),
-            a.output.format,
-        ),
-        Command::Kill(a) => play(
-            cli,
-            Action::Kill,
+            if matches!(cli.command, Command::Kill(_)) {
+                Action::Kill
+            } else {
+                Action::Stop
+            },
             request(&a.things, &a.concurrent, Some(&a.expand), &a.filters),
             execute::Options::default(),
             a.output.format,
@@ -154,78 +136,93 @@ fn execute(cli: &Cli) -> Result<u8, Failure> {
         ),
         Command::Logs(args) => logs(cli, args),
         Command::Dump(_) => emit(&output::dump(&load(cli)?)),
-        Command::Env(args) => {
-            let env = load(cli)?;
-            let Some(instance) = env.instance(&args.container) else {
-                return Err(usage(format!("unknown container {:?}", args.container)));
-            };
-            emit(&match args.format {
-                EnvFormat::Text => output::env_text(env.container_env(instance)),
-                EnvFormat::Json => output::env_json(env.container_env(instance)),
-            })
-        }
-        Command::Deptree(args) => {
-            let env = load(cli)?;
-            let roots =
-                plan::deptree::roots(&env, &args.things).map_err(|e| usage(e.to_string()))?;
-            emit(&match args.format {
-                TreeFormat::Text => plan::deptree::text(&env, &roots, args.recursive),
-                TreeFormat::Dot => output::deptree_dot(&env, &roots),
-                TreeFormat::Mermaid => output::deptree_mermaid(&env, &roots),
-            })
-        }
-        Command::Plan(args) => {
-            let env = load(cli)?;
-            let action = match args.action {
-                PlanAction::Start => Action::Start,
-                PlanAction::Stop => Action::Stop,
-                PlanAction::Restart => Action::Restart,
-                PlanAction::Kill => Action::Kill,
-            };
-            let expand = (action != Action::Start).then_some(&args.expand);
-            let req = request(&args.things, &args.concurrent, expand, &args.filters);
-            let plan = plan::plan(&env, action, &req).map_err(|e| usage(e.to_string()))?;
-            if !args.observe {
-                return emit(&match args.format {
-                    PlanFormat::Text => output::plan_text(&plan),
-                    PlanFormat::Json => output::plan_json(&plan),
-                });
-            }
-            let choices = plan::decide::Choices {
-                refresh_images: args.refresh.refresh_images,
-                reuse: args.refresh.reuse,
-                only_if_changed: args.only_if_changed,
-            };
-            let observed = runtime()?.block_on(crate::observe::snapshot::snapshot(&env, &plan));
-            let decisions: Vec<_> = observed
-                .into_iter()
-                .map(|o| {
-                    o.map(|(seen, image)| {
-                        let decision = plan::decide::decide(action, &seen, &image, choices);
-                        (seen, image, decision)
-                    })
-                })
-                .collect();
-            let unreachable = decisions.iter().any(Result::is_err);
-            emit(&match args.format {
-                PlanFormat::Text => output::plan_observed_text(&plan, &decisions),
-                PlanFormat::Json => output::plan_observed_json(&plan, &decisions),
-            })?;
-            Ok(if unreachable { EXIT_FAILURE } else { EXIT_OK })
-        }
+        Command::Env(args) => env(cli, args),
+        Command::Deptree(args) => deptree(cli, args),
+        Command::Plan(args) => plan_command(cli, args),
         Command::Complete(args) => complete(cli, &args.tokens),
         Command::Ships(args) => ships(cli, args.format),
-        Command::Completions(args) => {
-            let shell = match args.shell {
-                cli::Shell::Bash => clap_complete::Shell::Bash,
-                cli::Shell::Zsh => clap_complete::Shell::Zsh,
-                cli::Shell::Fish => clap_complete::Shell::Fish,
-            };
-            let mut buf = Vec::new();
-            clap_complete::generate(shell, &mut Cli::command(), "maestro", &mut buf);
-            emit(&String::from_utf8_lossy(&buf))
-        }
+        Command::Completions(args) => completions(args.shell),
     }
+}
+
+/// `env CONTAINER`: the environment the container gets.
+fn env(cli: &Cli, args: &cli::EnvArgs) -> Result<u8, Error> {
+    let env = load(cli)?;
+    let Some(instance) = env.instance(&args.container) else {
+        return Err(Error::Usage(format!(
+            "unknown container {:?}",
+            args.container
+        )));
+    };
+    emit(&match args.format {
+        EnvFormat::Text => output::env_text(env.container_env(instance)),
+        EnvFormat::Json => output::env_json(env.container_env(instance)),
+    })
+}
+
+/// `deptree`: the services' dependencies as a tree or a graph.
+fn deptree(cli: &Cli, args: &cli::DeptreeArgs) -> Result<u8, Error> {
+    let env = load(cli)?;
+    let roots = plan::deptree::roots(&env, &args.things)?;
+    emit(&match args.format {
+        TreeFormat::Text => plan::deptree::text(&env, &roots, args.recursive),
+        TreeFormat::Dot => output::deptree_dot(&env, &roots),
+        TreeFormat::Mermaid => output::deptree_mermaid(&env, &roots),
+    })
+}
+
+/// `plan ACTION`: the steps, in order and waves; with `--observe`, what the
+/// command would do to each container now (exit 1 when a ship did not answer).
+fn plan_command(cli: &Cli, args: &cli::PlanArgs) -> Result<u8, Error> {
+    let env = load(cli)?;
+    let action = match args.action {
+        PlanAction::Start => Action::Start,
+        PlanAction::Stop => Action::Stop,
+        PlanAction::Restart => Action::Restart,
+        PlanAction::Kill => Action::Kill,
+    };
+    let expand = (action != Action::Start).then_some(&args.expand);
+    let req = request(&args.things, &args.concurrent, expand, &args.filters);
+    let plan = plan::plan(&env, action, &req)?;
+    if !args.observe {
+        return emit(&match args.format {
+            PlanFormat::Text => output::plan_text(&plan),
+            PlanFormat::Json => output::plan_json(&plan),
+        });
+    }
+    let choices = plan::decide::Choices {
+        refresh_images: args.refresh.refresh_images,
+        reuse: args.refresh.reuse,
+        only_if_changed: args.only_if_changed,
+    };
+    let observed = runtime()?.block_on(crate::observe::snapshot::snapshot(&env, &plan));
+    let decisions: Vec<_> = observed
+        .into_iter()
+        .map(|o| {
+            o.map(|(seen, image)| {
+                let decision = plan::decide::decide(action, &seen, &image, choices);
+                (seen, image, decision)
+            })
+        })
+        .collect();
+    let unreachable = decisions.iter().any(Result::is_err);
+    emit(&match args.format {
+        PlanFormat::Text => output::plan_observed_text(&plan, &decisions),
+        PlanFormat::Json => output::plan_observed_json(&plan, &decisions),
+    })?;
+    Ok(if unreachable { EXIT_FAILURE } else { EXIT_OK })
+}
+
+/// `completions SHELL`: the shell's completion script.
+fn completions(shell: cli::Shell) -> Result<u8, Error> {
+    let shell = match shell {
+        cli::Shell::Bash => clap_complete::Shell::Bash,
+        cli::Shell::Zsh => clap_complete::Shell::Zsh,
+        cli::Shell::Fish => clap_complete::Shell::Fish,
+    };
+    let mut buf = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "maestro", &mut buf);
+    emit(&String::from_utf8_lossy(&buf))
 }
 
 /// A play (start, stop, kill, restart, clean, pull): plan, connect the ships the plan
@@ -238,9 +235,9 @@ fn play(
     req: Request,
     mut options: execute::Options,
     format: cli::PlayFormat,
-) -> Result<u8, Failure> {
+) -> Result<u8, Error> {
     let env = Arc::new(load(cli)?);
-    let plan = plan::plan(&env, action, &req).map_err(|e| usage(e.to_string()))?;
+    let plan = plan::plan(&env, action, &req)?;
     if matches!(action, Action::Pull | Action::Start | Action::Restart) {
         let (config, warnings) = crate::credentials::DockerConfig::load_default();
         for warning in &warnings {
@@ -263,13 +260,9 @@ fn play(
         let started = rt.block_on(a.action(crate::audit::INFO, what, action.as_str()));
         report_notes(a);
         if let Err(e) = started {
-            return Err(Failure {
-                code: EXIT_FAILURE,
-                message: format!(
-                    "audit: {e}; the {} play was not run and nothing was changed \
-                     (set ignore_errors: true on that auditor to play regardless)",
-                    action.as_str()
-                ),
+            return Err(Error::AuditBeforePlay {
+                action: action.as_str(),
+                source: e,
             });
         }
         options.audit = Some(a.clone());
@@ -287,47 +280,13 @@ fn play(
     let clock = Instant::now();
     let first_signal = Arc::new(std::sync::Mutex::new(None::<Interrupt>));
     let finished = rt.block_on(async {
-        let (tx, rx) = watch::channel(false);
-        let mut interrupts = Interrupts::install();
-        let (seen, live, action) = (first_signal.clone(), view.clone(), action.as_str());
-        tokio::spawn(async move {
-            let first = interrupts.next().await;
-            *seen.lock().unwrap_or_else(|p| p.into_inner()) = Some(first);
-            let _ = tx.send(true);
-            // A second SIGINT or SIGTERM does not wait for the running steps: what they
-            // were doing is reported as unfinished, then the process ends.
-            let again = interrupts.next().await;
-            live.finish();
-            // A step still waiting has changed nothing: it is skipped, as after one signal.
-            let rows: Vec<_> = live
-                .rows()
-                .into_iter()
-                .map(|mut row| {
-                    if row.phase == Phase::Waiting {
-                        row.phase = Phase::Skipped {
-                            reason: "interrupted".into(),
-                        };
-                    }
-                    row
-                })
-                .collect();
-            let summary = output::summary::Summary::from_rows(action, &rows, clock.elapsed());
-            let _ = output::emit(&match format {
-                cli::PlayFormat::Text => {
-                    output::summary::summary_text(&summary, output::stdout_colour())
-                }
-                cli::PlayFormat::Json => output::summary::summary_json(&summary),
-            });
-            output::report(
-                Level::Error,
-                &format!(
-                    "{} again: exited without waiting for the running steps; \
-                     an unfinished container may have been created or started",
-                    again.name()
-                ),
-            );
-            std::process::exit(i32::from(first.exit_code()));
-        });
+        let rx = watch_interrupts(
+            first_signal.clone(),
+            view.clone(),
+            action.as_str(),
+            format,
+            clock,
+        );
         let ships = connect::connect_all(&env, plan.steps.iter().map(|s| s.ship.as_str())).await;
         for (ship, error) in ships.failures() {
             if plan.steps.iter().any(|s| s.ship == ship) {
@@ -339,12 +298,7 @@ fn play(
         execute::execute(env.clone(), &plan, Arc::new(ships), options, reporter, rx).await
     });
     view.finish();
-    let summary =
-        output::summary::Summary::from_rows(action.as_str(), &view.rows(), clock.elapsed());
-    emit(&match format {
-        cli::PlayFormat::Text => output::summary::summary_text(&summary, output::stdout_colour()),
-        cli::PlayFormat::Json => output::summary::summary_json(&summary),
-    })?;
+    emit(&summary(action.as_str(), &view.rows(), clock, format))?;
     let signal = *first_signal.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(a) = &audit {
         let what = crate::audit::message::What::Play(&subjects);
@@ -361,6 +315,66 @@ fn play(
         _ if finished.ok() => EXIT_OK,
         _ => EXIT_FAILURE,
     })
+}
+
+/// The play's summary of `rows`, as `format` says.
+fn summary(
+    action: &str,
+    rows: &[output::live::Row],
+    clock: Instant,
+    format: cli::PlayFormat,
+) -> String {
+    let summary = output::summary::Summary::from_rows(action, rows, clock.elapsed());
+    match format {
+        cli::PlayFormat::Text => output::summary::summary_text(&summary, output::stdout_colour()),
+        cli::PlayFormat::Json => output::summary::summary_json(&summary),
+    }
+}
+
+/// Takes SIGINT and SIGTERM for the play (needs the runtime): the first turns the
+/// returned flag `true` (no new step begins) and is kept in `first_signal`; a second
+/// does not wait for the running steps: the summary is printed with what they were
+/// doing reported as unfinished, and the process ends.
+fn watch_interrupts(
+    first_signal: Arc<std::sync::Mutex<Option<Interrupt>>>,
+    live: Arc<output::live::LiveView>,
+    action: &'static str,
+    format: cli::PlayFormat,
+    clock: Instant,
+) -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    let mut interrupts = Interrupts::install();
+    tokio::spawn(async move {
+        let first = interrupts.next().await;
+        *first_signal.lock().unwrap_or_else(|p| p.into_inner()) = Some(first);
+        let _ = tx.send(true);
+        let again = interrupts.next().await;
+        live.finish();
+        // A step still waiting has changed nothing: it is skipped, as after one signal.
+        let rows: Vec<_> = live
+            .rows()
+            .into_iter()
+            .map(|mut row| {
+                if row.phase == Phase::Waiting {
+                    row.phase = Phase::Skipped {
+                        reason: "interrupted".into(),
+                    };
+                }
+                row
+            })
+            .collect();
+        let _ = output::emit(&summary(action, &rows, clock, format));
+        output::report(
+            Level::Error,
+            &format!(
+                "{} again: exited without waiting for the running steps; \
+                 an unfinished container may have been created or started",
+                again.name()
+            ),
+        );
+        std::process::exit(i32::from(first.exit_code()));
+    });
+    rx
 }
 
 /// Prints what the auditors had to say (failures passed over) as warnings.
@@ -391,7 +405,7 @@ fn play_failure(rows: &[output::live::Row], signal: Option<Interrupt>) -> String
 }
 
 /// `maestro ships`: 0 when every ship answers, 1 otherwise.
-fn ships(cli: &Cli, format: cli::ShipsFormat) -> Result<u8, Failure> {
+fn ships(cli: &Cli, format: cli::ShipsFormat) -> Result<u8, Error> {
     let env = load(cli)?;
     let reports = runtime()?.block_on(crate::ships::survey(&env));
     emit(&match format {
@@ -405,22 +419,19 @@ fn ships(cli: &Cli, format: cli::ShipsFormat) -> Result<u8, Failure> {
     })
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+fn runtime() -> Result<tokio::runtime::Runtime, Error> {
     // A CLI waiting on a few daemons needs no thread pool.
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| Failure {
-            code: EXIT_FAILURE,
-            message: format!("cannot start the async runtime: {e}"),
-        })
+        .map_err(Error::Runtime)
 }
 
 /// `status`: exit 0 only when every container asked for is running.
-fn status(cli: &Cli, args: &cli::StatusArgs) -> Result<u8, Failure> {
+fn status(cli: &Cli, args: &cli::StatusArgs) -> Result<u8, Error> {
     let env = load(cli)?;
     let req = request(&args.things, &args.concurrent, None, &args.filters);
-    let plan = plan::plan(&env, Action::Status, &req).map_err(|e| usage(e.to_string()))?;
+    let plan = plan::plan(&env, Action::Status, &req)?;
     let containers: Vec<String> = unique(plan.steps.iter().map(|s| s.container.clone()));
     let rows = runtime()?.block_on(crate::observe::status::status(&env, &containers, args.full));
     // Once per ship: the error names it.
@@ -468,14 +479,14 @@ impl crate::observe::logs::Sink for Terminal {
 }
 
 /// `logs`: one or several containers (services expand to their instances).
-fn logs(cli: &Cli, args: &cli::LogsArgs) -> Result<u8, Failure> {
+fn logs(cli: &Cli, args: &cli::LogsArgs) -> Result<u8, Error> {
     let env = load(cli)?;
     let req = Request {
         things: args.things.clone(),
         ignore_dependencies: true,
         ..Request::default()
     };
-    let plan = plan::plan(&env, Action::Status, &req).map_err(|e| usage(e.to_string()))?;
+    let plan = plan::plan(&env, Action::Status, &req)?;
     let containers: Vec<String> = unique(plan.steps.iter().map(|s| s.container.clone()));
     let format = output::logs::LogFormat::for_containers(&containers, output::stdout_colour());
     let tail = match args.lines {
@@ -509,7 +520,7 @@ fn logs(cli: &Cli, args: &cli::LogsArgs) -> Result<u8, Failure> {
 /// MaestroNG's `complete`: the words typed so far (options dropped); the
 /// second word completes a command, later words a service or container.
 /// Choices print in a fixed order (MaestroNG's set order is random).
-fn complete(cli: &Cli, tokens: &[String]) -> Result<u8, Failure> {
+fn complete(cli: &Cli, tokens: &[String]) -> Result<u8, Error> {
     let mut args: Vec<&str> = tokens
         .iter()
         .flat_map(|t| t.split(' '))

@@ -31,12 +31,20 @@ pub struct Response {
     pub body: Vec<u8>,
 }
 
-/// Sends `req` and reads the answer, all within `timeout`. The error text
-/// never contains the URL's path or query, nor any header value.
-pub async fn send(req: Request, timeout: Duration) -> Result<Response, String> {
+/// Why a request got no usable answer; the text never contains the URL's
+/// path or query, nor any header value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SendError(pub String);
+
+/// Sends `req` and reads the answer, all within `timeout`.
+pub async fn send(req: Request, timeout: Duration) -> Result<Response, SendError> {
     match tokio::time::timeout(timeout, exchange(req)).await {
-        Ok(r) => r,
-        Err(_) => Err(format!("no answer within {}s", timeout.as_secs_f64())),
+        Ok(r) => r.map_err(SendError),
+        Err(_) => Err(SendError(format!(
+            "no answer within {}s",
+            timeout.as_secs_f64()
+        ))),
     }
 }
 

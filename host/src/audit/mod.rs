@@ -206,6 +206,118 @@ impl Audit {
         }
     }
 
+    /// An `http` auditor told about a play's start: its webhook, with the payload.
+    async fn webhook(&self, a: &Auditor, what: What<'_>, action: &str) -> Result<(), String> {
+        let AuditorKind::Http {
+            endpoint,
+            credentials,
+            method,
+            headers,
+            payload,
+            timeout_secs,
+        } = &a.kind
+        else {
+            return Ok(());
+        };
+        let names = what.names();
+        let text = message::action_text(&what.python_str(), action, &self.who);
+        let body = message::http_body(
+            payload,
+            &Fill {
+                what: &names,
+                action,
+                who: &self.who,
+                message: &text,
+            },
+        );
+        let mut hs = vec![(
+            "Content-Type".to_owned(),
+            "application/json; charset=utf-8".to_owned(),
+        )];
+        hs.push((
+            "User-Agent".into(),
+            format!("maestro/{}", env!("CARGO_PKG_VERSION")),
+        ));
+        hs.extend(headers.iter().map(|h| (h.name.clone(), h.value.0.clone())));
+        if let Some(c) = credentials {
+            // As requests does: credentials in the URL win over a header.
+            hs.push((
+                "Authorization".into(),
+                format!("Basic {}", message::base64(c.0.as_bytes())),
+            ));
+        }
+        let response = http::send(
+            http::Request {
+                method: method.as_str(),
+                url: endpoint.0.clone(),
+                headers: hs,
+                body: self.scrub(&body).into_bytes(),
+            },
+            Duration::from_secs_f64(*timeout_secs),
+        )
+        .await
+        .map_err(|e| format!("{} {}: {e}", method.as_str(), endpoint.shown()))?;
+        // 0.8.3 never looks at the status; a refusal is worth a note all the same.
+        if !(200..300).contains(&response.status) {
+            self.note(format!(
+                "audit: {}: {} {} answered HTTP {}",
+                a.label(),
+                method.as_str(),
+                endpoint.shown(),
+                response.status
+            ));
+        }
+        Ok(())
+    }
+
+    /// A `slack` auditor told about `event`: a message to its channel.
+    async fn slack(
+        &self,
+        a: &Auditor,
+        passes: bool,
+        event: Event<'_>,
+        what: What<'_>,
+        action: &str,
+    ) -> Result<(), String> {
+        let AuditorKind::Slack {
+            name,
+            channel,
+            token,
+            icon,
+        } = &a.kind
+        else {
+            return Ok(());
+        };
+        let (text, colour, error) = match event {
+            Event::Action if passes => (
+                message::action_text(&what.compact(), action, &self.who),
+                message::SLACK_ACTION_COLOUR,
+                None,
+            ),
+            Event::Success if passes => (
+                message::success_text(&what.compact(), action),
+                message::SLACK_SUCCESS_COLOUR,
+                None,
+            ),
+            Event::Error(m) => (
+                message::error_text(&what.compact(), action, m),
+                message::SLACK_ERROR_COLOUR,
+                Some(m),
+            ),
+            _ => return Ok(()),
+        };
+        let body = message::slack_form(
+            channel,
+            name,
+            icon.as_deref(),
+            &self.scrub(&text),
+            colour,
+            &what,
+            error,
+        );
+        self.post_slack(&token.0, body).await
+    }
+
     fn scrub(&self, text: &str) -> String {
         let mut out = text.to_owned();
         for s in &self.secrets {
@@ -250,66 +362,11 @@ impl Audit {
                 }
                 self.write_log(file, line_level, &self.scrub(&text))
             }
-            AuditorKind::Http {
-                endpoint,
-                credentials,
-                method,
-                headers,
-                payload,
-                timeout_secs,
-            } => {
+            AuditorKind::Http { .. } => {
                 if event != Event::Action || !passes {
                     return Ok(());
                 }
-                let names = what.names();
-                let text = message::action_text(&what.python_str(), action, &self.who);
-                let body = message::http_body(
-                    payload,
-                    &Fill {
-                        what: &names,
-                        action,
-                        who: &self.who,
-                        message: &text,
-                    },
-                );
-                let mut hs = vec![(
-                    "Content-Type".to_owned(),
-                    "application/json; charset=utf-8".to_owned(),
-                )];
-                hs.push((
-                    "User-Agent".into(),
-                    format!("maestro/{}", env!("CARGO_PKG_VERSION")),
-                ));
-                hs.extend(headers.iter().map(|h| (h.name.clone(), h.value.0.clone())));
-                if let Some(c) = credentials {
-                    // As requests does: credentials in the URL win over a header.
-                    hs.push((
-                        "Authorization".into(),
-                        format!("Basic {}", message::base64(c.0.as_bytes())),
-                    ));
-                }
-                let response = http::send(
-                    http::Request {
-                        method: method.as_str(),
-                        url: endpoint.0.clone(),
-                        headers: hs,
-                        body: self.scrub(&body).into_bytes(),
-                    },
-                    Duration::from_secs_f64(*timeout_secs),
-                )
-                .await
-                .map_err(|e| format!("{} {}: {e}", method.as_str(), endpoint.shown()))?;
-                // 0.8.3 never looks at the status; a refusal is worth a note all the same.
-                if !(200..300).contains(&response.status) {
-                    self.note(format!(
-                        "audit: {}: {} {} answered HTTP {}",
-                        a.label(),
-                        method.as_str(),
-                        endpoint.shown(),
-                        response.status
-                    ));
-                }
-                Ok(())
+                self.webhook(a, what, action).await
             }
             AuditorKind::Exec { script, args } => {
                 let What::Play(subjects) = what else {
@@ -322,41 +379,7 @@ impl Audit {
                 self.run_script(script, &argv, &message::exec_stdin(subjects))
                     .await
             }
-            AuditorKind::Slack {
-                name,
-                channel,
-                token,
-                icon,
-            } => {
-                let (text, colour, error) = match event {
-                    Event::Action if passes => (
-                        message::action_text(&what.compact(), action, &self.who),
-                        message::SLACK_ACTION_COLOUR,
-                        None,
-                    ),
-                    Event::Success if passes => (
-                        message::success_text(&what.compact(), action),
-                        message::SLACK_SUCCESS_COLOUR,
-                        None,
-                    ),
-                    Event::Error(m) => (
-                        message::error_text(&what.compact(), action, m),
-                        message::SLACK_ERROR_COLOUR,
-                        Some(m),
-                    ),
-                    _ => return Ok(()),
-                };
-                let body = message::slack_form(
-                    channel,
-                    name,
-                    icon.as_deref(),
-                    &self.scrub(&text),
-                    colour,
-                    &what,
-                    error,
-                );
-                self.post_slack(&token.0, body).await
-            }
+            AuditorKind::Slack { .. } => self.slack(a, passes, event, what, action).await,
         }
     }
 

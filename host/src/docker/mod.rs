@@ -20,6 +20,7 @@ mod ops;
 mod ship;
 mod tls;
 
+pub use tls::TlsSetupError;
 pub(crate) use tls::client_config as tls_client_config;
 
 pub use error::DockerError;

@@ -255,8 +255,9 @@ fn build(
                 .map_err(|e| chain(&e))
         }
         ShipTransport::Tls { host, port, tls } => {
-            let config = tls::client_config(tls)?;
-            let name = tls::server_name(tls.server_name.as_deref().unwrap_or(host))?;
+            let config = tls::client_config(tls).map_err(|e| e.to_string())?;
+            let name = tls::server_name(tls.server_name.as_deref().unwrap_or(host))
+                .map_err(|e| e.to_string())?;
             let connector = HttpsConnectorBuilder::new()
                 .with_tls_config(config)
                 .https_only()

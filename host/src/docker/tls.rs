@@ -16,8 +16,20 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 
 use crate::spec::TlsSettings;
 
+/// Why a TLS client configuration could not be built; the text names the
+/// offending file (or setting).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct TlsSetupError(pub String);
+
+impl From<String> for TlsSetupError {
+    fn from(message: String) -> Self {
+        TlsSetupError(message)
+    }
+}
+
 /// Builds the client configuration; the error text names the offending file.
-pub(crate) fn client_config(tls: &TlsSettings) -> Result<ClientConfig, String> {
+pub(crate) fn client_config(tls: &TlsSettings) -> Result<ClientConfig, TlsSetupError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
@@ -45,27 +57,34 @@ pub(crate) fn client_config(tls: &TlsSettings) -> Result<ClientConfig, String> {
             // rustls parses the key only here: a key it cannot use is the key
             // file's fault, so the message names both files.
             builder.with_client_auth_cert(chain, der).map_err(|e| {
-                format!(
+                TlsSetupError(format!(
                     "TLS client key {} (for certificate {}): {e}",
                     key.display(),
                     cert.display()
-                )
+                ))
             })
         }
         (None, None) => Ok(builder.with_no_client_auth()),
-        (Some(_), None) => Err("TLS client certificate given without its key".into()),
-        (None, Some(_)) => Err("TLS client key given without its certificate".into()),
+        (Some(_), None) => Err("TLS client certificate given without its key"
+            .to_owned()
+            .into()),
+        (None, Some(_)) => Err("TLS client key given without its certificate"
+            .to_owned()
+            .into()),
     }
 }
 
 /// The name the server certificate must carry.
-pub(crate) fn server_name(name: &str) -> Result<ServerName<'static>, String> {
+pub(crate) fn server_name(name: &str) -> Result<ServerName<'static>, TlsSetupError> {
     let bare = name
         .strip_prefix('[')
         .and_then(|n| n.strip_suffix(']'))
         .unwrap_or(name);
-    ServerName::try_from(bare.to_owned())
-        .map_err(|e| format!("TLS server name {name:?} is not a valid DNS name or address: {e}"))
+    ServerName::try_from(bare.to_owned()).map_err(|e| {
+        TlsSetupError(format!(
+            "TLS server name {name:?} is not a valid DNS name or address: {e}"
+        ))
+    })
 }
 
 fn root_store(ca: Option<&Path>) -> Result<RootCertStore, String> {

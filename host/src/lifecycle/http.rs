@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::docker::TlsSetupError;
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use hyper::{HeaderMap, Method, StatusCode, Uri};
@@ -42,7 +43,7 @@ struct TlsKey {
 /// built on first use, shared by every attempt and container after that.
 #[derive(Default)]
 pub struct TlsConfigs {
-    built: Mutex<HashMap<TlsKey, Result<Arc<ClientConfig>, String>>>,
+    built: Mutex<HashMap<TlsKey, Result<Arc<ClientConfig>, TlsSetupError>>>,
     builds: AtomicUsize,
 }
 
@@ -63,7 +64,7 @@ impl TlsConfigs {
         &self,
         verify: &Verify,
         cert: Option<&ClientCert>,
-    ) -> Result<Arc<ClientConfig>, String> {
+    ) -> Result<Arc<ClientConfig>, TlsSetupError> {
         let key = TlsKey {
             roots: match verify {
                 Verify::Bundle(p) => Some(p.clone()),
@@ -88,7 +89,7 @@ impl TlsConfigs {
     }
 }
 
-fn build(key: &TlsKey) -> Result<ClientConfig, String> {
+fn build(key: &TlsKey) -> Result<ClientConfig, TlsSetupError> {
     let settings = TlsSettings {
         ca_cert: key.roots.clone().filter(|_| key.verify),
         client_cert: key.cert.as_ref().map(|c| c.cert.clone()),
@@ -148,7 +149,7 @@ impl<'a> Clients<'a> {
 
     /// Builds the HTTPS client now (an unusable TLS configuration fails the check at
     /// once rather than at every attempt).
-    pub fn prepare_https(&self) -> Result<(), String> {
+    pub fn prepare_https(&self) -> Result<(), TlsSetupError> {
         let mut slot = self.https.lock().unwrap_or_else(|e| e.into_inner());
         if slot.is_none() {
             let config = self
@@ -174,7 +175,7 @@ impl<'a> Clients<'a> {
     ) -> Result<hyper::Response<hyper::body::Incoming>, String> {
         let https = request.uri().scheme_str() == Some("https");
         let response = if https {
-            self.prepare_https()?;
+            self.prepare_https().map_err(|e| e.to_string())?;
             let client = self
                 .https
                 .lock()
@@ -641,7 +642,7 @@ mod tests {
         let e1 = configs.get(&missing, None).unwrap_err();
         let e2 = configs.get(&missing, None).unwrap_err();
         assert_eq!(e1, e2);
-        assert!(e1.contains("/nonexistent/ca.pem"), "{e1}");
+        assert!(e1.to_string().contains("/nonexistent/ca.pem"), "{e1}");
         assert_eq!(configs.builds(), 2);
     }
 }

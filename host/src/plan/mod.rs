@@ -266,46 +266,8 @@ impl<'a> Lookup<'a> {
 
 /// Plans `action` for `request`.
 pub fn plan(env: &Environment, action: Action, request: &Request) -> Result<Plan, PlanError> {
-    let expand = request.all || request.expand_services || action.expands_by_default();
-    let mut things = request.things.clone();
-    let mut with_dependencies = request.with_dependencies;
-    if things.is_empty() {
-        if !action.forward() && !request.all {
-            return Err(PlanError::NothingSpecified(action.as_str()));
-        }
-        things = env
-            .services
-            .iter()
-            .filter(|s| action == Action::Status || !s.omit)
-            .map(|s| s.name.clone())
-            .collect();
-        with_dependencies = !request.ignore_dependencies;
-    }
-    let forward = action.forward();
-    let lookup = Lookup::new(env, forward);
-    let selected = to_containers(env, &things, expand)?;
-    let mut containers: Vec<String> = if with_dependencies {
-        let mut all: BTreeSet<&str> = selected.iter().map(String::as_str).collect();
-        let services: BTreeSet<&str> = selected
-            .iter()
-            .filter_map(|c| lookup.instance(c))
-            .map(|i| i.service.as_str())
-            .collect();
-        for service in services {
-            all.extend(lookup.dep_containers(service).iter().copied());
-        }
-        order(&lookup, all.into_iter().collect())
-    } else {
-        selected
-    };
-    let matches = |pattern: &Option<String>, text: &str| {
-        pattern.as_deref().is_none_or(|p| fnmatch::fnmatch(p, text))
-    };
-    containers.retain(|c| {
-        lookup.instance(c).is_some_and(|i| {
-            matches(&request.container_filter, &i.name) && matches(&request.ship_filter, &i.ship)
-        })
-    });
+    let lookup = Lookup::new(env, action.forward());
+    let containers = containers(env, &lookup, action, request)?;
 
     // Which listed containers each one waits for: every container of a
     // (transitively) required service (dependent service, backwards).
@@ -383,6 +345,55 @@ pub fn plan(env: &Environment, action: Action, request: &Request) -> Result<Plan
         concurrency: request.concurrency.filter(|c| *c > 0),
         ignore_dependencies: ignore,
     })
+}
+
+/// The containers a request names, with their dependencies (or dependents) when
+/// asked, in MaestroNG's order, filtered by `-C`/`-S`.
+fn containers(
+    env: &Environment,
+    lookup: &Lookup,
+    action: Action,
+    request: &Request,
+) -> Result<Vec<String>, PlanError> {
+    let expand = request.all || request.expand_services || action.expands_by_default();
+    let mut things = request.things.clone();
+    let mut with_dependencies = request.with_dependencies;
+    if things.is_empty() {
+        if !action.forward() && !request.all {
+            return Err(PlanError::NothingSpecified(action.as_str()));
+        }
+        things = env
+            .services
+            .iter()
+            .filter(|s| action == Action::Status || !s.omit)
+            .map(|s| s.name.clone())
+            .collect();
+        with_dependencies = !request.ignore_dependencies;
+    }
+    let selected = to_containers(env, &things, expand)?;
+    let mut containers: Vec<String> = if with_dependencies {
+        let mut all: BTreeSet<&str> = selected.iter().map(String::as_str).collect();
+        let services: BTreeSet<&str> = selected
+            .iter()
+            .filter_map(|c| lookup.instance(c))
+            .map(|i| i.service.as_str())
+            .collect();
+        for service in services {
+            all.extend(lookup.dep_containers(service).iter().copied());
+        }
+        order(lookup, all.into_iter().collect())
+    } else {
+        selected
+    };
+    let matches = |pattern: &Option<String>, text: &str| {
+        pattern.as_deref().is_none_or(|p| fnmatch::fnmatch(p, text))
+    };
+    containers.retain(|c| {
+        lookup.instance(c).is_some_and(|i| {
+            matches(&request.container_filter, &i.name) && matches(&request.ship_filter, &i.ship)
+        })
+    });
+    Ok(containers)
 }
 
 /// MaestroNG's `_order_dependencies`: repeated passes over the sorted list,
