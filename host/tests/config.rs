@@ -1073,6 +1073,37 @@ fn unknown_keys_warn_or_fail_when_strict() {
     assert_eq!(err, "t.yaml:3:1: shipz: unknown top-level key \"shipz\"");
 }
 
+/// Every section's unknown keys go through one check: a warning, or under
+/// --strict an error at the key. Port mappings only warned even under
+/// --strict before.
+#[test]
+fn unknown_keys_of_every_section_fail_when_strict() {
+    let cases = [
+        (
+            "ports: {p: {exposed: 80, external: 8080, colour: red}}",
+            "t.yaml:4:83: services.s.instances.c.ports.p.colour: unknown port key \"colour\"",
+        ),
+        (
+            "limits: {memory: 1g, colour: red}",
+            "t.yaml:4:63: services.s.instances.c.limits.colour: unknown limits key \"colour\"",
+        ),
+        (
+            "ports: {p: 1}, lifecycle: {running: [{type: tcp, port: p, colour: red}]}",
+            "t.yaml:4:100: services.s.instances.c.lifecycle.running[0].colour: unknown tcp check key \"colour\"",
+        ),
+    ];
+    for (keys, strict_error) in cases {
+        let yaml = format!(
+            "name: t\nships: {{a: {{ip: h}}}}\nservices:\n  s: {{image: i, instances: {{c: {{ship: a, {keys}}}}}}}\n"
+        );
+        let loaded = load_with(&yaml, &fixtures(), false).unwrap_or_else(|e| panic!("{e}"));
+        let warnings: Vec<String> = loaded.warnings.iter().map(ToString::to_string).collect();
+        assert_eq!(warnings, [format!("{strict_error} (ignored)")], "{yaml}");
+        let err = load_with(&yaml, &fixtures(), true).unwrap_err();
+        assert_eq!(err, strict_error, "{yaml}");
+    }
+}
+
 #[test]
 fn envfile_errors_name_the_envfile_line() {
     let err = load_err(&format!(

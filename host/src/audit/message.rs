@@ -10,7 +10,7 @@
 //! (`[a (on ship1), b (on ship2)]`), and so does `exec`'s `{what}`: kept.
 
 use crate::config::audit::{DEBUG, ERROR, Field, INFO, Payload, Template};
-use crate::config::pyvalue::float_repr;
+use crate::config::yaml::pyvalue::float_repr;
 
 /// A container as the auditors see it.
 #[derive(Debug, Clone, PartialEq, Eq)]

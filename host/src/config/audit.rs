@@ -12,10 +12,10 @@ use std::path::PathBuf;
 
 use serde::{Serialize, Serializer};
 
-use super::build::{Ctx, Entries, get, join};
 use super::error::ConfigError;
-use super::pyvalue::{PyScalar, node_str};
-use super::yaml::{Node, Value};
+use super::keys::{auditor as key, auditor_types};
+use super::read::{Ctx, Entries, get, get_set, join};
+use super::yaml::{Node, PyScalar, Value, node_str};
 
 /// Python's `logging.DEBUG`: the level of container-level (task) events.
 pub const DEBUG: u32 = 10;
@@ -394,70 +394,19 @@ pub(super) fn build_audit(ctx: &mut Ctx, node: Option<&Node>) -> Result<Vec<Audi
     Ok(out)
 }
 
-const COMMON_KEYS: &[&str] = &["type", "level", "ignore_errors"];
-
-fn set<'n>(entries: &'n Entries, key: &str) -> Option<&'n Node> {
-    get(entries, key).filter(|n| !n.is_null())
+/// One auditor's mapping and where it is.
+struct AuditorNode<'a> {
+    item: &'a Node,
+    entries: &'a Entries,
+    path: &'a str,
 }
 
-fn build_one(
-    ctx: &mut Ctx,
-    item: &Node,
-    entries: &Entries,
-    path: &str,
-    number: usize,
-) -> Result<Auditor, ConfigError> {
-    let Some(type_node) = set(entries, "type") else {
-        return Err(ctx.err(
-            Some(item),
-            &join(path, "type"),
-            "the auditor type is missing (log, http, exec, slack or hipchat)",
-        ));
-    };
-    let kind_name = ctx.string(type_node, &join(path, "type"))?;
-    let own: &[&str] = match kind_name.as_str() {
-        "log" => &["file"],
-        "http" => &["endpoint", "payload", "headers", "method", "timeout"],
-        "exec" => &["script", "args"],
-        "slack" => &["name", "channel", "token", "icon"],
-        "hipchat" => &["name", "room", "token"],
-        "_fail" => &[],
-        other => {
-            return Err(ctx.err(
-                Some(type_node),
-                &join(path, "type"),
-                format!("unknown auditor type {other:?}; use log, http, exec, slack or hipchat"),
-            ));
-        }
-    };
-    let known: Vec<&str> = COMMON_KEYS.iter().chain(own).copied().collect();
-    ctx.check_keys(entries, &known, path, "auditor")?;
-
-    let level = match get(entries, "level") {
-        None => INFO,
-        Some(n) => level(ctx, n, &join(path, "level"))?,
-    };
-    let ignore_errors = match get(entries, "ignore_errors") {
-        None => false,
-        Some(n) => match n.scalar().map(|s| &s.value) {
-            Some(PyScalar::Bool(b)) => *b,
-            _ => {
-                ctx.warn(
-                    n,
-                    &join(path, "ignore_errors"),
-                    format!(
-                        "expected true or false, read {} as false (MaestroNG honours only the boolean true)",
-                        node_str(n)
-                    ),
-                );
-                false
-            }
-        },
-    };
-    let required = |ctx: &Ctx, key: &str, what: &str| -> Result<String, ConfigError> {
-        let p = join(path, key);
-        match set(entries, key) {
-            None => Err(ctx.err(Some(item), &p, format!("the {what} is missing"))),
+impl AuditorNode<'_> {
+    /// A required, non-empty string key; `what` names it in messages.
+    fn required(&self, ctx: &Ctx, key: &str, what: &str) -> Result<String, ConfigError> {
+        let p = join(self.path, key);
+        match get_set(self.entries, key) {
+            None => Err(ctx.err(Some(self.item), &p, format!("the {what} is missing"))),
             Some(n) => {
                 let s = ctx.string(n, &p)?;
                 if s.is_empty() {
@@ -467,143 +416,227 @@ fn build_one(
                 }
             }
         }
+    }
+}
+
+/// An auditor type's parser.
+type Parser = fn(&mut Ctx, &AuditorNode) -> Result<AuditorKind, ConfigError>;
+
+fn build_one(
+    ctx: &mut Ctx,
+    item: &Node,
+    entries: &Entries,
+    path: &str,
+    number: usize,
+) -> Result<Auditor, ConfigError> {
+    let Some(type_node) = get_set(entries, key::TYPE) else {
+        return Err(ctx.err(
+            Some(item),
+            &join(path, key::TYPE),
+            "the auditor type is missing (log, http, exec, slack or hipchat)",
+        ));
     };
-    let kind = match kind_name.as_str() {
-        "log" => AuditorKind::Log {
-            file: PathBuf::from(required(ctx, "file", "audit log file name")?),
-        },
-        "http" => {
-            let given = required(ctx, "endpoint", "webhook endpoint")?;
-            let (endpoint, credentials) = split_credentials(&given);
-            let endpoint_node = set(entries, "endpoint");
-            check_url(ctx, endpoint_node, &join(path, "endpoint"), &endpoint)?;
-            let method = match set(entries, "method") {
-                None => HttpMethod::Post,
-                Some(n) => {
-                    let m = ctx.string(n, &join(path, "method"))?;
-                    match m.to_uppercase().as_str() {
-                        "GET" => HttpMethod::Get,
-                        "POST" => HttpMethod::Post,
-                        _ => {
-                            return Err(ctx.err(
-                                Some(n),
-                                &join(path, "method"),
-                                format!("invalid HTTP method {m:?}; use GET or POST"),
-                            ));
-                        }
-                    }
-                }
-            };
-            let headers = match set(entries, "headers") {
-                None => Vec::new(),
-                Some(n) => {
-                    let hpath = join(path, "headers");
-                    let mut out = Vec::new();
-                    for (k, v) in ctx.map(n, &hpath)? {
-                        let name = node_str(k);
-                        let vpath = join(&hpath, &name);
-                        if hyper::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
-                            return Err(ctx.err(
-                                Some(k),
-                                &vpath,
-                                format!("{name:?} is not a valid HTTP header name"),
-                            ));
-                        }
-                        let value = ctx.string(v, &vpath)?;
-                        if hyper::header::HeaderValue::from_str(&value).is_err() {
-                            return Err(ctx.err(
-                                Some(v),
-                                &vpath,
-                                "the header value is not valid in HTTP (control characters or line breaks)",
-                            ));
-                        }
-                        out.push(Header {
-                            name,
-                            value: Secret(value),
-                        });
-                    }
-                    out
-                }
-            };
-            let payload = match get(entries, "payload") {
-                None => Payload::Map(Vec::new()),
-                Some(n) => payload(ctx, n, &join(path, "payload"))?,
-            };
-            let timeout_secs = match set(entries, "timeout") {
-                None => HTTP_TIMEOUT_SECS,
-                Some(n) => {
-                    let t = ctx.number(n, &join(path, "timeout"))?;
-                    if t <= 0.0 {
-                        return Err(ctx.err(
-                            Some(n),
-                            &join(path, "timeout"),
-                            "the timeout must be more than 0 seconds",
-                        ));
-                    }
-                    t
-                }
-            };
-            AuditorKind::Http {
-                endpoint: Endpoint(endpoint),
-                credentials: credentials.map(Secret),
-                method,
-                headers,
-                payload,
-                timeout_secs,
+    let kind_name = ctx.string(type_node, &join(path, key::TYPE))?;
+    let (own, parse): (&[&str], Parser) = match kind_name.as_str() {
+        "log" => (auditor_types::LOG, log_auditor),
+        "http" => (auditor_types::HTTP, http_auditor),
+        "exec" => (auditor_types::EXEC, exec_auditor),
+        "slack" => (auditor_types::SLACK, slack_auditor),
+        "hipchat" => (auditor_types::HIPCHAT, hipchat_auditor),
+        "_fail" => (&[], |_, _| Ok(AuditorKind::Fail)),
+        other => {
+            return Err(ctx.err(
+                Some(type_node),
+                &join(path, key::TYPE),
+                format!("unknown auditor type {other:?}; use log, http, exec, slack or hipchat"),
+            ));
+        }
+    };
+    let known: Vec<&str> = auditor_types::COMMON.iter().chain(own).copied().collect();
+    ctx.check_keys(entries, &known, path, "auditor")?;
+
+    let level = match get(entries, key::LEVEL) {
+        None => INFO,
+        Some(n) => level(ctx, n, &join(path, key::LEVEL))?,
+    };
+    let ignore_errors = match get(entries, key::IGNORE_ERRORS) {
+        None => false,
+        Some(n) => match n.scalar().map(|s| &s.value) {
+            Some(PyScalar::Bool(b)) => *b,
+            _ => {
+                ctx.warn(
+                    n,
+                    &join(path, key::IGNORE_ERRORS),
+                    format!(
+                        "expected true or false, read {} as false (MaestroNG honours only the boolean true)",
+                        node_str(n)
+                    ),
+                );
+                false
             }
-        }
-        "exec" => {
-            let script = required(ctx, "script", "script to execute")?;
-            let args = match set(entries, "args") {
-                // 0.8.3 crashes (and so never runs the script): no arguments.
-                None => Template {
-                    source: String::new(),
-                    pieces: Vec::new(),
-                },
-                Some(n) => {
-                    let p = join(path, "args");
-                    let Some(s) = n.scalar().filter(|s| matches!(s.value, PyScalar::Str(_))) else {
-                        return Err(ctx.err(
-                            Some(n),
-                            &p,
-                            format!(
-                                "expected a string (the arguments, split on spaces), found {}",
-                                n.type_name()
-                            ),
-                        ));
-                    };
-                    Template::parse(&s.value.py_str(), &[Field::Action, Field::What, Field::Who])
-                        .map_err(|m| ctx.err(Some(n), &p, m))?
-                }
-            };
-            AuditorKind::Exec { script, args }
-        }
-        "slack" => AuditorKind::Slack {
-            name: ctx
-                .opt_string(set(entries, "name"), &join(path, "name"))?
-                .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| "maestro-ng".into()),
-            channel: required(ctx, "channel", "Slack channel name")?,
-            token: Secret(required(ctx, "token", "Slack bot token")?),
-            icon: ctx
-                .opt_string(set(entries, "icon"), &join(path, "icon"))?
-                .filter(|s| !s.is_empty()),
         },
-        "hipchat" => AuditorKind::Hipchat {
-            name: ctx
-                .opt_string(set(entries, "name"), &join(path, "name"))?
-                .filter(|s| !s.is_empty())
-                .unwrap_or_else(|| "maestro-ng".into()),
-            room: required(ctx, "room", "HipChat room name")?,
-            token: Secret(required(ctx, "token", "HipChat API token")?),
-        },
-        _ => AuditorKind::Fail,
     };
+    let kind = parse(
+        ctx,
+        &AuditorNode {
+            item,
+            entries,
+            path,
+        },
+    )?;
     Ok(Auditor {
         number,
         level,
         ignore_errors,
         kind,
+    })
+}
+
+/// `type: log`.
+fn log_auditor(ctx: &mut Ctx, a: &AuditorNode) -> Result<AuditorKind, ConfigError> {
+    Ok(AuditorKind::Log {
+        file: PathBuf::from(a.required(ctx, key::FILE, "audit log file name")?),
+    })
+}
+
+/// `type: http`: a webhook.
+fn http_auditor(ctx: &mut Ctx, a: &AuditorNode) -> Result<AuditorKind, ConfigError> {
+    let (entries, path) = (a.entries, a.path);
+    let given = a.required(ctx, key::ENDPOINT, "webhook endpoint")?;
+    let (endpoint, credentials) = split_credentials(&given);
+    let endpoint_node = get_set(entries, key::ENDPOINT);
+    check_url(ctx, endpoint_node, &join(path, key::ENDPOINT), &endpoint)?;
+    let method = match get_set(entries, key::METHOD) {
+        None => HttpMethod::Post,
+        Some(n) => {
+            let m = ctx.string(n, &join(path, key::METHOD))?;
+            match m.to_uppercase().as_str() {
+                "GET" => HttpMethod::Get,
+                "POST" => HttpMethod::Post,
+                _ => {
+                    return Err(ctx.err(
+                        Some(n),
+                        &join(path, key::METHOD),
+                        format!("invalid HTTP method {m:?}; use GET or POST"),
+                    ));
+                }
+            }
+        }
+    };
+    let headers = match get_set(entries, key::HEADERS) {
+        None => Vec::new(),
+        Some(n) => {
+            let hpath = join(path, key::HEADERS);
+            let mut out = Vec::new();
+            for (k, v) in ctx.map(n, &hpath)? {
+                let name = node_str(k);
+                let vpath = join(&hpath, &name);
+                if hyper::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                    return Err(ctx.err(
+                        Some(k),
+                        &vpath,
+                        format!("{name:?} is not a valid HTTP header name"),
+                    ));
+                }
+                let value = ctx.string(v, &vpath)?;
+                if hyper::header::HeaderValue::from_str(&value).is_err() {
+                    return Err(ctx.err(
+                        Some(v),
+                        &vpath,
+                        "the header value is not valid in HTTP (control characters or line breaks)",
+                    ));
+                }
+                out.push(Header {
+                    name,
+                    value: Secret(value),
+                });
+            }
+            out
+        }
+    };
+    let payload = match get(entries, key::PAYLOAD) {
+        None => Payload::Map(Vec::new()),
+        Some(n) => payload(ctx, n, &join(path, key::PAYLOAD))?,
+    };
+    let timeout_secs = match get_set(entries, key::TIMEOUT) {
+        None => HTTP_TIMEOUT_SECS,
+        Some(n) => {
+            let t = ctx.number(n, &join(path, key::TIMEOUT))?;
+            if t <= 0.0 {
+                return Err(ctx.err(
+                    Some(n),
+                    &join(path, key::TIMEOUT),
+                    "the timeout must be more than 0 seconds",
+                ));
+            }
+            t
+        }
+    };
+    Ok(AuditorKind::Http {
+        endpoint: Endpoint(endpoint),
+        credentials: credentials.map(Secret),
+        method,
+        headers,
+        payload,
+        timeout_secs,
+    })
+}
+
+/// `type: exec`: a local script.
+fn exec_auditor(ctx: &mut Ctx, a: &AuditorNode) -> Result<AuditorKind, ConfigError> {
+    let (entries, path) = (a.entries, a.path);
+    let script = a.required(ctx, key::SCRIPT, "script to execute")?;
+    let args = match get_set(entries, key::ARGS) {
+        // 0.8.3 crashes (and so never runs the script): no arguments.
+        None => Template {
+            source: String::new(),
+            pieces: Vec::new(),
+        },
+        Some(n) => {
+            let p = join(path, key::ARGS);
+            let Some(s) = n.scalar().filter(|s| matches!(s.value, PyScalar::Str(_))) else {
+                return Err(ctx.err(
+                    Some(n),
+                    &p,
+                    format!(
+                        "expected a string (the arguments, split on spaces), found {}",
+                        n.type_name()
+                    ),
+                ));
+            };
+            Template::parse(&s.value.py_str(), &[Field::Action, Field::What, Field::Who])
+                .map_err(|m| ctx.err(Some(n), &p, m))?
+        }
+    };
+    Ok(AuditorKind::Exec { script, args })
+}
+
+/// `type: slack`.
+fn slack_auditor(ctx: &mut Ctx, a: &AuditorNode) -> Result<AuditorKind, ConfigError> {
+    let (entries, path) = (a.entries, a.path);
+    Ok(AuditorKind::Slack {
+        name: ctx
+            .opt_string(get_set(entries, key::NAME), &join(path, key::NAME))?
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "maestro-ng".into()),
+        channel: a.required(ctx, key::CHANNEL, "Slack channel name")?,
+        token: Secret(a.required(ctx, key::TOKEN, "Slack bot token")?),
+        icon: ctx
+            .opt_string(get_set(entries, key::ICON), &join(path, key::ICON))?
+            .filter(|s| !s.is_empty()),
+    })
+}
+
+/// `type: hipchat`.
+fn hipchat_auditor(ctx: &mut Ctx, a: &AuditorNode) -> Result<AuditorKind, ConfigError> {
+    let (entries, path) = (a.entries, a.path);
+    Ok(AuditorKind::Hipchat {
+        name: ctx
+            .opt_string(get_set(entries, key::NAME), &join(path, key::NAME))?
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "maestro-ng".into()),
+        room: a.required(ctx, key::ROOM, "HipChat room name")?,
+        token: Secret(a.required(ctx, key::TOKEN, "HipChat API token")?),
     })
 }
 

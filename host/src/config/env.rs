@@ -9,54 +9,24 @@
 //! without internal ports. A Python dict update keeps the position of an
 //! existing key, so the text output lists variables where they first appeared.
 //!
+//! This file reads the sources into the ordered variables ([`EnvBuilder`]);
+//! the link variables come on top in `links.rs`.
+//!
 //! Variable names come from [`maestro_guest::contract`], never spelled here.
 
-use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
-use maestro_guest::contract::{self, InstanceLinks, PortLink, ServiceLinks};
+use maestro_guest::contract;
 
-use super::build::{Ctx, RawService};
 use super::error::{ConfigError, Diagnostic};
-use super::model::{EnvVar, Environment, Instance};
-use super::pyvalue::{PyScalar, node_repr, node_str};
-use super::yaml::{Node, Value};
-
-/// An insertion-ordered environment with Python dict-update semantics.
-#[derive(Debug, Clone, Default)]
-pub struct EnvBuilder {
-    /// (key identity, key text, value).
-    entries: Vec<(String, String, Option<String>)>,
-    index: HashMap<String, usize>,
-}
+use super::model::EnvBuilder;
+use super::read::{Ctx, join};
+use super::yaml::{Mark, Node, PyScalar, Value, node_repr, node_str};
 
 impl EnvBuilder {
-    /// Sets `name` (identified as Python would compare keys) to `value`,
-    /// keeping the position of an existing key.
-    pub fn set(&mut self, id: String, name: String, value: Option<String>) {
-        match self.index.get(&id) {
-            Some(&i) => self.entries[i].2 = value,
-            None => {
-                self.index.insert(id.clone(), self.entries.len());
-                self.entries.push((id, name, value));
-            }
-        }
-    }
-
     /// Sets a string-keyed variable.
     pub fn set_str(&mut self, name: &str, value: Option<String>) {
         self.set(str_id(name), name.to_owned(), value);
-    }
-
-    /// The variables, in order.
-    pub fn vars(&self) -> Vec<EnvVar> {
-        self.entries
-            .iter()
-            .map(|(_, name, value)| EnvVar {
-                name: name.clone(),
-                value: value.clone(),
-            })
-            .collect()
     }
 
     /// Applies `env`/`envfile` sources in order (`environment.build`).
@@ -98,7 +68,7 @@ impl EnvBuilder {
                 for (key, value) in entries {
                     let name = node_str(key);
                     let id = key.scalar().map(|s| s.value.key_identity()).unwrap_or_else(|| name.clone());
-                    let vpath = super::build::join(path, &name);
+                    let vpath = join(path, &name);
                     let value = env_value(ctx, value, &vpath);
                     self.set(id, name, value);
                 }
@@ -224,7 +194,7 @@ pub fn parse_envfile(text: &str, file: &Path) -> Result<Vec<(String, String)>, D
             None => {
                 return Err(Diagnostic {
                     file: file.display().to_string(),
-                    mark: Some(super::yaml::Mark {
+                    mark: Some(Mark {
                         line: n + 1,
                         col: 1,
                     }),
@@ -244,139 +214,6 @@ pub fn parse_envfile(text: &str, file: &Path) -> Result<Vec<(String, String)>, D
 /// What Python's `str.strip()` removes.
 fn is_python_space(c: char) -> bool {
     c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
-}
-
-/// The services whose link variables a service's containers get besides
-/// their own: `requires` transitively and `wants_info` directly, by name.
-pub fn dependency_services(environment: &Environment, service: &str) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    let mut stack: Vec<String> = environment
-        .service(service)
-        .map(|s| s.requires.clone())
-        .unwrap_or_default();
-    while let Some(dep) = stack.pop() {
-        if out.insert(dep.clone()) {
-            if let Some(s) = environment.service(&dep) {
-                stack.extend(s.requires.iter().cloned());
-            }
-        }
-    }
-    if let Some(s) = environment.service(service) {
-        out.extend(s.wants_info.iter().cloned());
-    }
-    out
-}
-
-/// The link view of a service, for [`ServiceLinks::variables`].
-pub fn service_links(environment: &Environment, service: &str) -> ServiceLinks {
-    let instances = environment
-        .instances_of(service)
-        .map(|i| InstanceLinks {
-            name: i.name.clone(),
-            host: environment
-                .ship(&i.ship)
-                .map(|s| s.ip.clone())
-                .unwrap_or_default(),
-            ports: i
-                .ports
-                .iter()
-                .map(|p| PortLink {
-                    name: p.name.clone(),
-                    external: p.external.to_string(),
-                    internal: Some(p.exposed.to_string()),
-                })
-                .collect(),
-        })
-        .collect();
-    ServiceLinks {
-        name: service.to_owned(),
-        instances,
-    }
-}
-
-/// Most link variables all containers together may get. Every container
-/// of a service gets the variables of all its peers and dependencies, so
-/// they grow with the square of the instance count: a 26 KB description of
-/// 2500 aliased instances asked for 156 million (gigabytes, minutes). Real
-/// descriptions stay orders of magnitude below.
-pub const MAX_LINK_VARIABLES: usize = 1_000_000;
-
-/// Refuses an environment whose containers would get more than
-/// [`MAX_LINK_VARIABLES`] link variables in all (counted, not computed: the
-/// variables themselves are computed per container when asked for).
-pub(super) fn check_links(
-    ctx: &Ctx,
-    environment: &Environment,
-    raw: &[RawService],
-) -> Result<(), ConfigError> {
-    // How many variables each service's links make, with and without internal ports.
-    let services = &environment.services;
-    let with: Vec<usize> = services
-        .iter()
-        .map(|s| service_links(environment, &s.name).variables(true).len())
-        .collect();
-    let without: Vec<usize> = services
-        .iter()
-        .map(|s| service_links(environment, &s.name).variables(false).len())
-        .collect();
-    let position: HashMap<&str, usize> = services
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.name.as_str(), i))
-        .collect();
-    let requires = environment.service_graph(|s| s.requires.iter().map(String::as_str).collect());
-    let mut total = 0usize;
-    for service in raw {
-        if service.instances.is_empty() {
-            continue;
-        }
-        let Some(&me) = position.get(service.name.as_str()) else {
-            continue;
-        };
-        // `dependency_services`: `requires` transitively, then `wants_info`, once each.
-        let mut deps = requires.reachable(me);
-        for w in &services[me].wants_info {
-            if let Some(&j) = position.get(w.as_str()) {
-                if !deps.contains(&j) {
-                    deps.push(j);
-                }
-            }
-        }
-        let mut vars = with[me];
-        for dep in deps {
-            vars = vars.saturating_add(without[dep]);
-        }
-        total = total.saturating_add(vars.saturating_mul(service.instances.len()));
-        if total > MAX_LINK_VARIABLES {
-            return Err(ctx.err(
-                Some(service.node),
-                &service.path,
-                format!(
-                    "the containers would get more than {MAX_LINK_VARIABLES} link variables \
-                     in all (each container gets its peers' and dependencies' addresses \
-                     and ports); split the environment"
-                ),
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// The full environment of `inst`: its own variables updated with the link
-/// variables of its service (with internal ports), then of every service it
-/// depends on (without), as MaestroNG's `Conductor.__init__` injects them.
-pub fn container_env(environment: &Environment, inst: &Instance) -> Vec<EnvVar> {
-    let mut env = inst.own_env.clone();
-    let mut set = |vars: Vec<(String, String)>| {
-        for (k, v) in vars {
-            env.set_str(&k, Some(v));
-        }
-    };
-    set(service_links(environment, &inst.service).variables(true));
-    for dep in dependency_services(environment, &inst.service) {
-        set(service_links(environment, &dep).variables(false));
-    }
-    env.vars()
 }
 
 #[cfg(test)]
@@ -401,50 +238,5 @@ mod tests {
             "f.env:2:1: invalid line in environment file: expected KEY=VALUE \
              (the line is not shown, envfiles may hold secrets)"
         );
-    }
-
-    /// `count` aliased instances of one service, each with 12 ports.
-    fn squared(count: usize) -> String {
-        let ports: Vec<String> = (0..12).map(|j| format!("p{j}: {}", j + 1)).collect();
-        let instances: Vec<String> = (0..count).map(|i| format!("a{i}: *x")).collect();
-        format!(
-            "name: x\nships: {{s: {{ip: 1.2.3.4}}}}\n_x: &x {{ship: s, ports: {{{}}}}}\n\
-             services:\n  a:\n    image: i\n    instances: {{{}}}\n",
-            ports.join(", "),
-            instances.join(", ")
-        )
-    }
-
-    fn load(text: String) -> Result<crate::config::Loaded, ConfigError> {
-        let source = crate::config::Source::Text {
-            text,
-            name: "t.yaml".into(),
-            base_dir: ".".into(),
-        };
-        crate::config::load(&source, crate::config::Options::default())
-    }
-
-    /// Found with a targeted input while building the `yaml_loader` fuzz
-    /// target (fuzz/regressions/yaml_loader/link-variables-squared): link
-    /// variables grow with the square of the instance count, and 2500
-    /// aliased instances took minutes and gigabytes. Now refused at once,
-    /// naming the service.
-    #[test]
-    fn link_variables_squared_are_bounded() {
-        let started = std::time::Instant::now();
-        let err = load(squared(2500)).unwrap_err();
-        assert!(started.elapsed() < std::time::Duration::from_secs(10));
-        let message = err.to_string();
-        assert!(
-            message.starts_with(
-                "t.yaml:6:5: services.a: the containers would get more than 1000000 link variables"
-            ),
-            "{message}"
-        );
-        // 100 such instances (250,100 variables) still load.
-        let loaded = load(squared(100)).unwrap();
-        let environment = &loaded.environment;
-        let env = environment.container_env(&environment.instances[0]);
-        assert!(env.iter().any(|v| v.name == "A_A99_P11_INTERNAL_PORT"));
     }
 }

@@ -13,10 +13,9 @@ use std::sync::Arc;
 
 use serde::{Serialize, Serializer};
 
-use super::build::{Ctx, Entries, join};
 use super::error::ConfigError;
-use super::pyvalue::{PyScalar, node_str};
-use super::yaml::{Node, Value};
+use super::read::{Ctx, Entries, join};
+use super::yaml::{Node, PyScalar, Value, node_str};
 use crate::spec::Secret;
 
 /// `match_regex`: the pattern as written (Python `re` syntax) and its compiled form,

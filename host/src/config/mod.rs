@@ -3,23 +3,52 @@
 //! No Docker and no async here: this module reads a file, renders it as a
 //! template, parses YAML, and builds the model, with every error pointing at
 //! a file position and a key path.
+//!
+//! Layout, by concern (a module imports only those below it; the layers are
+//! `SUBLAYERS` in `scripts/import-graph`, which checks them):
+//! - `build`: the top level of the file and the order of the build;
+//! - `service`, `instance`: a service and its instances, one call per key;
+//! - `ships` (ships, registries), `ports`, `checks` (lifecycle), `volumes`,
+//!   `resources` (limits, ulimits), `options` (command, restart, log...),
+//!   `env` (env sources → ordered variables): one section each;
+//! - `validate`: the checks across sections; `links`: link variables;
+//! - `load`: file and Jinja (with `pycompat`, Python's methods in templates);
+//! - `model`: the types; `audit` and `http` (auditors, http checks'
+//!   options): their types and parsers;
+//! - `keys`: every section's key names and allowed-keys table;
+//! - `read`: the node-reading toolkit (`Ctx`, typed getters, `check_keys`);
+//! - `error`: messages; `yaml`: the tree with marks and the YAML 1.1
+//!   scalar resolver (`yaml::pyvalue`).
 
 pub mod audit;
 pub mod build;
+mod checks;
 pub mod env;
 pub mod error;
 pub mod http;
 mod instance;
+mod keys;
+mod links;
 pub mod load;
 pub mod model;
+mod options;
+mod ports;
 pub mod pycompat;
-pub mod pyvalue;
+mod read;
+mod resources;
+mod service;
+mod ships;
+mod validate;
+mod volumes;
 pub mod yaml;
+
+/// The YAML 1.1 scalar resolver, at its older path too (it lives in `yaml/`).
+pub use yaml::pyvalue;
 
 pub use build::{Loaded, Options};
 pub use error::{ConfigError, Diagnostic};
-pub use instance::port_spec;
 pub use load::Source;
+pub use ports::port_spec;
 
 /// Loads a description: read, render, parse, build.
 pub fn load(source: &Source, options: Options) -> Result<Loaded, ConfigError> {

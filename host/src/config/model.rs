@@ -9,12 +9,12 @@
 //! Collections keep the YAML order (MaestroNG iterates Python dicts, which
 //! keep insertion order), hence `Vec`s with lookup helpers instead of maps.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use serde::Serialize;
 
-use super::env::EnvBuilder;
 pub use super::http::{
     BasicAuth, ClientCert, HttpField, HttpOptions, HttpParams, HttpTimeout, MatchRegex, Verify,
 };
@@ -58,15 +58,6 @@ impl Environment {
     /// The instance (container) called `name`.
     pub fn instance(&self, name: &str) -> Option<&Instance> {
         self.instances.iter().find(|i| i.name == name)
-    }
-
-    /// The exact environment `inst` gets, in injection order: its own variables, then
-    /// the link variables of its service and of the services it depends on (§2.4).
-    /// Computed on first use and kept: link variables grow with the square of the
-    /// environment, and loading or planning never needs them.
-    pub fn container_env<'a>(&self, inst: &'a Instance) -> &'a [EnvVar] {
-        inst.env
-            .get_or_init(|| super::env::container_env(self, inst))
     }
 
     /// The services as a graph over their positions in `services`: for each, the
@@ -813,4 +804,39 @@ pub enum ExecEnvFrom {
     Env,
     /// As JSON on standard input.
     Stdin,
+}
+
+/// The variables a container gets, in order, with Python dict-update
+/// semantics (a key set again keeps its first position). The environment
+/// sources fill it (`env.rs`), link variables come on top (`links.rs`).
+#[derive(Debug, Clone, Default)]
+pub struct EnvBuilder {
+    /// (key identity, key text, value).
+    entries: Vec<(String, String, Option<String>)>,
+    index: HashMap<String, usize>,
+}
+
+impl EnvBuilder {
+    /// Sets `name` (identified as Python would compare keys) to `value`,
+    /// keeping the position of an existing key.
+    pub fn set(&mut self, id: String, name: String, value: Option<String>) {
+        match self.index.get(&id) {
+            Some(&i) => self.entries[i].2 = value,
+            None => {
+                self.index.insert(id.clone(), self.entries.len());
+                self.entries.push((id, name, value));
+            }
+        }
+    }
+
+    /// The variables, in order.
+    pub fn vars(&self) -> Vec<EnvVar> {
+        self.entries
+            .iter()
+            .map(|(_, name, value)| EnvVar {
+                name: name.clone(),
+                value: value.clone(),
+            })
+            .collect()
+    }
 }

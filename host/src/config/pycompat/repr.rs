@@ -3,7 +3,7 @@
 use minijinja::Error;
 use minijinja::value::{Value, ValueKind};
 
-use super::super::pyvalue::{float_repr, str_repr};
+use super::super::yaml::pyvalue::{float_repr, str_repr};
 use super::{args::*, containers::*};
 
 /// Python's `str()` of a template value: strings as they are, `None`,

@@ -4,7 +4,7 @@ use minijinja::Error;
 use minijinja::formatting::{FormatStyle, format as mj_format};
 use minijinja::value::{Kwargs, Value, ValueKind};
 
-use super::super::pyvalue::str_repr;
+use super::super::yaml::pyvalue::str_repr;
 use super::{args::*, containers::*, repr::*};
 
 /// Python's `str.isspace()` characters.

@@ -7,8 +7,6 @@
 //! rules below are PyYAML's resolver regexes and constructors, written out
 //! by hand (see `yaml/resolver.py` and `yaml/constructor.py`).
 
-use super::yaml::{Node, Value};
-
 /// A scalar as Python holds it after `yaml.load`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PyScalar {
@@ -106,33 +104,6 @@ impl PyScalar {
         match self {
             PyScalar::Int(d) => d.parse().ok(),
             _ => None,
-        }
-    }
-}
-
-/// Python's `str()` of a whole node: scalars as above, lists and dicts as
-/// Python prints containers (elements in `repr()`).
-pub fn node_str(node: &Node) -> String {
-    match &node.value {
-        Value::Scalar(s) => s.value.py_str(),
-        _ => node_repr(node),
-    }
-}
-
-/// Python's `repr()` of a node.
-pub fn node_repr(node: &Node) -> String {
-    match &node.value {
-        Value::Scalar(s) => s.value.py_repr(),
-        Value::Seq(items) => {
-            let inner: Vec<String> = items.iter().map(node_repr).collect();
-            format!("[{}]", inner.join(", "))
-        }
-        Value::Map(entries) => {
-            let inner: Vec<String> = entries
-                .iter()
-                .map(|(k, v)| format!("{}: {}", node_repr(k), node_repr(v)))
-                .collect();
-            format!("{{{}}}", inner.join(", "))
         }
     }
 }

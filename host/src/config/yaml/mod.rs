@@ -12,7 +12,9 @@ use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
 
-use super::pyvalue::{self, PyScalar};
+pub mod pyvalue;
+
+pub use self::pyvalue::PyScalar;
 
 /// A position in the rendered YAML text, 1-based.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -137,11 +139,13 @@ fn size(node: &Node) -> usize {
 
 /// Parses one YAML document. An empty stream yields `None`.
 pub fn parse(text: &str) -> Result<Option<Node>, YamlError> {
-    let mut anchors: HashMap<usize, Node> = HashMap::new();
-    let mut alias_budget = MAX_ALIAS_NODES;
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut root: Option<Node> = None;
-    let mut documents = 0usize;
+    let mut tree = Tree {
+        anchors: HashMap::new(),
+        alias_budget: MAX_ALIAS_NODES,
+        stack: Vec::new(),
+        root: None,
+        documents: 0,
+    };
     for event in Parser::new_from_str(text) {
         let (event, span) = event.map_err(|e| YamlError {
             mark: Mark {
@@ -150,12 +154,31 @@ pub fn parse(text: &str) -> Result<Option<Node>, YamlError> {
             },
             message: e.info().to_owned(),
         })?;
-        let mark = mark_of(&span);
-        let complete = match event {
+        if let Some(node) = tree.event(event, mark_of(&span))? {
+            tree.attach(node);
+        }
+    }
+    Ok(tree.root)
+}
+
+/// The state of one parse: the open collections, the anchors seen, what
+/// aliases may still copy in.
+struct Tree {
+    anchors: HashMap<usize, Node>,
+    alias_budget: usize,
+    stack: Vec<Frame>,
+    root: Option<Node>,
+    documents: usize,
+}
+
+impl Tree {
+    /// Takes one event; returns the node it completes, if any.
+    fn event(&mut self, event: Event<'_>, mark: Mark) -> Result<Option<Node>, YamlError> {
+        Ok(match event {
             Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => None,
             Event::DocumentStart(_) => {
-                documents += 1;
-                if documents > 1 {
+                self.documents += 1;
+                if self.documents > 1 {
                     return Err(YamlError {
                         mark,
                         message:
@@ -165,38 +188,18 @@ pub fn parse(text: &str) -> Result<Option<Node>, YamlError> {
                 }
                 None
             }
-            Event::Alias(id) => match anchors.get(&id) {
-                Some(node) => {
-                    alias_budget =
-                        alias_budget
-                            .checked_sub(size(node))
-                            .ok_or_else(|| YamlError {
-                                mark,
-                                message: "aliases expand to too many nodes".into(),
-                            })?;
-                    Some(node.clone())
-                }
-                None => {
-                    return Err(YamlError {
-                        mark,
-                        message: "found undefined alias".into(),
-                    });
-                }
-            },
+            Event::Alias(id) => Some(self.alias(id, mark)?),
             Event::Scalar(text, style, anchor, tag) => {
                 let node = Node {
                     mark,
                     value: Value::Scalar(scalar(&text, style, tag.as_deref(), mark)?),
                 };
-                if anchor > 0 {
-                    anchors.insert(anchor, node.clone());
-                }
-                Some(node)
+                Some(self.anchored(anchor, node))
             }
             Event::SequenceStart(anchor, tag) => {
                 check_collection_tag(tag.as_deref(), "seq", mark)?;
-                check_depth(stack.len(), mark)?;
-                stack.push(Frame::Seq {
+                check_depth(self.stack.len(), mark)?;
+                self.stack.push(Frame::Seq {
                     mark,
                     anchor,
                     items: Vec::new(),
@@ -205,8 +208,8 @@ pub fn parse(text: &str) -> Result<Option<Node>, YamlError> {
             }
             Event::MappingStart(anchor, tag) => {
                 check_collection_tag(tag.as_deref(), "map", mark)?;
-                check_depth(stack.len(), mark)?;
-                stack.push(Frame::Map {
+                check_depth(self.stack.len(), mark)?;
+                self.stack.push(Frame::Map {
                     mark,
                     anchor,
                     entries: Vec::new(),
@@ -214,7 +217,7 @@ pub fn parse(text: &str) -> Result<Option<Node>, YamlError> {
                 });
                 None
             }
-            Event::SequenceEnd => match stack.pop() {
+            Event::SequenceEnd => match self.stack.pop() {
                 Some(Frame::Seq {
                     mark,
                     anchor,
@@ -224,14 +227,11 @@ pub fn parse(text: &str) -> Result<Option<Node>, YamlError> {
                         mark,
                         value: Value::Seq(items),
                     };
-                    if anchor > 0 {
-                        anchors.insert(anchor, node.clone());
-                    }
-                    Some(node)
+                    Some(self.anchored(anchor, node))
                 }
                 _ => return Err(internal(mark)),
             },
-            Event::MappingEnd => match stack.pop() {
+            Event::MappingEnd => match self.stack.pop() {
                 Some(Frame::Map {
                     mark,
                     anchor,
@@ -242,30 +242,56 @@ pub fn parse(text: &str) -> Result<Option<Node>, YamlError> {
                         mark,
                         value: Value::Map(merge_and_check(entries)?),
                     };
-                    if anchor > 0 {
-                        anchors.insert(anchor, node.clone());
-                    }
-                    Some(node)
+                    Some(self.anchored(anchor, node))
                 }
                 _ => return Err(internal(mark)),
             },
-        };
-        if let Some(node) = complete {
-            match stack.last_mut() {
-                Some(Frame::Seq { items, .. }) => items.push(node),
-                Some(Frame::Map {
-                    entries,
-                    pending_key,
-                    ..
-                }) => match pending_key.take() {
-                    Some(key) => entries.push((key, node)),
-                    None => *pending_key = Some(node),
-                },
-                None => root = Some(node),
+        })
+    }
+
+    /// A copy of the anchored node, within the alias budget.
+    fn alias(&mut self, id: usize, mark: Mark) -> Result<Node, YamlError> {
+        match self.anchors.get(&id) {
+            Some(node) => {
+                self.alias_budget =
+                    self.alias_budget
+                        .checked_sub(size(node))
+                        .ok_or_else(|| YamlError {
+                            mark,
+                            message: "aliases expand to too many nodes".into(),
+                        })?;
+                Ok(node.clone())
             }
+            None => Err(YamlError {
+                mark,
+                message: "found undefined alias".into(),
+            }),
         }
     }
-    Ok(root)
+
+    /// Records `node` under its anchor (0: none).
+    fn anchored(&mut self, anchor: usize, node: Node) -> Node {
+        if anchor > 0 {
+            self.anchors.insert(anchor, node.clone());
+        }
+        node
+    }
+
+    /// Puts a completed node into its parent (or makes it the root).
+    fn attach(&mut self, node: Node) {
+        match self.stack.last_mut() {
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map {
+                entries,
+                pending_key,
+                ..
+            }) => match pending_key.take() {
+                Some(key) => entries.push((key, node)),
+                None => *pending_key = Some(node),
+            },
+            None => self.root = Some(node),
+        }
+    }
 }
 
 fn check_depth(depth: usize, mark: Mark) -> Result<(), YamlError> {
@@ -427,6 +453,33 @@ fn key_display(node: &Node) -> String {
     match &node.value {
         Value::Scalar(s) => s.value.py_str(),
         _ => node.type_name().to_owned(),
+    }
+}
+
+/// Python's `str()` of a whole node: scalars as above, lists and dicts as
+/// Python prints containers (elements in `repr()`).
+pub fn node_str(node: &Node) -> String {
+    match &node.value {
+        Value::Scalar(s) => s.value.py_str(),
+        _ => node_repr(node),
+    }
+}
+
+/// Python's `repr()` of a node.
+pub fn node_repr(node: &Node) -> String {
+    match &node.value {
+        Value::Scalar(s) => s.value.py_repr(),
+        Value::Seq(items) => {
+            let inner: Vec<String> = items.iter().map(node_repr).collect();
+            format!("[{}]", inner.join(", "))
+        }
+        Value::Map(entries) => {
+            let inner: Vec<String> = entries
+                .iter()
+                .map(|(k, v)| format!("{}: {}", node_repr(k), node_repr(v)))
+                .collect();
+            format!("{{{}}}", inner.join(", "))
+        }
     }
 }
 
