@@ -3,8 +3,6 @@
 use minijinja::value::{Kwargs, Value, ValueKind};
 use minijinja::{Error, ErrorKind};
 
-use super::repr::*;
-
 /// The error for a method Python's type does not have.
 pub(super) fn unknown_method(value: &Value, method: &str) -> Error {
     Error::new(
@@ -51,7 +49,7 @@ pub(super) fn split_kwargs(args: &[Value]) -> (&[Value], KwargList) {
                 .map(|keys| {
                     keys.map(|k| {
                         let v = last.get_item(&k).unwrap_or_default();
-                        (py_str(&k), v)
+                        (k.as_str().map_or_else(|| k.to_string(), str::to_owned), v)
                     })
                     .collect()
                 })

@@ -3,7 +3,7 @@
 use minijinja::Error;
 use minijinja::value::{Kwargs, Rest, Value, ValueKind};
 
-use super::{args::*, containers::*, repr::*};
+use super::{args::*, containers::*, methods::*, repr::*};
 
 /// Jinja2's `join(value, d='', attribute=None)`, items as Python `str()`.
 pub(super) fn filter_join(value: Value, args: Rest<Value>, kwargs: Kwargs) -> Result<Value, Error> {

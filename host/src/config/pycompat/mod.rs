@@ -22,6 +22,7 @@ mod args;
 mod containers;
 mod filters;
 mod literals;
+mod methods;
 mod repr;
 mod strings;
 
@@ -34,7 +35,7 @@ use std::sync::Mutex;
 use minijinja::value::{Kwargs, ObjectRepr, Rest, Value, ValueKind};
 use minijinja::{Environment, Error, ErrorKind, State};
 
-use self::{args::*, containers::*, filters::*, repr::*, strings::*};
+use self::{args::*, containers::*, filters::*, methods::*, strings::*};
 
 /// The global function list literals are rewritten to.
 const LIST_FN: &str = "__maestro_list";

@@ -6,6 +6,27 @@ use minijinja::value::{Value, ValueKind};
 use super::super::yaml::pyvalue::{float_repr, str_repr};
 use super::{args::*, containers::*};
 
+/// How each container prints, for its `render` (kept here, beside Python's
+/// printing rules, so that the types need not know them).
+macro_rules! repr_text {
+    ($($t:ty),*) => {$(
+        impl $t {
+            /// Python's `repr()` of this value.
+            pub(super) fn repr_text(self: &std::sync::Arc<Self>) -> String {
+                py_repr(&Value::from_dyn_object(self.clone()))
+            }
+        }
+    )*};
+}
+repr_text!(PyList, PyDict, PyDictView, PyGroup);
+
+impl PyView {
+    /// Python's `str()` of the viewed value.
+    pub(super) fn str_text(&self) -> String {
+        py_str(&self.0)
+    }
+}
+
 /// Python's `str()` of a template value: strings as they are, `None`,
 /// `True`/`False`, Python float text, containers as their `repr()`, and
 /// nothing for undefined (Jinja2's lenient `Undefined`).
@@ -97,22 +118,6 @@ pub(super) fn repr_into(value: &Value, out: &mut String, depth: usize) {
         ValueKind::Seq | ValueKind::Iterable => out.push_str("[...]"),
         ValueKind::Map => out.push_str("{...}"),
         _ => out.push_str(&value.to_string()),
-    }
-}
-
-/// A map's items in its iteration order.
-pub(super) fn map_items(value: &Value) -> Vec<(Value, Value)> {
-    if let Some(dict) = value.downcast_object_ref::<PyDict>() {
-        return dict.snapshot();
-    }
-    match value.try_iter() {
-        Ok(keys) => keys
-            .map(|k| {
-                let v = value.get_item(&k).unwrap_or_default();
-                (k, v)
-            })
-            .collect(),
-        Err(_) => Vec::new(),
     }
 }
 

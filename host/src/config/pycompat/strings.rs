@@ -189,46 +189,10 @@ pub(super) fn apply_conversions(
             out.push('}');
             continue;
         };
-        let mut value = match arg.parse::<usize>() {
-            Ok(i) => positional.get(i).cloned().ok_or_else(|| {
-                invalid(format!(
-                    "Replacement index {i} out of range for positional args tuple"
-                ))
-            })?,
-            Err(_) => kwargs
-                .iter()
-                .find(|(k, _)| *k == arg)
-                .map(|(_, v)| v.clone())
-                .ok_or_else(|| invalid(format!("KeyError: {}", str_repr(&arg))))?,
+        let Some(value) = field_value(&arg, path, positional, kwargs)? else {
+            return Ok(None);
         };
-        let mut p = path;
-        while !p.is_empty() {
-            if let Some(after) = p.strip_prefix('.') {
-                let end = after.find(['.', '[']).unwrap_or(after.len());
-                value = value.get_attr(&after[..end])?;
-                p = &after[end..];
-            } else if let Some(after) = p.strip_prefix('[') {
-                let Some(end) = after.find(']') else {
-                    return Ok(None);
-                };
-                let key = &after[..end];
-                value = match key.parse::<i64>() {
-                    Ok(i) => value.get_item(&Value::from(i))?,
-                    Err(_) => value.get_item(&Value::from(key))?,
-                };
-                p = &after[end + 1..];
-            } else {
-                return Ok(None);
-            }
-        }
-        let text = match conv {
-            "r" => py_repr(&value),
-            "s" => py_str(&value),
-            "a" => ascii(&py_repr(&value)),
-            other => {
-                return Err(invalid(format!("Unknown conversion specifier {other}")));
-            }
-        };
+        let text = convert(&value, conv)?;
         let key = format!("__maestro_conv{}", extra.len());
         out.push('{');
         out.push_str(&key);
@@ -244,6 +208,60 @@ pub(super) fn apply_conversions(
         return Ok(None);
     }
     Ok(Some((out, extra)))
+}
+
+/// The value a `str.format` field names: argument `arg` (a position or a
+/// keyword), then `.attr` and `[key]` steps along `path`. `None` for a path
+/// this does not understand.
+fn field_value(
+    arg: &str,
+    path: &str,
+    positional: &[Value],
+    kwargs: &[(String, Value)],
+) -> Result<Option<Value>, Error> {
+    let mut value = match arg.parse::<usize>() {
+        Ok(i) => positional.get(i).cloned().ok_or_else(|| {
+            invalid(format!(
+                "Replacement index {i} out of range for positional args tuple"
+            ))
+        })?,
+        Err(_) => kwargs
+            .iter()
+            .find(|(k, _)| *k == arg)
+            .map(|(_, v)| v.clone())
+            .ok_or_else(|| invalid(format!("KeyError: {}", str_repr(arg))))?,
+    };
+    let mut p = path;
+    while !p.is_empty() {
+        if let Some(after) = p.strip_prefix('.') {
+            let end = after.find(['.', '[']).unwrap_or(after.len());
+            value = value.get_attr(&after[..end])?;
+            p = &after[end..];
+        } else if let Some(after) = p.strip_prefix('[') {
+            let Some(end) = after.find(']') else {
+                return Ok(None);
+            };
+            let key = &after[..end];
+            value = match key.parse::<i64>() {
+                Ok(i) => value.get_item(&Value::from(i))?,
+                Err(_) => value.get_item(&Value::from(key))?,
+            };
+            p = &after[end + 1..];
+        } else {
+            return Ok(None);
+        }
+    }
+    Ok(Some(value))
+}
+
+/// A `str.format` conversion: `!r`, `!s`, `!a`.
+fn convert(value: &Value, conv: &str) -> Result<String, Error> {
+    match conv {
+        "r" => Ok(py_repr(value)),
+        "s" => Ok(py_str(value)),
+        "a" => Ok(ascii(&py_repr(value))),
+        other => Err(invalid(format!("Unknown conversion specifier {other}"))),
+    }
 }
 
 /// Python's `ascii()` of a repr: non-ASCII characters as escapes.
