@@ -17,6 +17,18 @@ use super::keys::{auditor as key, auditor_types};
 use super::read::{Ctx, Entries, get, get_set, join};
 use super::yaml::{Node, PyScalar, Value, node_str};
 
+/// Why an auditor's message template is unusable (an unknown `{field}`, a
+/// format spec): the reason, naming the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct TemplateError(pub String);
+
+impl From<String> for TemplateError {
+    fn from(message: String) -> Self {
+        TemplateError(message)
+    }
+}
+
 /// Python's `logging.DEBUG`: the level of container-level (task) events.
 pub const DEBUG: u32 = 10;
 /// Python's `logging.INFO`: the level of play-level events, and the default.
@@ -263,7 +275,11 @@ impl Serialize for Template {
 
 impl Template {
     /// Parses `text`, allowing the placeholders in `fields`.
-    pub fn parse(text: &str, fields: &[Field]) -> Result<Template, String> {
+    pub fn parse(text: &str, fields: &[Field]) -> Result<Template, TemplateError> {
+        Self::parse_text(text, fields).map_err(TemplateError)
+    }
+
+    fn parse_text(text: &str, fields: &[Field]) -> Result<Template, String> {
         let mut pieces = Vec::new();
         let mut lit = String::new();
         let mut chars = text.chars().peekable();
@@ -605,7 +621,7 @@ fn exec_auditor(ctx: &mut Ctx, a: &AuditorNode) -> Result<AuditorKind, ConfigErr
                 ));
             };
             Template::parse(&s.value.py_str(), &[Field::Action, Field::What, Field::Who])
-                .map_err(|m| ctx.err(Some(n), &p, m))?
+                .map_err(|m| ctx.err(Some(n), &p, m.to_string()))?
         }
     };
     Ok(AuditorKind::Exec { script, args })
@@ -716,7 +732,7 @@ fn payload(ctx: &Ctx, n: &Node, path: &str) -> Result<Payload, ConfigError> {
             PyScalar::Float(f) => Payload::Float(*f),
             PyScalar::Str(t) => Payload::Text(
                 Template::parse(t, &[Field::What, Field::Action, Field::Who, Field::Message])
-                    .map_err(|m| ctx.err(Some(n), path, m))?,
+                    .map_err(|m| ctx.err(Some(n), path, m.to_string()))?,
             ),
             other => Payload::Text(Template {
                 source: other.py_str(),
@@ -764,26 +780,31 @@ mod tests {
         assert!(
             Template::parse("{message}", &only)
                 .unwrap_err()
+                .0
                 .contains("unknown placeholder {message}")
         );
         assert!(
             Template::parse("{what:>10}", &only)
                 .unwrap_err()
+                .0
                 .contains("format specifications")
         );
         assert!(
             Template::parse("{}", &only)
                 .unwrap_err()
+                .0
                 .contains("unknown placeholder {}")
         );
         assert!(
             Template::parse("a } b", &only)
                 .unwrap_err()
+                .0
                 .contains("single '}'")
         );
         assert!(
             Template::parse("a { b", &only)
                 .unwrap_err()
+                .0
                 .contains("without its '}'")
         );
     }

@@ -18,6 +18,18 @@ use super::read::{Ctx, Entries, join};
 use super::yaml::{Node, PyScalar, Value, node_str};
 use crate::spec::Secret;
 
+/// Why a `match_regex` does not compile, or could not be searched to the end
+/// (a backtracking limit): the reason in words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct RegexError(pub String);
+
+impl From<String> for RegexError {
+    fn from(message: String) -> Self {
+        RegexError(message)
+    }
+}
+
 /// `match_regex`: the pattern as written (Python `re` syntax) and its compiled form,
 /// so a bad pattern is reported at load rather than after `max_wait`.
 #[derive(Clone)]
@@ -28,7 +40,11 @@ pub struct MatchRegex {
 
 impl MatchRegex {
     /// Compiles a Python `re` pattern with DOTALL, as 0.8.3's `re.compile(p, re.DOTALL)`.
-    pub fn new(pattern: &str) -> Result<MatchRegex, String> {
+    pub fn new(pattern: &str) -> Result<MatchRegex, RegexError> {
+        Self::compile(pattern).map_err(RegexError)
+    }
+
+    fn compile(pattern: &str) -> Result<MatchRegex, String> {
         let translated = python_to_fancy(pattern);
         let regex = fancy_regex::RegexBuilder::new(&format!("(?s){translated}"))
             .build()
@@ -50,7 +66,11 @@ impl MatchRegex {
 
     /// Python's `search`: whether the pattern matches anywhere in `text`. An error when
     /// the backtracking engine gives up (a pathological pattern), which counts as no match.
-    pub fn search(&self, text: &str) -> Result<bool, String> {
+    pub fn search(&self, text: &str) -> Result<bool, RegexError> {
+        self.search_text(text).map_err(RegexError)
+    }
+
+    fn search_text(&self, text: &str) -> Result<bool, String> {
         self.regex.is_match(text).map_err(|e| e.to_string())
     }
 }

@@ -346,11 +346,13 @@ fn scalar(
 ) -> Result<Scalar, YamlError> {
     let err = |message: String| YamlError { mark, message };
     let value = match tag {
-        None if style == ScalarStyle::Plain => pyvalue::resolve_plain(text).map_err(err)?,
+        None if style == ScalarStyle::Plain => {
+            pyvalue::resolve_plain(text).map_err(|e| err(e.0))?
+        }
         None => PyScalar::Str(text.to_owned()),
         Some(t) if t.handle == "!" && t.suffix.is_empty() => PyScalar::Str(text.to_owned()),
         Some(t) => match core_suffix(t) {
-            Some(kind) => pyvalue::construct_tagged(kind, text).map_err(err)?,
+            Some(kind) => pyvalue::construct_tagged(kind, text).map_err(|e| err(e.0))?,
             None => {
                 return Err(err(format!(
                     "could not determine a constructor for the tag '{}'",

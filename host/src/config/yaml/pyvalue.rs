@@ -211,8 +211,24 @@ pub fn float_repr(f: f64) -> String {
 // Implicit resolution of plain scalars (PyYAML's YAML 1.1 resolver).
 // ---------------------------------------------------------------------------
 
+/// Why a scalar has no value (`2001-02-30`, `!!int x`): the message PyYAML's
+/// constructor would give, in words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ScalarError(pub String);
+
+impl From<String> for ScalarError {
+    fn from(message: String) -> Self {
+        ScalarError(message)
+    }
+}
+
 /// Resolves a plain scalar as PyYAML's resolver and SafeConstructor do.
-pub fn resolve_plain(text: &str) -> Result<PyScalar, String> {
+pub fn resolve_plain(text: &str) -> Result<PyScalar, ScalarError> {
+    resolve_plain_text(text).map_err(ScalarError)
+}
+
+fn resolve_plain_text(text: &str) -> Result<PyScalar, String> {
     let first = text.chars().next();
     // Resolvers are tried in registration order among those registered for
     // the first character: bool, float, int, merge, null, timestamp, value.
@@ -248,7 +264,11 @@ pub fn resolve_plain(text: &str) -> Result<PyScalar, String> {
 }
 
 /// Constructs an explicitly tagged scalar (`!!str`, `!!int`, ...).
-pub fn construct_tagged(kind: &str, text: &str) -> Result<PyScalar, String> {
+pub fn construct_tagged(kind: &str, text: &str) -> Result<PyScalar, ScalarError> {
+    construct_tagged_text(kind, text).map_err(ScalarError)
+}
+
+fn construct_tagged_text(kind: &str, text: &str) -> Result<PyScalar, String> {
     match kind {
         "str" => Ok(PyScalar::Str(text.to_owned())),
         "int" => construct_int(text),
