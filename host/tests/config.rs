@@ -1,6 +1,8 @@
 //! Loading descriptions into the model: every port syntax, the seed
 //! documentation's examples, pinned error messages, and `examples/`.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -20,13 +22,7 @@ fn vars() -> BTreeMap<String, String> {
 }
 
 fn load_with(yaml: &str, dir: &Path, strict: bool) -> Result<Loaded, String> {
-    let source = Source::Text {
-        text: yaml.to_owned(),
-        name: "t.yaml".into(),
-        base_dir: dir.to_path_buf(),
-    };
-    let parsed = load::read(&source, &vars()).map_err(|e| e.to_string())?;
-    build::build(&parsed, Options { strict }).map_err(|e| e.to_string())
+    common::load_text(yaml, dir, &vars(), strict)
 }
 
 fn load_ok(yaml: &str) -> Loaded {

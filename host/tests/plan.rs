@@ -1,21 +1,15 @@
 //! Planning and dependency trees, over descriptions built in memory.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use maestro::config::build::{self, Options};
-use maestro::config::load::{self, Source};
 use maestro::config::model::Environment;
 use maestro::plan::{self, Action, PlanError, Request, deptree};
 
 fn env(yaml: &str) -> Environment {
-    let source = Source::Text {
-        text: yaml.to_owned(),
-        name: "t.yaml".into(),
-        base_dir: Path::new(".").to_path_buf(),
-    };
-    let parsed = load::read(&source, &BTreeMap::new()).unwrap();
-    build::build(&parsed, Options::default())
+    common::load_text(yaml, Path::new("."), &BTreeMap::new(), false)
         .unwrap_or_else(|e| panic!("{e}"))
         .environment
 }
