@@ -15,7 +15,10 @@ use std::sync::OnceLock;
 
 use serde::Serialize;
 
-pub use super::http::{
+pub mod audit;
+pub mod http;
+
+pub use http::{
     BasicAuth, ClientCert, HttpField, HttpOptions, HttpParams, HttpTimeout, MatchRegex, Verify,
 };
 
@@ -41,7 +44,7 @@ pub struct Environment {
     /// and instances in YAML order within each service.
     pub instances: Vec<Instance>,
     /// The `audit` section: the auditors notified of every play, in list order.
-    pub audit: Vec<super::audit::Auditor>,
+    pub audit: Vec<audit::Auditor>,
 }
 
 impl Environment {
