@@ -687,7 +687,7 @@ pub fn parse_answer(stdout: &[u8]) -> Result<Option<Credentials>, String> {
 }
 
 /// The credentials to pull `image` with. A `registries` entry matching the image
-/// (reference §6 `registry_for_container`) with a `username` gives them itself, and
+/// (MaestroNG's `registry_for_container`; README § Registry credentials) with a `username` gives them itself, and
 /// the Docker client configuration is not read (MaestroNG 0.8.3's precedence); an
 /// entry without `username` takes the configuration's credentials for the entry's
 /// host (else for its name, when that names a host); an image no entry matches takes the configuration's

@@ -1,4 +1,4 @@
-//! Lifecycle checks (`pre-start`, `running`, `pre-stop`, `stopped`; reference §7).
+//! Lifecycle checks (`pre-start`, `running`, `pre-stop`, `stopped`; host/COMPAT.md § Services and instances).
 //!
 //! Each check polls until it passes or its deadline passes, and fails with the reason
 //! of its last attempt. Deadlines are MaestroNG's (`tcp` `max_wait` seconds, `http`

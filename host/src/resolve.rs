@@ -25,7 +25,7 @@ pub enum ResolveError {
     },
 }
 
-/// The container MaestroNG 0.8.3 would create for `inst` (reference §4, create call),
+/// The container MaestroNG 0.8.3 would create for `inst` (its create call; host/COMPAT.md lists where we differ),
 /// plus maestro's own labels ([`labels`]), which win over user labels of the same key.
 pub fn container_spec(env: &Environment, inst: &Instance) -> Result<ContainerSpec, ResolveError> {
     let command = match &inst.command {

@@ -252,7 +252,7 @@ fn dict_port_specs_may_be_shared_by_instances() {
 }
 
 // ---------------------------------------------------------------------------
-// The seed documentation's examples (maestro-ng 0.7.5 docs §2.2–2.11)
+// The seed documentation's examples (MaestroNG 0.7.5's documentation, as users copied them)
 // ---------------------------------------------------------------------------
 
 #[test]
@@ -1194,7 +1194,7 @@ fn zookeeper_kafka_example_gives_the_documented_guest_answers() {
     assert_eq!(guest.environment_name(), "zk-kafka");
     assert_eq!(guest.service_name().unwrap(), "kafka");
     assert_eq!(guest.host_address().unwrap(), "192.168.10.2");
-    // §2.12.2: the port kafka-2 binds to inside, and the defaults.
+    // The documentation's ZooKeeper+Kafka example: the port kafka-2 binds to inside, and the defaults.
     assert_eq!(guest.port("broker", None).unwrap().as_str(), "9092");
     assert_eq!(guest.port("unknown", Some("42")).unwrap().as_str(), "42");
     assert!(guest.port("unknown", None).is_err());

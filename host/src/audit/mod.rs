@@ -1,5 +1,5 @@
 //! The audit trail: the auditors of `audit:` told about every play, as
-//! MaestroNG 0.8.3 tells them (reference §11, `maestro/audit.py`).
+//! MaestroNG 0.8.3 tells them (host/COMPAT.md § Audit trail).
 //!
 //! Plays `pull`, `start`, `stop`, `kill`, `restart` and `clean` are audited
 //! (`status` is not): `action` before anything is done, then `success` or

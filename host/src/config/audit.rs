@@ -1,5 +1,5 @@
 //! The `audit:` section: the auditors MaestroNG 0.8.3 notifies of every play
-//! (reference §11), parsed and validated here, without any I/O. What they send
+//! (host/COMPAT.md § Audit trail), parsed and validated here, without any I/O. What they send
 //! and how lives in [`crate::audit`].
 //!
 //! Each list item is a mapping with a `type` (`log`, `http`, `exec`, `slack`,

@@ -1,5 +1,5 @@
 //! The `http` lifecycle check's `match_regex` and `requests_options`, read when the file
-//! loads (reference §7).
+//! loads (host/COMPAT.md § Services and instances, `http` checks).
 //!
 //! MaestroNG 0.8.3 compiles `match_regex` with Python's `re` (DOTALL) in the check's
 //! constructor, at load, and passes `requests_options` untouched to

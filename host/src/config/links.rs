@@ -12,7 +12,7 @@ use super::model::{EnvVar, Environment, Instance};
 
 impl Environment {
     /// The exact environment `inst` gets, in injection order: its own variables, then
-    /// the link variables of its service and of the services it depends on (§2.4).
+    /// the link variables of its service and of the services it depends on (README § The environment contract).
     /// Computed on first use and kept: link variables grow with the square of the
     /// environment, and loading or planning never needs them.
     pub fn container_env<'a>(&self, inst: &'a Instance) -> &'a [EnvVar] {

@@ -117,7 +117,7 @@ pub fn port_spec(
     Ok((port, ctx.warnings))
 }
 
-/// Parses one named port in any of §2.5's forms.
+/// Parses one named port in any of MaestroNG's forms (host/COMPAT.md § Ports).
 pub(super) fn parse_port(
     ctx: &mut Ctx,
     name: &str,

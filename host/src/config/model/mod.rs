@@ -113,7 +113,7 @@ impl Environment {
     }
 }
 
-/// A Docker registry and the credentials to log in to it (§2.2.3, §2.10).
+/// A Docker registry and the credentials to log in to it (README § Registry credentials).
 #[derive(Debug, Clone, Serialize)]
 pub struct Registry {
     /// The key under `registries` (often the registry's host name).
@@ -164,7 +164,7 @@ impl Default for RetryPolicy {
     }
 }
 
-/// A host running a Docker daemon (§2.2.5).
+/// A host running a Docker daemon (README § Ships).
 #[derive(Debug, Clone, Serialize)]
 pub struct Ship {
     /// The key under `ships`.
@@ -317,7 +317,7 @@ pub struct Tls {
 }
 
 /// A service: a named group of instances sharing an image and dependencies
-/// (§2.2.6). Instance-level settings are already merged into [`Instance`].
+/// (README § Concepts). Instance-level settings are already merged into [`Instance`].
 #[derive(Debug, Clone, Serialize)]
 pub struct Service {
     /// The key under `services`.
@@ -339,7 +339,7 @@ pub struct Service {
 }
 
 /// One container: an instance of a service placed on a ship, with every
-/// service-level default merged in (§2.2.7).
+/// service-level default merged in.
 #[derive(Debug, Clone, Serialize)]
 pub struct Instance {
     /// The instance name: the container's name and hostname.
@@ -556,7 +556,7 @@ impl std::fmt::Display for PortRange {
     }
 }
 
-/// A named port of an instance (§2.5).
+/// A named port of an instance (its forms: README § Concepts, host/COMPAT.md § Ports).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Port {
     /// The port's name (`client`, `broker`).
@@ -639,7 +639,7 @@ impl RestartName {
     }
 }
 
-/// A container's restart policy (§2.8).
+/// A container's restart policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct RestartPolicy {
     /// Policy name.
@@ -688,7 +688,7 @@ pub struct Ulimit {
     pub hard: Option<i64>,
 }
 
-/// Lifecycle checks per state (§2.7).
+/// Lifecycle checks per state (host/COMPAT.md § Services and instances).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Lifecycle {
     /// Before starting: all must pass or the start is refused.
