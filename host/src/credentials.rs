@@ -778,7 +778,7 @@ fn auth(server_address: String, creds: Credentials, retry: RetryPolicy) -> Regis
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{self, Options, Source};
+    use crate::config;
 
     const PATH: &str = "/cfg/config.json";
 
@@ -1183,17 +1183,7 @@ mod tests {
     }
 
     fn load(yaml: &str) -> Environment {
-        let dir = std::env::temp_dir().join(format!(
-            "maestro-credentials-{}-{}",
-            std::process::id(),
-            yaml.len()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("maestro.yaml");
-        std::fs::write(&file, yaml).unwrap();
-        let loaded = config::load(&Source::File(file), Options { strict: false });
-        let _ = std::fs::remove_dir_all(&dir);
-        loaded.unwrap().environment
+        config::load_for_tests(yaml)
     }
 
     const REGISTRIES: &str = r#"

@@ -789,7 +789,7 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
-    use crate::config::{self, Source};
+    use crate::config;
     use crate::connect::ConnectError;
     use crate::plan::Request;
 
@@ -815,11 +815,7 @@ mod tests {
     }
 
     fn env() -> Environment {
-        let dir = std::env::temp_dir().join(format!("maestro-execute-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("maestro.yaml");
-        std::fs::write(
-            &file,
+        config::load_for_tests(
             r#"
 name: t
 ships:
@@ -831,10 +827,6 @@ services:
   d: {image: busybox, instances: {d-1: {ship: down}}}
 "#,
         )
-        .unwrap();
-        let loaded = config::load(&Source::File(file), config::Options { strict: false });
-        let _ = std::fs::remove_dir_all(&dir);
-        loaded.unwrap().environment
     }
 
     fn run(interrupted: bool) -> (Finished, HashMap<String, Phase>) {

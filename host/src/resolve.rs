@@ -128,20 +128,10 @@ pub fn container_spec(env: &Environment, inst: &Instance) -> Result<ContainerSpe
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{self, Options, Source};
+    use crate::config;
 
     fn load(yaml: &str) -> Environment {
-        let dir = std::env::temp_dir().join(format!(
-            "maestro-resolve-{}-{}",
-            std::process::id(),
-            yaml.len()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("maestro.yaml");
-        std::fs::write(&file, yaml).unwrap();
-        let loaded = config::load(&Source::File(file), Options { strict: false });
-        let _ = std::fs::remove_dir_all(&dir);
-        loaded.unwrap().environment
+        config::load_for_tests(yaml)
     }
 
     const FULL: &str = r#"

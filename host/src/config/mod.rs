@@ -55,3 +55,17 @@ pub fn load(source: &Source, options: Options) -> Result<Loaded, ConfigError> {
     let parsed = load::read_with(source, load::process_environ())?;
     build::build(&parsed, options)
 }
+
+/// A description given as text, loaded as `t.yaml` of the current directory:
+/// the unit tests' environments (a bad one fails the test with its message).
+#[cfg(test)]
+pub(crate) fn load_for_tests(yaml: &str) -> model::Environment {
+    let source = Source::Text {
+        text: yaml.to_owned(),
+        name: "t.yaml".into(),
+        base_dir: std::path::PathBuf::from("."),
+    };
+    load(&source, Options { strict: false })
+        .unwrap_or_else(|e| panic!("{e}"))
+        .environment
+}
