@@ -431,6 +431,20 @@ fn logs_follow_survives_restart_and_recreation() {
 /// Runs `maestro ARGS` on a pseudo-terminal (util-linux `script`); what the
 /// terminal received, and the exit status.
 fn on_terminal(project: &Project, args: &[&str], no_color: bool) -> (String, Option<i32>) {
+    on_terminal_with(
+        project,
+        args,
+        &[("NO_COLOR", if no_color { "1" } else { "" })],
+    )
+}
+
+/// [`on_terminal`] with these variables set (an empty value unsets one); the
+/// terminal is an xterm unless `TERM` is among them.
+fn on_terminal_with(
+    project: &Project,
+    args: &[&str],
+    vars: &[(&str, &str)],
+) -> (String, Option<i32>) {
     let mut line = format!(
         "{} -f {}",
         maestro_e2e::bin("maestro").display(),
@@ -443,10 +457,17 @@ fn on_terminal(project: &Project, args: &[&str], no_color: bool) -> (String, Opt
     let mut cmd = Command::new("script");
     cmd.args(["-q", "-e", "-c", &line, "/dev/null"])
         .env("COLUMNS", "250")
+        .env("TERM", "xterm")
         .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR")
+        .env_remove("CLICOLOR_FORCE")
         .stdin(Stdio::null());
-    if no_color {
-        cmd.env("NO_COLOR", "1");
+    for (name, value) in vars {
+        if value.is_empty() {
+            cmd.env_remove(name);
+        } else {
+            cmd.env(name, value);
+        }
     }
     let out = cmd.output().expect("running script");
     (
@@ -500,4 +521,28 @@ fn on_a_terminal_the_play_redraws_in_place_and_colours_unless_no_color() {
     let (text, _) = on_terminal(&project, &["status"], true);
     assert!(!text.contains("\x1b["), "{text:?}");
     assert!(text.contains(" down for "), "{text:?}");
+
+    // The other terminal conventions: CLICOLOR=0 (no colour, still live),
+    // TERM=dumb (no escape sequence at all: one line per change),
+    // CLICOLOR_FORCE (colour into a pipe).
+    let (text, _) = on_terminal_with(&project, &["status"], &[("CLICOLOR", "0")]);
+    assert!(
+        !text.contains("\x1b["),
+        "colour despite CLICOLOR=0: {text:?}"
+    );
+    let (text, code) = on_terminal_with(&project, &["start"], &[("TERM", "dumb")]);
+    assert_eq!(code, Some(0), "{text:?}");
+    assert!(
+        !text.contains('\x1b'),
+        "escape sequences on TERM=dumb: {text:?}"
+    );
+    assert!(text.contains("started"), "{text:?}");
+    let out = project
+        .command(&["status"])
+        .env("CLICOLOR_FORCE", "1")
+        .env_remove("NO_COLOR")
+        .output()
+        .unwrap();
+    let piped = String::from_utf8_lossy(&out.stdout);
+    assert!(piped.contains("\x1b[32mrunning for "), "{piped:?}");
 }

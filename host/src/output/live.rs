@@ -31,24 +31,29 @@ pub enum Mode {
         /// Terminal width: lines are cut to fit, so that they never wrap
         /// (a wrapped line would break the cursor arithmetic).
         width: usize,
+        /// Read the terminal's width again at every frame (it was resized),
+        /// instead of keeping `width` (`COLUMNS` fixes it).
+        follow: bool,
     },
     /// One line per state change, no escape sequences.
     Plain,
 }
 
 impl Mode {
-    /// Live when standard output is a terminal (colour unless `NO_COLOR`),
-    /// plain otherwise.
+    /// Live when standard output is a terminal that can redraw (colour by
+    /// the terminal conventions: `NO_COLOR`, `CLICOLOR`...), plain otherwise.
     pub fn detect() -> Mode {
-        Self::for_terminal(super::stdout_is_terminal())
+        Self::for_terminal(super::stdout_is_terminal(), super::stdout_colour())
     }
 
-    /// Live when `terminal` (the stream written to is one), else plain.
-    pub fn for_terminal(terminal: bool) -> Mode {
+    /// Live when `terminal` (the stream written to is one that can redraw),
+    /// with `colour` or not; else plain.
+    pub fn for_terminal(terminal: bool, colour: bool) -> Mode {
         if terminal {
             Mode::Live {
-                colour: super::colour_allowed(),
+                colour,
                 width: super::terminal_width(),
+                follow: super::columns_env().is_none(),
             }
         } else {
             Mode::Plain
@@ -166,16 +171,16 @@ impl Widths {
     pub fn of(rows: &[Row]) -> Widths {
         let mut w = Widths::default();
         for r in rows {
-            w.container = w.container.max(r.container.chars().count());
-            w.service = w.service.max(r.service.chars().count());
-            w.ship = w.ship.max(r.ship.chars().count());
+            w.container = w.container.max(super::display_width(&r.container));
+            w.service = w.service.max(super::display_width(&r.service));
+            w.ship = w.ship.max(super::display_width(&r.ship));
         }
         w
     }
 }
 
 fn pad(s: &str, width: usize) -> String {
-    let n = s.chars().count();
+    let n = super::display_width(s);
     format!("{s}{}", " ".repeat(width.saturating_sub(n)))
 }
 
@@ -197,13 +202,14 @@ pub fn row_text(row: &Row, now: Duration, widths: Widths, width: usize, colour: 
     if let Some(first) = state.lines().next() {
         state = first.to_owned();
     }
-    let head_len = head.chars().count();
+    let head_len = super::display_width(&head);
     let (head, state) = if width == 0 {
         (head, state)
     } else if head_len >= width {
-        (head.chars().take(width).collect(), String::new())
+        (super::cut_to_width(&head, width).to_owned(), String::new())
     } else {
-        (head, state.chars().take(width - head_len).collect())
+        let cut = super::cut_to_width(&state, width - head_len).to_owned();
+        (head, cut)
     };
     let line = format!("{head}{}", paint(&state, phase_paint(&row.phase), colour));
     line.trim_end().to_owned()
@@ -290,8 +296,7 @@ impl LiveView {
     /// A view of `rows` on standard error (when standard output carries
     /// something else, such as `--format json`).
     pub fn stderr(rows: Vec<Row>) -> Arc<LiveView> {
-        use std::io::IsTerminal;
-        let mode = Mode::for_terminal(std::io::stderr().is_terminal());
+        let mode = Mode::for_terminal(super::stderr_is_terminal(), super::stderr_colour());
         Self::with_writer(rows, mode, Box::new(std::io::stderr()))
     }
 
@@ -379,8 +384,19 @@ impl LiveView {
     }
 
     fn redraw(&self, st: &mut State) {
-        let Mode::Live { colour, width } = self.mode else {
+        let Mode::Live {
+            colour,
+            width,
+            follow,
+        } = self.mode
+        else {
             return;
+        };
+        // A resized terminal: the lines are cut to its width now.
+        let width = if follow {
+            super::terminal_width()
+        } else {
+            width
         };
         let text = frame(&st.rows, self.clock.elapsed(), st.drawn, width, colour);
         st.drawn = st.rows.len();
@@ -558,6 +574,7 @@ mod tests {
             Mode::Live {
                 colour: false,
                 width: 80,
+                follow: false,
             },
             Box::new(buf.clone()),
         );

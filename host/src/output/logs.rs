@@ -34,8 +34,13 @@ impl LogFormat {
     /// `name | ` prefix padded to the longest name.
     pub fn for_containers(names: &[String], colour: bool) -> LogFormat {
         LogFormat {
-            prefix_width: (names.len() > 1)
-                .then(|| names.iter().map(|n| n.chars().count()).max().unwrap_or(0)),
+            prefix_width: (names.len() > 1).then(|| {
+                names
+                    .iter()
+                    .map(|n| super::display_width(n))
+                    .max()
+                    .unwrap_or(0)
+            }),
             colour,
         }
     }
@@ -45,7 +50,7 @@ impl LogFormat {
         match self.prefix_width {
             None => format!("{text}\n"),
             Some(w) => {
-                let pad = " ".repeat(w.saturating_sub(container.chars().count()));
+                let pad = " ".repeat(w.saturating_sub(super::display_width(container)));
                 let prefix = format!("{container}{pad} |");
                 format!(
                     "{} {text}\n",

@@ -18,26 +18,71 @@ pub use ships::{ships_json, ships_text};
 use crate::config::model::{EnvVar, Environment};
 use crate::plan::{Plan, deptree};
 
-/// Whether colour is allowed at all: not when `NO_COLOR` is set to anything
-/// but the empty string (<https://no-color.org>).
-pub fn colour_allowed() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+/// Whether to colour what goes to `stream`, by the terminal conventions
+/// (anstream reads them): `NO_COLOR` set and not empty: never;
+/// `CLICOLOR_FORCE`: always, into a pipe too; `CLICOLOR=0`: never; else only
+/// on a terminal whose `TERM` is set and not `dumb`.
+fn colour_for<S: anstream::stream::RawStream>(stream: &S) -> bool {
+    !matches!(
+        anstream::AutoStream::choice(stream),
+        anstream::ColorChoice::Never
+    )
 }
 
-/// Whether standard output is a terminal.
+/// Whether standard output is a terminal that can redraw in place (not
+/// `TERM=dumb`).
 pub fn stdout_is_terminal() -> bool {
-    std::io::stdout().is_terminal()
+    std::io::stdout().is_terminal() && !dumb_terminal()
 }
 
-/// Colour on standard output: a terminal and no `NO_COLOR`.
+/// Whether standard error is a terminal that can redraw in place.
+pub fn stderr_is_terminal() -> bool {
+    std::io::stderr().is_terminal() && !dumb_terminal()
+}
+
+/// `TERM=dumb`: a terminal that moves no cursor and shows no colour.
+fn dumb_terminal() -> bool {
+    std::env::var_os("TERM").is_some_and(|t| t == "dumb")
+}
+
+/// Colour on standard output ([`colour_for`]).
 pub fn stdout_colour() -> bool {
-    colour_allowed() && stdout_is_terminal()
+    colour_for(&std::io::stdout())
 }
 
-/// The terminal's width: `COLUMNS` when set (as MaestroNG reads it), else
-/// what the terminal on standard output (or error) says, else 120.
+/// Colour on standard error ([`colour_for`]).
+pub fn stderr_colour() -> bool {
+    colour_for(&std::io::stderr())
+}
+
+/// The width of `text` on a terminal: East Asian wide characters take two
+/// columns, combining marks none.
+pub fn display_width(text: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(text)
+}
+
+/// The longest start of `text` that takes at most `columns` columns.
+pub fn cut_to_width(text: &str, columns: usize) -> &str {
+    let mut used = 0;
+    for (at, c) in text.char_indices() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w > columns {
+            return &text[..at];
+        }
+        used += w;
+    }
+    text
+}
+
+/// `COLUMNS`, when set (as MaestroNG reads it): a fixed width.
+pub fn columns_env() -> Option<usize> {
+    std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok())
+}
+
+/// The terminal's width: `COLUMNS` when set, else what the terminal on
+/// standard output (or error) says now, else 120.
 pub fn terminal_width() -> usize {
-    if let Some(c) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
+    if let Some(c) = columns_env() {
         return c;
     }
     let mut ws = libc::winsize {
@@ -141,10 +186,6 @@ pub enum Level {
     Error,
 }
 
-fn stderr_colour() -> bool {
-    colour_allowed() && std::io::stderr().is_terminal()
-}
-
 /// Formats a message for standard error.
 pub fn format_message(level: Level, message: &str, colour: bool) -> String {
     let (label, code) = match level {
@@ -236,13 +277,13 @@ pub fn plan_text(plan: &Plan) -> String {
     let mut widths = [0usize; 6];
     for row in std::iter::once(&header).chain(rows.iter()) {
         for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
+            *w = (*w).max(display_width(cell));
         }
     }
     for row in std::iter::once(&header).chain(rows.iter()) {
         let mut line = String::new();
         for (i, cell) in row.iter().enumerate() {
-            let pad = widths[i] - cell.chars().count();
+            let pad = widths[i] - display_width(cell);
             if i < 2 {
                 line.push_str(&" ".repeat(pad));
                 line.push_str(cell);
@@ -303,7 +344,7 @@ pub fn plan_observed_text(plan: &Plan, decisions: &[Decided]) -> String {
     let width = |i: usize| {
         std::iter::once(&header)
             .chain(rows.iter())
-            .map(|r| r[i].chars().count())
+            .map(|r| display_width(&r[i]))
             .max()
             .unwrap_or(0)
     };
@@ -416,6 +457,16 @@ pub fn dump(env: &Environment) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn widths_are_terminal_columns() {
+        assert_eq!(display_width("web-1"), 5);
+        assert_eq!(display_width("数据库"), 6);
+        assert_eq!(display_width("e\u{301}"), 1); // e + combining acute
+        assert_eq!(cut_to_width("数据库", 5), "数据");
+        assert_eq!(cut_to_width("数据库", 6), "数据库");
+        assert_eq!(cut_to_width("abc", 0), "");
+    }
 
     #[test]
     fn messages_are_coloured_only_when_asked() {

@@ -41,7 +41,7 @@ pub fn ships_text(reports: &[ShipReport]) -> String {
     let mut widths = header.map(str::len);
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
+            *w = (*w).max(super::display_width(cell));
         }
     }
     let line = |cells: &[&str]| -> String {
@@ -51,7 +51,7 @@ pub fn ships_text(reports: &[ShipReport]) -> String {
                 out.push_str(cell);
             } else {
                 out.push_str(cell);
-                out.push_str(&" ".repeat(w - cell.chars().count() + 2));
+                out.push_str(&" ".repeat(w - super::display_width(cell) + 2));
             }
         }
         out.truncate(out.trim_end().len());

@@ -59,7 +59,7 @@ pub fn status_text(rows: &[StatusRow], show_hosts: bool, colour: bool) -> String
         .map(|i| {
             table
                 .iter()
-                .map(|row| row[i].chars().count())
+                .map(|row| super::display_width(&row[i]))
                 .max()
                 .unwrap_or(0)
         })
@@ -68,7 +68,7 @@ pub fn status_text(rows: &[StatusRow], show_hosts: bool, colour: bool) -> String
     for (n, row) in table.iter().enumerate() {
         let mut line = String::new();
         for (i, cell) in row.iter().enumerate() {
-            let pad = " ".repeat(widths[i] - cell.chars().count());
+            let pad = " ".repeat(widths[i] - super::display_width(cell));
             let shown = if n > 0 && i == 4 {
                 paint(cell, state_paint(&rows[n - 1].state), colour)
             } else {
@@ -102,6 +102,24 @@ pub fn status_json(rows: &[StatusRow]) -> String {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn wide_characters_keep_the_columns_aligned() {
+        let mut rows = rows();
+        rows[0].instance = "数据库-1".into(); // 8 columns on a terminal, 5 characters
+        let text = status_text(&rows, false, false);
+        // The second column starts at the same terminal column on every line.
+        let second = |line: &str| {
+            let first = line.split_whitespace().next().unwrap();
+            let rest = &line[first.len()..];
+            crate::output::display_width(first) + rest.len() - rest.trim_start().len()
+        };
+        let lines: Vec<&str> = text.lines().collect();
+        for line in &lines {
+            assert_eq!(second(line), second(lines[0]), "{text}");
+        }
+        assert_eq!(second(lines[0]), 10, "{text}");
+    }
 
     fn rows() -> Vec<StatusRow> {
         vec![

@@ -148,7 +148,7 @@ pub fn summary_text(summary: &Summary, colour: bool) -> String {
     let width = summary
         .containers
         .iter()
-        .map(|e| e.container.chars().count())
+        .map(|e| super::display_width(&e.container))
         .max()
         .unwrap_or(0);
     for e in &summary.containers {
@@ -161,7 +161,7 @@ pub fn summary_text(summary: &Summary, colour: bool) -> String {
             }
         };
         let pad = " ".repeat(10usize.saturating_sub(label.len()));
-        let name_pad = " ".repeat(width.saturating_sub(e.container.chars().count()));
+        let name_pad = " ".repeat(width.saturating_sub(super::display_width(&e.container)));
         let mut reason_lines = text.lines();
         let first = reason_lines.next().unwrap_or("");
         out.push_str(
