@@ -530,7 +530,8 @@ fn on_a_terminal_the_play_redraws_in_place_and_colours_unless_no_color() {
         !text.contains("\x1b["),
         "colour despite CLICOLOR=0: {text:?}"
     );
-    let (text, code) = on_terminal_with(&project, &["start"], &[("TERM", "dumb")]);
+    // (anstream alone would colour a dumb terminal when CI is set.)
+    let (text, code) = on_terminal_with(&project, &["start"], &[("TERM", "dumb"), ("CI", "true")]);
     assert_eq!(code, Some(0), "{text:?}");
     assert!(
         !text.contains('\x1b'),

@@ -21,12 +21,14 @@ use crate::plan::{Plan, deptree};
 /// Whether to colour what goes to `stream`, by the terminal conventions
 /// (anstream reads them): `NO_COLOR` set and not empty: never;
 /// `CLICOLOR_FORCE`: always, into a pipe too; `CLICOLOR=0`: never; else only
-/// on a terminal whose `TERM` is set and not `dumb`.
+/// on a terminal whose `TERM` is set and not `dumb`. (anstream would colour a
+/// dumb terminal when `CI` is set; a dumb terminal shows no colour anywhere.)
 fn colour_for<S: anstream::stream::RawStream>(stream: &S) -> bool {
-    !matches!(
-        anstream::AutoStream::choice(stream),
-        anstream::ColorChoice::Never
-    )
+    let forced = std::env::var_os("CLICOLOR_FORCE").is_some_and(|v| !v.is_empty() && v != "0");
+    match anstream::AutoStream::choice(stream) {
+        anstream::ColorChoice::Never => false,
+        _ => forced || !dumb_terminal(),
+    }
 }
 
 /// Whether standard output is a terminal that can redraw in place (not
