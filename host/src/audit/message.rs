@@ -10,6 +10,7 @@
 //! (`[a (on ship1), b (on ship2)]`), and so does `exec`'s `{what}`: kept.
 
 use crate::config::audit::{DEBUG, ERROR, Field, INFO, Payload, Template};
+use crate::config::pycompat::json_str;
 use crate::config::yaml::pyvalue::float_repr;
 
 /// A container as the auditors see it.
@@ -221,7 +222,7 @@ impl PyJson {
                 out.push_str(if *f > 0.0 { "Infinity" } else { "-Infinity" })
             }
             PyJson::Float(f) => out.push_str(&float_repr(*f)),
-            PyJson::Str(s) => write_str(s, out),
+            PyJson::Str(s) => json_str(s, out),
             PyJson::List(items) => {
                 out.push('[');
                 for (i, item) in items.iter().enumerate() {
@@ -238,7 +239,7 @@ impl PyJson {
                     if i > 0 {
                         out.push_str(", ");
                     }
-                    write_str(k, out);
+                    json_str(k, out);
                     out.push_str(": ");
                     v.write(out);
                 }
@@ -256,29 +257,6 @@ impl PyJson {
             _ => false,
         }
     }
-}
-
-fn write_str(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            ' '..='~' => out.push(c),
-            c => {
-                let mut buf = [0u16; 2];
-                for unit in c.encode_utf16(&mut buf) {
-                    out.push_str(&format!("\\u{unit:04x}"));
-                }
-            }
-        }
-    }
-    out.push('"');
 }
 
 /// The values an `http` payload template is filled with.

@@ -2,7 +2,7 @@
 //! of `maestro plan --observe` (the executor observes the same way, step by step,
 //! at the moment each step runs).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use futures_util::future::join_all;
 
@@ -45,7 +45,8 @@ pub type Observed = Result<(Seen, ImageSeen), String>;
 pub async fn snapshot(env: &Environment, plan: &Plan) -> Vec<Observed> {
     let ships = connect_all(env, plan.steps.iter().map(|s| s.ship.as_str())).await;
     let mut images: BTreeMap<(String, String), ImageSeen> = BTreeMap::new();
-    let wanted: Vec<(String, String)> = plan
+    // Each distinct (ship, image) once, however many containers share it.
+    let wanted: BTreeSet<(String, String)> = plan
         .steps
         .iter()
         .filter_map(|s| {

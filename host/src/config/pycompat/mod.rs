@@ -28,7 +28,7 @@ mod strings;
 
 pub use containers::{PyDict, PyList, environ};
 pub use literals::rewrite_literals;
-pub use repr::{py_repr, py_str};
+pub use repr::{json_str, py_repr, py_str};
 
 use std::sync::Mutex;
 

@@ -211,7 +211,7 @@ pub(super) fn json_into(
 }
 
 /// A JSON string as Python's `json.dumps` writes it (ASCII only).
-pub(super) fn json_str(s: &str, out: &mut String) {
+pub fn json_str(s: &str, out: &mut String) {
     out.push('"');
     for c in s.chars() {
         match c {
