@@ -29,7 +29,7 @@ use tokio::task::JoinSet;
 
 use crate::config::model::{Check, Environment, Instance};
 use crate::connect::Ships;
-use crate::docker::{LogTail, PullEvent, Ship};
+use crate::docker::{DockerError, LogTail, PullEvent, Ship};
 use crate::lifecycle::{self, Target};
 use crate::observe::snapshot::{image_seen, seen};
 use crate::plan::decide::{self, Choices, Halt, ImageSeen};
@@ -563,33 +563,126 @@ fn up_for(started_at: Option<&str>) -> String {
     }
 }
 
+/// How many times `start` observes and decides again when another play (a second
+/// `maestro start` on the same environment) changes the container meanwhile: each
+/// round, one of the plays gets its way, so a few rounds converge. Rounds are
+/// 50 ms apart, doubling: a daemon reserves a name before the container can be
+/// inspected, and a round in that window would see it neither absent nor there.
+const CONTENTION_ROUNDS: u32 = 6;
+
+/// Why creating or starting a container did not happen.
+enum Refused {
+    /// Another play acted on the container first: observe it again. The
+    /// daemon's refusal, for the message if the plays never converge.
+    Contended(DockerError),
+    /// The step fails.
+    Failed(Failure),
+}
+
+/// A daemon's refusal of `op`, classified by `decide::contended`; `Ok` when the
+/// other play already did what `op` meant to.
+fn refused(op: decide::Op, error: DockerError, with_logs: bool) -> Result<(), Refused> {
+    match decide::contended(op, error.status()) {
+        decide::Contention::Done => Ok(()),
+        decide::Contention::Reobserve => Err(Refused::Contended(error)),
+        decide::Contention::Fail if with_logs => Err(Refused::Failed(fail_with_logs(error))),
+        decide::Contention::Fail => Err(Refused::Failed(fail(error))),
+    }
+}
+
 async fn start(ctx: &Ctx, inst: &Instance, ship: &Ship, refresh: bool) -> Result<String, Failure> {
     let name = &inst.name;
-    let observed = ship.inspect(name).await.map_err(fail)?;
-    let decision = decide::start(&seen(observed.as_ref()), ctx.options.choices());
-    if let decide::Start::LeaveRunning { started_at } = &decision {
-        return Ok(up_for(started_at.as_deref()));
+    let mut choices = ctx.options.choices();
+    let mut contended = false;
+    let mut last_refusal = None;
+    let mut pre_checked = false;
+    for round in 0..CONTENTION_ROUNDS {
+        if contended {
+            tokio::time::sleep(Duration::from_millis(50 << round)).await;
+        }
+        let observed = ship.inspect(name).await.map_err(fail)?;
+        let decision = decide::start(&seen(observed.as_ref()), choices);
+        if let decide::Start::LeaveRunning { started_at } = &decision {
+            if !contended {
+                return Ok(up_for(started_at.as_deref()));
+            }
+            // The other play started it a moment ago: it counts as started once
+            // it passes its checks, as if this play had started it.
+            confirm_started(ctx, inst, ship).await?;
+            return Ok("started (by another play)".to_owned());
+        }
+        let pre = &inst.lifecycle.pre_start;
+        if !pre.is_empty() && !pre_checked {
+            ctx.emit(inst, Phase::PreChecks);
+            lifecycle::run_all(pre, target(ctx, inst, ship))
+                .await
+                .map_err(|e| fail(format!("pre-start checks failed: {e}")))?;
+            pre_checked = true;
+        }
+        match create_and_start(ctx, inst, ship, refresh, &decision).await {
+            Ok(()) => {
+                confirm_started(ctx, inst, ship).await?;
+                let reuse = decision == decide::Start::StartAsIs;
+                return Ok(match (reuse, contended) {
+                    (_, true) => "started (after another play)",
+                    (true, false) => "started (reused)",
+                    (false, false) => "started",
+                }
+                .to_owned());
+            }
+            Err(Refused::Contended(refusal)) => {
+                // A container the other play has just created is its to start,
+                // not ours to replace.
+                contended = true;
+                last_refusal = Some(refusal);
+                choices.reuse = true;
+            }
+            Err(Refused::Failed(failure)) => return Err(failure),
+        }
     }
-    let pre = &inst.lifecycle.pre_start;
-    if !pre.is_empty() {
-        ctx.emit(inst, Phase::PreChecks);
-        lifecycle::run_all(pre, target(ctx, inst, ship))
-            .await
-            .map_err(|e| fail(format!("pre-start checks failed: {e}")))?;
-    }
-    let reuse = decision == decide::Start::StartAsIs;
-    if let decide::Start::Create { remove_old } = decision {
-        let spec = resolve::container_spec(&ctx.env, inst).map_err(fail)?;
+    let last = last_refusal.map_or_else(String::new, |e| format!(" (last: {e})"));
+    Err(fail(format!(
+        "another play kept changing container {name}: gave up after {CONTENTION_ROUNDS} \
+         rounds{last}"
+    )))
+}
+
+/// Performs `start`'s decision up to the daemon's start: removes the stopped
+/// container, makes sure of the image, creates, starts.
+async fn create_and_start(
+    ctx: &Ctx,
+    inst: &Instance,
+    ship: &Ship,
+    refresh: bool,
+    decision: &decide::Start,
+) -> Result<(), Refused> {
+    let name = &inst.name;
+    if let decide::Start::Create { remove_old } = *decision {
+        let spec = resolve::container_spec(&ctx.env, inst).map_err(|e| Refused::Failed(fail(e)))?;
         if remove_old {
             ctx.emit(inst, Phase::Removing);
-            ship.remove(name).await.map_err(fail)?;
+            if let Err(e) = ship.remove(name).await {
+                refused(decide::Op::Remove, e, false)?;
+            }
         }
-        image_ready(ctx, inst, ship, refresh).await?;
+        image_ready(ctx, inst, ship, refresh)
+            .await
+            .map_err(Refused::Failed)?;
         ctx.emit(inst, Phase::Creating);
-        ship.create(&spec).await.map_err(fail)?;
+        if let Err(e) = ship.create(&spec).await {
+            return refused(decide::Op::Create, e, false);
+        }
     }
     ctx.emit(inst, Phase::Starting);
-    ship.start(name).await.map_err(fail_with_logs)?;
+    match ship.start(name).await {
+        Ok(()) => Ok(()),
+        Err(e) => refused(decide::Op::Start, e, true),
+    }
+}
+
+/// Waits until a started container is up and has passed its `running` checks.
+async fn confirm_started(ctx: &Ctx, inst: &Instance, ship: &Ship) -> Result<(), Failure> {
+    let name = &inst.name;
     let up = async {
         wait_state(ship, name, true, STATE_WAIT)
             .await
@@ -637,7 +730,7 @@ async fn start(ctx: &Ctx, inst: &Instance, ship: &Ship, refresh: bool) -> Result
             }
         }
     }
-    Ok(if reuse { "started (reused)" } else { "started" }.to_owned())
+    Ok(())
 }
 
 async fn stop(ctx: &Ctx, inst: &Instance, ship: &Ship, kill: bool) -> Result<String, Failure> {

@@ -150,6 +150,51 @@ pub fn start(seen: &Seen, choices: Choices) -> Start {
     }
 }
 
+/// A daemon operation `start` performs on a container, for [`contended`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// Create it under its instance name.
+    Create,
+    /// Remove the stopped one before creating anew.
+    Remove,
+    /// Start it.
+    Start,
+}
+
+/// What `start` makes of a daemon's refusal, when it may mean that another play
+/// on the same environment (a second `maestro start` run at the same time) acted
+/// on the container first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Contention {
+    /// The other play did what this one meant to (the container it meant to
+    /// remove is gone): go on.
+    Done,
+    /// The other play changed the container (created it, started it, removed
+    /// it): observe it again and decide anew, as [`start`] does with
+    /// [`Choices::reuse`] (a container just created by the other play is its
+    /// to start, not ours to replace).
+    Reobserve,
+    /// A refusal of another kind: the step fails.
+    Fail,
+}
+
+/// The rule for a refused `op` with the daemon's HTTP `status`: 409 on create
+/// is a name in use, 404 on remove or start a container removed meanwhile, 409 on
+/// remove a container running (or being removed) meanwhile, 409 on start a
+/// container being removed. Docker answers 304
+/// to starting a running container, which is a success already.
+pub fn contended(op: Op, status: Option<u16>) -> Contention {
+    match (op, status) {
+        (Op::Remove, Some(404)) => Contention::Done,
+        (Op::Create, Some(409))
+        | (Op::Remove, Some(409))
+        | (Op::Start, Some(404))
+        | (Op::Start, Some(409)) => Contention::Reobserve,
+        _ => Contention::Fail,
+    }
+}
+
 /// The pull decision for a container about to be created from an image the ship
 /// reported as `image`.
 pub fn pull(image: &ImageSeen, choices: Choices) -> Pull {
@@ -519,5 +564,26 @@ mod tests {
             restart(&running("i"), &untagged, CHANGED),
             Restart::UpToDate
         );
+    }
+
+    #[test]
+    fn refusals_that_mean_another_play_got_there_first() {
+        use Contention::*;
+        let cases = [
+            (Op::Create, Some(409), Reobserve),
+            (Op::Create, Some(404), Fail),
+            (Op::Create, Some(500), Fail),
+            (Op::Create, None, Fail),
+            (Op::Remove, Some(404), Done),
+            (Op::Remove, Some(409), Reobserve),
+            (Op::Remove, Some(500), Fail),
+            (Op::Start, Some(404), Reobserve),
+            (Op::Start, Some(409), Reobserve),
+            (Op::Start, Some(500), Fail),
+            (Op::Start, None, Fail),
+        ];
+        for (op, status, rule) in cases {
+            assert_eq!(contended(op, status), rule, "{op:?} {status:?}");
+        }
     }
 }
