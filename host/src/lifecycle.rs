@@ -451,6 +451,7 @@ mod tests {
             cap_drop: vec![],
             extra_hosts: vec![],
             net: None,
+            networks: Vec::new(),
             restart: Default::default(),
             dns: None,
             stop_timeout: 10,

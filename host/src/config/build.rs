@@ -120,6 +120,8 @@ pub fn build(parsed: &Parsed, options: Options) -> Result<Loaded, ConfigError> {
         get(entries, top::SHIP_DEFAULTS),
     )?;
     let audit = super::audit::build_audit(&mut ctx, get(entries, top::AUDIT))?;
+    let networks = super::networks::networks(&mut ctx, get_set(entries, top::NETWORKS))?;
+    let volumes = super::networks::named_volumes(&mut ctx, get_set(entries, top::VOLUMES))?;
 
     let services_node = get(entries, top::SERVICES);
     let service_entries: &Entries = match services_node {
@@ -136,6 +138,8 @@ pub fn build(parsed: &Parsed, options: Options) -> Result<Loaded, ConfigError> {
         services: Vec::new(),
         instances: Vec::new(),
         audit,
+        networks,
+        volumes,
     };
     let mut raw_services: Vec<RawService> = Vec::new();
     for (key, node) in service_entries {
@@ -154,6 +158,7 @@ pub fn build(parsed: &Parsed, options: Options) -> Result<Loaded, ConfigError> {
     validate::check_links(&ctx, &environment, &raw_services)?;
     validate::check_volumes_from(&ctx, &mut environment, &raw_services)?;
     validate::check_cycles(&ctx, &environment, &raw_services)?;
+    super::networks::check_fixed_addresses(&ctx, &environment)?;
     Ok(Loaded {
         environment,
         warnings: ctx.warnings,

@@ -8,7 +8,7 @@ use super::keys::instance as key;
 use super::model::{EnvBuilder, Environment, Instance};
 use super::read::{Ctx, Entries, Owners, get, get_set, join};
 use super::yaml::Node;
-use super::{checks, options, ports, resources, volumes};
+use super::{checks, networks, options, ports, resources, volumes};
 
 /// What [`build_instance`] needs from its service.
 pub(super) struct InstanceInput<'a> {
@@ -58,6 +58,7 @@ pub(super) fn build_instance(
     let ports = ports::ports(ctx, owners)?;
     let env = own_env(ctx, &input, &ship_ip, &image)?;
     let volumes = volumes::volumes(ctx, environment.schema, set(key::VOLUMES), &p(key::VOLUMES))?;
+    networks::check_volume_sources(ctx, set(key::VOLUMES), &p(key::VOLUMES), &volumes)?;
     let container_volumes = volumes::container_volumes(
         ctx,
         at(key::CONTAINER_VOLUMES),
@@ -85,6 +86,13 @@ pub(super) fn build_instance(
     let labels = options::labels(ctx, set(key::LABELS), &p(key::LABELS))?;
     let lifecycle = checks::lifecycle(ctx, &ports, name, owners)?;
     let privileged = ctx.flag(at(key::PRIVILEGED), &p(key::PRIVILEGED));
+    let net = ctx.opt_string(at(key::NET), &p(key::NET))?;
+    let networks = networks::memberships(
+        ctx,
+        environment,
+        owners,
+        net.as_deref().zip(set(key::NET)),
+    )?;
 
     Ok(Instance {
         name: name.to_owned(),
@@ -104,7 +112,8 @@ pub(super) fn build_instance(
         cap_add: ctx.string_list(at(key::CAP_ADD), &p(key::CAP_ADD))?,
         cap_drop: ctx.string_list(at(key::CAP_DROP), &p(key::CAP_DROP))?,
         extra_hosts,
-        net: ctx.opt_string(at(key::NET), &p(key::NET))?,
+        net,
+        networks,
         restart,
         dns,
         stop_timeout,

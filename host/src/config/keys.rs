@@ -33,6 +33,8 @@ section! {
         SHIPS = "ships",
         SERVICES = "services",
         AUDIT = "audit",
+        NETWORKS = "networks",
+        VOLUMES = "volumes",
     }
 }
 
@@ -107,6 +109,7 @@ section! {
         LIFECYCLE = "lifecycle",
         REQUIRES = "requires",
         WANTS_INFO = "wants_info",
+        NETWORKS = "networks",
     }
 }
 
@@ -142,6 +145,43 @@ section! {
         ULIMITS = "ulimits",
         LABELS = "labels",
         LIFECYCLE = "lifecycle",
+        NETWORKS = "networks",
+    }
+}
+
+section! {
+    /// A user-defined network (`networks.NAME`, top level).
+    network {
+        DRIVER = "driver",
+        OPTIONS = "options",
+        INTERNAL = "internal",
+        IPAM = "ipam",
+    }
+}
+
+section! {
+    /// A network's `ipam`.
+    ipam {
+        SUBNET = "subnet",
+        GATEWAY = "gateway",
+    }
+}
+
+section! {
+    /// A named volume (`volumes.NAME`, top level).
+    named_volume {
+        DRIVER = "driver",
+        DRIVER_OPTS = "driver_opts",
+        LABELS = "labels",
+    }
+}
+
+section! {
+    /// A network membership given as a mapping (`networks: {NAME: {...}}` of
+    /// a service or an instance).
+    network_ref {
+        ALIASES = "aliases",
+        IPV4_ADDRESS = "ipv4_address",
     }
 }
 
@@ -301,6 +341,10 @@ mod tests {
             instance::ALL,
             port::ALL,
             volume::ALL,
+            network::ALL,
+            ipam::ALL,
+            named_volume::ALL,
+            network_ref::ALL,
             extra_host::ALL,
             ulimit::ALL,
             restart::ALL,

@@ -31,6 +31,7 @@ mod keys;
 mod links;
 pub mod load;
 pub mod model;
+mod networks;
 mod options;
 mod ports;
 pub mod pycompat;

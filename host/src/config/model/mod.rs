@@ -17,10 +17,12 @@ use serde::Serialize;
 
 pub mod audit;
 pub mod http;
+pub mod networks;
 
 pub use http::{
     BasicAuth, ClientCert, HttpField, HttpOptions, HttpParams, HttpTimeout, MatchRegex, Verify,
 };
+pub use networks::{NamedVolume, Network, NetworkRef};
 
 /// One loaded environment description (`maestro.yaml`), validated.
 #[derive(Debug, Clone, Serialize)]
@@ -45,6 +47,10 @@ pub struct Environment {
     pub instances: Vec<Instance>,
     /// The `audit` section: the auditors notified of every play, in list order.
     pub audit: Vec<audit::Auditor>,
+    /// The `networks` section: user-defined networks, in YAML order.
+    pub networks: Vec<Network>,
+    /// The `volumes` section: declared named volumes, in YAML order.
+    pub volumes: Vec<NamedVolume>,
 }
 
 impl Environment {
@@ -363,7 +369,7 @@ pub struct Instance {
     /// computed it (a `None` value is passed as a bare `KEY`, no `=`).
     #[serde(rename = "env", serialize_with = "computed_env")]
     pub(crate) env: OnceLock<Vec<EnvVar>>,
-    /// Host bind mounts, in YAML order.
+    /// Host bind mounts and named volumes, in YAML order.
     pub volumes: Vec<Volume>,
     /// `container_volumes`: container-only volumes, in YAML order, deduplicated.
     pub container_volumes: Vec<String>,
@@ -383,6 +389,9 @@ pub struct Instance {
     pub extra_hosts: Vec<ExtraHost>,
     /// `net`: Docker network mode; when set the container gets no hostname.
     pub net: Option<String>,
+    /// `networks`: the user-defined networks it joins, the service's merged
+    /// with the instance's by name (empty: Docker's default bridge, or `net`).
+    pub networks: Vec<NetworkRef>,
     /// `restart`.
     pub restart: RestartPolicy,
     /// `dns` servers; `None` leaves Docker's default.
@@ -428,6 +437,18 @@ impl Instance {
             .iter()
             .map(|v| format!("{}:{}:{}", v.host, v.container, v.mode))
             .collect()
+    }
+
+    /// The named volumes among its `volumes` (sources that are not paths,
+    /// as Docker reads them), each once, in YAML order.
+    pub fn named_volumes(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for v in &self.volumes {
+            if v.is_named() && !out.contains(&v.host.as_str()) {
+                out.push(&v.host);
+            }
+        }
+        out
     }
 
     /// Every path that is a volume inside the container (binds and
@@ -593,6 +614,14 @@ pub struct Volume {
     pub container: String,
     /// Mode flags (`rw`, `ro`, `ro,Z`...).
     pub mode: String,
+}
+
+impl Volume {
+    /// Whether the source names a volume rather than a host path: Docker
+    /// reads a source that is not an absolute path as a volume name.
+    pub fn is_named(&self) -> bool {
+        !self.host.starts_with('/')
+    }
 }
 
 /// A Docker link to another container on the same ship.
