@@ -67,8 +67,10 @@ pub enum Command {
     Kill(StopArgs),
     /// Restart services and containers.
     Restart(RestartArgs),
-    /// Remove stopped containers.
-    Clean(PullArgs),
+    /// Remove stopped containers (with --networks, --volumes: also the environment's
+    /// networks and named volumes no container uses).
+    #[command(after_help = CLEAN_HELP)]
+    Clean(CleanArgs),
     /// Show the logs of containers (one or several; -F follows them).
     Logs(LogsArgs),
     /// Show the dependency tree.
@@ -255,6 +257,33 @@ pub struct DumpArgs {
     /// Accepted for compatibility with MaestroNG (the dump always includes the configuration).
     #[arg(short = 'c', long)]
     pub config: bool,
+}
+
+/// `clean`'s examples.
+pub const CLEAN_HELP: &str = "\
+Examples:
+  maestro clean                        remove every stopped container
+  maestro clean --networks             also remove the networks labelled with this
+                                       environment that no container (running or
+                                       not) is attached to
+  maestro clean -a --networks --volumes
+                                       likewise for the environment's named volumes;
+                                       volumes are never removed without --volumes,
+                                       nor ones maestro did not create";
+
+/// `clean` arguments: `pull`'s, and what else to remove.
+#[derive(Debug, Clone, Args)]
+pub struct CleanArgs {
+    #[command(flatten)]
+    pub play: PullArgs,
+    /// Also remove the environment's networks (labelled maestro.environment=NAME)
+    /// that no container uses.
+    #[arg(long)]
+    pub networks: bool,
+    /// Also remove the environment's named volumes (labelled likewise) that no
+    /// container uses; without it, clean never removes a volume.
+    #[arg(long)]
+    pub volumes: bool,
 }
 
 /// `pull` and `clean` arguments.

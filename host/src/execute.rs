@@ -38,6 +38,7 @@ use crate::progress::{Event, Phase, Reporter};
 use crate::{credentials, resolve};
 
 mod images;
+pub mod resources;
 
 use images::{Images, Settled};
 
@@ -69,6 +70,8 @@ pub struct Options {
     pub docker_config: Option<Arc<crate::credentials::DockerConfig>>,
     /// The auditors, told about each container's step (at `debug` level).
     pub audit: Option<Arc<crate::audit::Audit>>,
+    /// `clean --networks`, `--volumes`: what to sweep once the containers are gone.
+    pub sweep: resources::SweepKinds,
 }
 
 impl Options {
@@ -121,6 +124,8 @@ struct Ctx {
     images: Images,
     /// The TLS configurations of `http` checks, built once per play.
     tls: lifecycle::TlsConfigs,
+    /// The networks and named volumes made ready, per (ship, name).
+    resources: resources::Ensured,
 }
 
 impl Ctx {
@@ -166,6 +171,7 @@ pub async fn execute(
         clock: Instant::now(),
         images,
         tls: lifecycle::TlsConfigs::new(),
+        resources: resources::Ensured::default(),
     });
     // Dropped at the end of the play: a pull no step awaits any more is abandoned.
     let mut settling = JoinSet::new();
@@ -668,6 +674,10 @@ async fn create_and_start(
         image_ready(ctx, inst, ship, refresh)
             .await
             .map_err(Refused::Failed)?;
+        // Its networks and named volumes exist before it does.
+        resources::ready(ctx, inst, ship)
+            .await
+            .map_err(|e| Refused::Failed(fail(e)))?;
         ctx.emit(inst, Phase::Creating);
         if let Err(e) = ship.create(&spec).await {
             return refused(decide::Op::Create, e, false);

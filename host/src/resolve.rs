@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use crate::config::model::{Command, Environment, Instance, RestartName};
 use crate::shlex::{self, SplitError};
 use crate::spec::{
-    ContainerSpec, HostPort, LogConfig, RestartPolicy, RestartPolicyName, Ulimit, labels,
+    ContainerSpec, HostPort, LogConfig, NetworkAttachment, NetworkSpec, RestartPolicy,
+    RestartPolicyName, Ulimit, VolumeSpec, labels,
 };
 
 /// Why an instance cannot be turned into a container spec.
@@ -110,6 +111,7 @@ pub fn container_spec(env: &Environment, inst: &Instance) -> Result<ContainerSpe
             .collect(),
         labels: all_labels,
         network_mode: inst.net.clone(),
+        networks: attachments(inst),
         log_config: inst.log.as_ref().map(|l| LogConfig {
             driver: l.driver.clone(),
             opts: l.options.iter().cloned().collect(),
@@ -123,6 +125,64 @@ pub fn container_spec(env: &Environment, inst: &Instance) -> Result<ContainerSpe
         memory_swap: inst.limits.swap,
         stop_timeout: u32::try_from(inst.stop_timeout).unwrap_or(u32::MAX),
     })
+}
+
+/// The instance's network endpoints: it answers to its instance and service
+/// names on every network it joins (the service name resolving to all its
+/// instances there), then to its own aliases.
+fn attachments(inst: &Instance) -> Vec<NetworkAttachment> {
+    inst.networks
+        .iter()
+        .map(|m| {
+            let mut aliases = vec![inst.name.clone()];
+            for alias in std::iter::once(&inst.service).chain(&m.aliases) {
+                if !aliases.contains(alias) {
+                    aliases.push(alias.clone());
+                }
+            }
+            NetworkAttachment {
+                network: m.network.clone(),
+                aliases,
+                ipv4_address: m.ipv4_address.clone(),
+            }
+        })
+        .collect()
+}
+
+/// The environment's label, which marks the networks and volumes maestro
+/// created for it.
+fn environment_label(env: &Environment) -> BTreeMap<String, String> {
+    BTreeMap::from([(labels::ENVIRONMENT.to_owned(), env.name.clone())])
+}
+
+/// The network `name` as it should exist on a ship (`None`: not declared,
+/// which the configuration's validation rules out for an instance's networks).
+pub fn network_spec(env: &Environment, name: &str) -> Option<NetworkSpec> {
+    let n = env.network(name)?;
+    Some(NetworkSpec {
+        name: n.name.clone(),
+        driver: n.driver.clone(),
+        options: n.options.iter().cloned().collect(),
+        internal: n.internal,
+        subnet: n.subnet.clone(),
+        gateway: n.gateway.clone(),
+        labels: environment_label(env),
+    })
+}
+
+/// The named volume `name` as it should exist on a ship: declared, or with
+/// the defaults; labelled with the environment either way.
+pub fn volume_spec(env: &Environment, name: &str) -> VolumeSpec {
+    let v = env.named_volume(name);
+    let mut volume_labels: BTreeMap<String, String> = v.labels.iter().cloned().collect();
+    volume_labels.extend(environment_label(env));
+    VolumeSpec {
+        declared: env.volumes.iter().any(|d| d.name == name),
+        name: v.name,
+        driver: v.driver,
+        driver_opts: v.driver_opts.into_iter().collect(),
+        labels: volume_labels,
+    }
 }
 
 #[cfg(test)]

@@ -130,9 +130,15 @@ fn execute(cli: &Cli) -> Result<u8, Error> {
         Command::Clean(a) => play(
             cli,
             Action::Clean,
-            request(&a.things, &a.concurrent, None, &a.filters),
-            execute::Options::default(),
-            a.output.format,
+            request(&a.play.things, &a.play.concurrent, None, &a.play.filters),
+            execute::Options {
+                sweep: execute::resources::SweepKinds {
+                    networks: a.networks,
+                    volumes: a.volumes,
+                },
+                ..Default::default()
+            },
+            a.play.output.format,
         ),
         Command::Logs(args) => logs(cli, args),
         Command::Dump(_) => emit(&output::dump(&load(cli)?)),
@@ -238,6 +244,11 @@ fn play(
 ) -> Result<u8, Error> {
     let env = Arc::new(load(cli)?);
     let plan = plan::plan(&env, action, &req)?;
+    let sweep_ships = if options.sweep.networks || options.sweep.volumes {
+        plan::resources::sweep_ships(&env, req.ship_filter.as_deref())
+    } else {
+        Vec::new()
+    };
     if matches!(action, Action::Pull | Action::Start | Action::Restart) {
         let (config, warnings) = crate::credentials::DockerConfig::load_default();
         for warning in &warnings {
@@ -287,7 +298,14 @@ fn play(
             format,
             clock,
         );
-        let ships = connect::connect_all(&env, plan.steps.iter().map(|s| s.ship.as_str())).await;
+        let ships = connect::connect_all(
+            &env,
+            plan.steps
+                .iter()
+                .map(|s| s.ship.as_str())
+                .chain(sweep_ships.iter().map(String::as_str)),
+        )
+        .await;
         for (ship, error) in ships.failures() {
             if plan.steps.iter().any(|s| s.ship == ship) {
                 output::report(Level::Warning, &error.to_string());
@@ -295,10 +313,34 @@ fn play(
         }
         view.spawn_ticker();
         let reporter: Arc<dyn crate::progress::Reporter> = view.clone();
-        execute::execute(env.clone(), &plan, Arc::new(ships), options, reporter, rx).await
+        let ships = Arc::new(ships);
+        let sweep = options.sweep;
+        let finished =
+            execute::execute(env.clone(), &plan, ships.clone(), options, reporter, rx).await;
+        // The networks and volumes go once the containers are gone (not after an
+        // interrupt: the user asked to stop).
+        let swept = if sweep_ships.is_empty() || finished.interrupted {
+            Vec::new()
+        } else {
+            execute::resources::sweep(&env, &ships, &sweep_ships, sweep).await
+        };
+        (finished, swept)
     });
+    let (finished, swept) = finished;
     view.finish();
     emit(&summary(action.as_str(), &view.rows(), clock, format))?;
+    let sweep_failed = swept
+        .iter()
+        .any(|s| matches!(s.outcome, execute::resources::SweptOutcome::Failed { .. }));
+    if !swept.is_empty() {
+        let text = output::swept::swept_text(&swept);
+        match format {
+            cli::PlayFormat::Text => {
+                emit(&text)?;
+            }
+            cli::PlayFormat::Json => output::note(text.trim_end()),
+        }
+    }
     let signal = *first_signal.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(a) = &audit {
         let what = crate::audit::message::What::Play(&subjects);
@@ -312,7 +354,7 @@ fn play(
     }
     Ok(match signal {
         Some(signal) if finished.interrupted => signal.exit_code(),
-        _ if finished.ok() => EXIT_OK,
+        _ if finished.ok() && !sweep_failed => EXIT_OK,
         _ => EXIT_FAILURE,
     })
 }

@@ -84,6 +84,9 @@ pub struct ContainerSpec {
     pub labels: BTreeMap<String, String>,
     /// `HostConfig.NetworkMode` (MaestroNG's `net`); `None` = the daemon's default bridge.
     pub network_mode: Option<String>,
+    /// User-defined networks the container joins at create (new in maestro; empty
+    /// for every MaestroNG 0.8.3 description, whose create body stays as it was).
+    pub networks: Vec<NetworkAttachment>,
     /// `HostConfig.LogConfig` (MaestroNG's `log_driver` + `log_opt`); `None` = daemon default.
     pub log_config: Option<LogConfig>,
     /// `HostConfig.SecurityOpt`.
@@ -104,6 +107,82 @@ pub struct ContainerSpec {
     /// Seconds between SIGTERM and SIGKILL. MaestroNG passes it to `stop(id, timeout=N)`
     /// only; we also record it as `Config.StopTimeout` so a `docker stop` by hand agrees.
     pub stop_timeout: u32,
+}
+
+/// A container's endpoint on a user-defined network.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NetworkAttachment {
+    /// The network's name.
+    pub network: String,
+    /// DNS names the container answers to on it (instance and service name first).
+    pub aliases: Vec<String>,
+    /// A fixed IPv4 address in the network's subnet.
+    pub ipv4_address: Option<String>,
+}
+
+/// A user-defined network as it should exist on a ship.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NetworkSpec {
+    /// Name.
+    pub name: String,
+    /// Driver (`bridge`, `macvlan`, ...).
+    pub driver: String,
+    /// Driver options.
+    pub options: BTreeMap<String, String>,
+    /// No route to the outside.
+    pub internal: bool,
+    /// IPAM subnet (CIDR); `None` = the daemon picks one.
+    pub subnet: Option<String>,
+    /// IPAM gateway.
+    pub gateway: Option<String>,
+    /// Labels: maestro's environment label, so `clean --networks` finds its own.
+    pub labels: BTreeMap<String, String>,
+}
+
+/// What a ship says about an existing network.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct NetworkSeen {
+    /// Name.
+    pub name: String,
+    /// Driver.
+    pub driver: String,
+    /// Driver options.
+    pub options: BTreeMap<String, String>,
+    /// Whether it is internal.
+    pub internal: bool,
+    /// IPAM configurations: (subnet, gateway).
+    pub subnets: Vec<(Option<String>, Option<String>)>,
+    /// Labels.
+    pub labels: BTreeMap<String, String>,
+}
+
+/// A named volume as it should exist on a ship.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct VolumeSpec {
+    /// Name.
+    pub name: String,
+    /// Driver (`local`, ...).
+    pub driver: String,
+    /// Driver options.
+    pub driver_opts: BTreeMap<String, String>,
+    /// The configured labels plus maestro's environment label.
+    pub labels: BTreeMap<String, String>,
+    /// Declared in the `volumes` section: its driver and options are checked
+    /// against an existing volume (an undeclared one is used as it is).
+    pub declared: bool,
+}
+
+/// What a ship says about an existing named volume.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct VolumeSeen {
+    /// Name.
+    pub name: String,
+    /// Driver.
+    pub driver: String,
+    /// Driver options it was created with.
+    pub options: BTreeMap<String, String>,
+    /// Labels.
+    pub labels: BTreeMap<String, String>,
 }
 
 /// One host side of a published port (`{HostIp, HostPort}`).

@@ -87,12 +87,8 @@ pub(super) fn build_instance(
     let lifecycle = checks::lifecycle(ctx, &ports, name, owners)?;
     let privileged = ctx.flag(at(key::PRIVILEGED), &p(key::PRIVILEGED));
     let net = ctx.opt_string(at(key::NET), &p(key::NET))?;
-    let networks = networks::memberships(
-        ctx,
-        environment,
-        owners,
-        net.as_deref().zip(set(key::NET)),
-    )?;
+    let networks =
+        networks::memberships(ctx, environment, owners, net.as_deref().zip(set(key::NET)))?;
 
     Ok(Instance {
         name: name.to_owned(),

@@ -55,7 +55,9 @@ pub(super) fn networks(ctx: &mut Ctx, node: Option<&Node>) -> Result<Vec<Network
             return Err(ctx.err(
                 Some(k),
                 &npath,
-                format!("{name:?} is one of Docker's own networks; select it with `net: {name}` instead"),
+                format!(
+                    "{name:?} is one of Docker's own networks; select it with `net: {name}` instead"
+                ),
             ));
         }
         if !valid_name(&name) {
@@ -446,7 +448,10 @@ pub(super) fn check_fixed_addresses(
             {
                 return Err(ctx.err_at(
                     None,
-                    &format!("services.{}.instances.{}.networks.{}", inst.service, inst.name, m.network),
+                    &format!(
+                        "services.{}.instances.{}.networks.{}",
+                        inst.service, inst.name, m.network
+                    ),
                     format!(
                         "ipv4_address {ip} on network {} is also given to {other} on ship {}",
                         m.network, inst.ship
@@ -484,7 +489,11 @@ mod tests {
         );
         assert!(parse_cidr("10.20.0.0").unwrap_err().contains("prefix"));
         assert!(parse_cidr("10.20.0.0/33").unwrap_err().contains("0 to 32"));
-        assert!(parse_cidr("10.300.0.0/16").unwrap_err().contains("not an IP"));
+        assert!(
+            parse_cidr("10.300.0.0/16")
+                .unwrap_err()
+                .contains("not an IP")
+        );
         assert!(cidr_contains("10.20.0.0/24", "10.20.0.9".parse().unwrap()));
         assert!(!cidr_contains("10.20.0.0/24", "10.20.1.9".parse().unwrap()));
         assert!(!cidr_contains("fd00::/8", "10.20.1.9".parse().unwrap()));

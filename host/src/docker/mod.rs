@@ -11,11 +11,13 @@
 //! - `ship`: connecting (unix socket, TCP, TLS), API version negotiation or pinning, ping.
 //! - `tls`: the rustls client configuration for TLS ships.
 //! - `ops`: container and image operations on a connected ship.
+//! - `networks`: user-defined networks and named volumes on a connected ship.
 //! - `logs`: reassembling Docker's log frames into whole lines.
 //! - `error`: [`DockerError`].
 
 mod error;
 mod logs;
+mod networks;
 mod ops;
 mod ship;
 mod tls;

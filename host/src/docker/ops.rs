@@ -11,8 +11,8 @@ use bollard::auth::DockerCredentials;
 use bollard::container::LogOutput;
 use bollard::exec::{StartExecOptions, StartExecResults};
 use bollard::models::{
-    ContainerCreateBody, ExecConfig, HostConfig, HostConfigLogConfig, PortBinding,
-    ResourcesUlimits, RestartPolicy, RestartPolicyNameEnum,
+    ContainerCreateBody, ExecConfig, HostConfig, HostConfigLogConfig, NetworkingConfig,
+    PortBinding, ResourcesUlimits, RestartPolicy, RestartPolicyNameEnum,
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, CreateImageOptionsBuilder, KillContainerOptionsBuilder,
@@ -330,6 +330,11 @@ impl Ship {
             .create_container(Some(options), create_body(spec))
             .await
             .map_err(|e| self.error(format!("create container {}", spec.name), e))?;
+        // The create call joined the first network; engines before API 1.44 take
+        // only one there, so the others are joined before the start.
+        for attachment in spec.networks.iter().skip(1) {
+            self.connect_network(&spec.name, attachment).await?;
+        }
         Ok(Created {
             id: created.id,
             warnings: created.warnings,
@@ -607,7 +612,10 @@ pub(crate) fn create_body(spec: &ContainerSpec) -> ContainerCreateBody {
         }),
         dns: spec.dns.clone(),
         extra_hosts: (!spec.extra_hosts.is_empty()).then(|| spec.extra_hosts.clone()),
-        network_mode: spec.network_mode.clone(),
+        network_mode: spec
+            .network_mode
+            .clone()
+            .or_else(|| spec.networks.first().map(|n| n.network.clone())),
         log_config: spec.log_config.as_ref().map(|l| HostConfigLogConfig {
             typ: Some(l.driver.clone()),
             config: Some(l.opts.clone().into_iter().collect()),
@@ -633,6 +641,12 @@ pub(crate) fn create_body(spec: &ContainerSpec) -> ContainerCreateBody {
         labels: Some(spec.labels.clone().into_iter().collect()),
         stop_timeout: Some(i64::from(spec.stop_timeout)),
         host_config: Some(host_config),
+        networking_config: spec.networks.first().map(|n| NetworkingConfig {
+            endpoints_config: Some(HashMap::from([(
+                n.network.clone(),
+                super::networks::endpoint(n),
+            )])),
+        }),
         ..Default::default()
     }
 }

@@ -7,6 +7,7 @@ pub mod live;
 pub mod logs;
 pub mod status;
 pub mod summary;
+pub mod swept;
 
 use std::io::{IsTerminal, Write};
 use std::time::Duration;

@@ -10,6 +10,7 @@
 pub mod decide;
 pub mod deptree;
 pub mod fnmatch;
+pub mod resources;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
