@@ -385,8 +385,9 @@ pub fn run_prefix() -> &'static str {
 }
 
 /// One test's namespace of names. Dropping it force-removes, on all three
-/// daemons, every container whose name starts with its prefix, and its
-/// scratch directories, whether the test passed or panicked.
+/// daemons, every container whose name starts with its prefix, then such
+/// networks and volumes, and its scratch directories, whether the test passed
+/// or panicked.
 ///
 /// Each scope has its own prefix (`<run prefix>-<n>`), so tests running on
 /// threads of one process do not remove each other's containers.
@@ -476,6 +477,34 @@ impl Drop for Scope {
                 args.extend(names.iter().map(String::as_str));
                 if let Err(err) = docker.try_run(args) {
                     eprintln!("cleanup: removing containers on {}: {err}", docker.host());
+                }
+            }
+            for kind in ["network", "volume"] {
+                let listed = docker.try_run([
+                    kind,
+                    "ls",
+                    "--filter",
+                    &format!("name={mine}"),
+                    "--format",
+                    "{{.Name}}",
+                ]);
+                let names: Vec<String> = match listed {
+                    Ok(out) => out
+                        .lines()
+                        .filter(|n| n.starts_with(&mine))
+                        .map(str::to_owned)
+                        .collect(),
+                    Err(err) => {
+                        eprintln!("cleanup: listing {kind}s on {}: {err}", docker.host());
+                        continue;
+                    }
+                };
+                if !names.is_empty() {
+                    let mut args = vec![kind, "rm"];
+                    args.extend(names.iter().map(String::as_str));
+                    if let Err(err) = docker.try_run(args) {
+                        eprintln!("cleanup: removing {kind}s on {}: {err}", docker.host());
+                    }
                 }
             }
         }
