@@ -329,18 +329,7 @@ fn play(
     let (finished, swept) = finished;
     view.finish();
     emit(&summary(action.as_str(), &view.rows(), clock, format))?;
-    let sweep_failed = swept
-        .iter()
-        .any(|s| matches!(s.outcome, execute::resources::SweptOutcome::Failed { .. }));
-    if !swept.is_empty() {
-        let text = output::swept::swept_text(&swept);
-        match format {
-            cli::PlayFormat::Text => {
-                emit(&text)?;
-            }
-            cli::PlayFormat::Json => output::note(text.trim_end()),
-        }
-    }
+    let sweep_failed = report_swept(&swept, format)?;
     let signal = *first_signal.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(a) = &audit {
         let what = crate::audit::message::What::Play(&subjects);
@@ -357,6 +346,27 @@ fn play(
         _ if finished.ok() && !sweep_failed => EXIT_OK,
         _ => EXIT_FAILURE,
     })
+}
+
+/// Prints what `clean --networks`/`--volumes` did (on standard error with
+/// `--format json`, which keeps standard output one JSON document); `true`
+/// when a network or volume could not be swept.
+fn report_swept(
+    swept: &[execute::resources::Swept],
+    format: cli::PlayFormat,
+) -> Result<bool, Error> {
+    if !swept.is_empty() {
+        let text = output::swept::swept_text(swept);
+        match format {
+            cli::PlayFormat::Text => {
+                emit(&text)?;
+            }
+            cli::PlayFormat::Json => output::note(text.trim_end()),
+        }
+    }
+    Ok(swept
+        .iter()
+        .any(|s| matches!(s.outcome, execute::resources::SweptOutcome::Failed { .. })))
 }
 
 /// The play's summary of `rows`, as `format` says.

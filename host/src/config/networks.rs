@@ -335,13 +335,12 @@ pub(super) fn memberships(
     Ok(out)
 }
 
+/// A `networks` entry: the name's node, the name, the settings (if any).
+type Entry<'n> = (&'n Node, String, Option<&'n Node>);
+
 /// The entries of a `networks` value: a list of names or a mapping of name →
 /// settings (null: none).
-fn entries_of<'n>(
-    ctx: &Ctx,
-    node: &'n Node,
-    path: &str,
-) -> Result<Vec<(&'n Node, String, Option<&'n Node>)>, ConfigError> {
+fn entries_of<'n>(ctx: &Ctx, node: &'n Node, path: &str) -> Result<Vec<Entry<'n>>, ConfigError> {
     match &node.value {
         Value::Seq(items) => items
             .iter()

@@ -18,12 +18,15 @@ use crate::plan::resources::{self, Ensure, Sweep};
 use crate::resolve;
 use crate::spec::labels;
 
+/// The outcome of making one network or volume ready, once known.
+type Outcome = Arc<OnceCell<Result<(), String>>>;
+
 /// One outcome per (ship, kind, name), shared by the steps that need it: the
 /// first asks the ship and creates, the others await its answer (two
 /// concurrent creates of one network name would make two networks).
 #[derive(Default)]
 pub(super) struct Ensured {
-    cells: Mutex<HashMap<(String, &'static str, String), Arc<OnceCell<Result<(), String>>>>>,
+    cells: Mutex<HashMap<(String, &'static str, String), Outcome>>,
 }
 
 impl Ensured {
