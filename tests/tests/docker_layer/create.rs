@@ -85,6 +85,7 @@ async fn create_maps_every_field_of_the_spec() {
             ("flag".to_string(), String::new()),
         ]),
         network_mode: Some("bridge".into()),
+        networks: vec![],
         log_config: Some(LogConfig {
             driver: "json-file".into(),
             opts: BTreeMap::from([("max-size".to_string(), "1m".to_string())]),
