@@ -266,8 +266,7 @@ Examples:
   maestro clean --networks             also remove the networks labelled with this
                                        environment that no container (running or
                                        not) is attached to
-  maestro clean -a --networks --volumes
-                                       likewise for the environment's named volumes;
+  maestro clean --networks --volumes   likewise for the environment's named volumes;
                                        volumes are never removed without --volumes,
                                        nor ones maestro did not create";
 

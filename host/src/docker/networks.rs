@@ -250,3 +250,48 @@ impl Ship {
             .map_err(|e| self.error(format!("remove volume {name}"), e))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::ops::create_body;
+    use crate::spec::{ContainerSpec, NetworkAttachment};
+
+    #[test]
+    fn the_create_body_joins_the_first_network_and_nothing_else_changes() {
+        // Without networks (every MaestroNG 0.8.3 description): as before.
+        let plain = ContainerSpec {
+            name: "a".into(),
+            network_mode: Some("host".into()),
+            ..Default::default()
+        };
+        let body = create_body(&plain);
+        assert!(body.networking_config.is_none());
+        assert_eq!(
+            body.host_config.unwrap().network_mode.as_deref(),
+            Some("host")
+        );
+        let attach = |network: &str, ip: Option<&str>| NetworkAttachment {
+            network: network.into(),
+            aliases: vec!["a".into(), "svc".into()],
+            ipv4_address: ip.map(str::to_owned),
+        };
+        let joined = ContainerSpec {
+            name: "a".into(),
+            networks: vec![attach("front", Some("10.1.0.5")), attach("back", None)],
+            ..Default::default()
+        };
+        let body = create_body(&joined);
+        assert_eq!(
+            body.host_config.unwrap().network_mode.as_deref(),
+            Some("front")
+        );
+        let endpoints = body.networking_config.unwrap().endpoints_config.unwrap();
+        assert_eq!(endpoints.len(), 1, "the others are joined after the create");
+        let front = &endpoints["front"];
+        assert_eq!(front.aliases.as_deref().unwrap(), ["a", "svc"]);
+        assert_eq!(
+            front.ipam_config.as_ref().unwrap().ipv4_address.as_deref(),
+            Some("10.1.0.5")
+        );
+    }
+}
