@@ -288,6 +288,7 @@ fn daemon_commands_accept_maestro_ng_flags_and_report_unreachable_ships() {
         ],
         &["pull", "-C", "zk-*"],
         &["clean", "-S", "vm1"],
+        &["clean", "--networks", "--volumes"],
     ] {
         let mut all = vec!["-f", file.as_str()];
         all.extend_from_slice(args);
