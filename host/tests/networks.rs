@@ -322,6 +322,24 @@ services:
         err.contains("ipv4_address 10.5.0.2 on network app is also given to a-1 on ship s1"),
         "{err}"
     );
+    // An unknown network on the service, with no network declared at all.
+    let err = load_err(
+        r#"
+name: t
+ships: {s1: {ip: 10.0.0.1}}
+services:
+  a:
+    image: busybox
+    networks: [backend]
+    instances:
+      a-1: {ship: s1}
+"#,
+    );
+    assert_eq!(
+        err,
+        "t.yaml:7:16: services.a.networks.backend: unknown network \"backend\"; declare it in \
+         the top-level `networks` section (declared: none)"
+    );
 }
 
 #[test]

@@ -288,6 +288,50 @@ mod tests {
     }
 
     #[test]
+    fn the_swept_ships_are_those_of_the_instances_that_s_keeps() {
+        let env = crate::config::load_for_tests(
+            r#"
+name: t
+ships: {vm1: {ip: 10.0.0.1}, vm2: {ip: 10.0.0.2}, idle: {ip: 10.0.0.3}}
+services:
+  a:
+    image: busybox
+    instances:
+      a-1: {ship: vm2}
+      a-2: {ship: vm1}
+      a-3: {ship: vm2}
+"#,
+        );
+        assert_eq!(sweep_ships(&env, None), ["vm2", "vm1"]);
+        assert_eq!(sweep_ships(&env, Some("*1")), ["vm1"]);
+        assert!(sweep_ships(&env, Some("idle")).is_empty());
+    }
+
+    #[test]
+    fn needs_lists_networks_in_order_and_named_volumes_once() {
+        let env = crate::config::load_for_tests(
+            r#"
+name: t
+__maestro: {schema: 2}
+networks: {n1: {}, n2: {}}
+ships: {vm1: {ip: 10.0.0.1}}
+services:
+  a:
+    image: busybox
+    networks: [n2]
+    instances:
+      a-1:
+        ship: vm1
+        networks: [n1]
+        volumes: {data: /a, /host: /b, data2: /c}
+"#,
+        );
+        let (networks, volumes) = needs(env.instance("a-1").unwrap());
+        assert_eq!(networks, ["n2", "n1"]);
+        assert_eq!(volumes, ["data", "data2"]);
+    }
+
+    #[test]
     fn only_unused_ones_are_swept() {
         assert_eq!(sweep(&[]), Sweep::Remove);
         assert_eq!(
