@@ -31,4 +31,4 @@ pub use ops::{
     ContainerInfo, ContainerSelector, ContainerState, ContainerSummary, Created, ExecOutcome,
     ImageInfo, PullEvent,
 };
-pub use ship::{DaemonVersion, Ship};
+pub use ship::{DaemonVersion, Engine, Ship};

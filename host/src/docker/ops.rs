@@ -23,7 +23,7 @@ use futures_util::{Stream, StreamExt};
 
 use super::error::DockerError;
 use super::logs::{LineAssembler, LogLine, LogStream, LogTail};
-use super::ship::Ship;
+use super::ship::{Engine, Ship};
 use crate::spec::{ContainerSpec, RegistryAuth, RestartPolicyName};
 
 /// What `inspect` tells about an existing container.
@@ -139,19 +139,22 @@ const EXEC_POLL: Duration = Duration::from_millis(50);
 impl Ship {
     /// Inspects a container by name or id; `Ok(None)` when it does not exist.
     pub async fn inspect(&self, name: &str) -> Result<Option<ContainerInfo>, DockerError> {
+        let action = || format!("inspect container {name}");
         let found = self
-            .docker()
-            .inspect_container(
-                name,
-                None::<bollard::query_parameters::InspectContainerOptions>,
-            )
+            .podman_settled(|| {
+                self.docker().inspect_container(
+                    name,
+                    None::<bollard::query_parameters::InspectContainerOptions>,
+                )
+            })
             .await;
         let c = match found {
             Ok(c) => c,
-            Err(bollard::errors::Error::DockerResponseServerError {
-                status_code: 404, ..
-            }) => return Ok(None),
-            Err(e) => return Err(self.error(format!("inspect container {name}"), e)),
+            Err(Settled::Failed(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404,
+                ..
+            })) => return Ok(None),
+            Err(e) => return Err(e.into_error(self, action())),
         };
         let state = c.state.unwrap_or_default();
         let config = c.config.unwrap_or_default();
@@ -183,12 +186,13 @@ impl Ship {
                 if names.is_empty() {
                     return Ok(Vec::new());
                 }
-                // The daemon's name filter is a regular expression over `/name`.
+                // The daemon's name filter is a regular expression over `/name` (Docker)
+                // or over `name` (Podman): the slash is optional.
                 filters.insert(
                     "name".into(),
                     names
                         .iter()
-                        .map(|n| format!("^/{}$", regex_escape(n)))
+                        .map(|n| format!("^/?{}$", regex_escape(n)))
                         .collect(),
                 );
                 Some(names.iter().map(String::as_str).collect())
@@ -207,10 +211,9 @@ impl Ship {
             .filters(&filters)
             .build();
         let found = self
-            .docker()
-            .list_containers(Some(options))
+            .podman_settled(|| self.docker().list_containers(Some(options.clone())))
             .await
-            .map_err(|e| self.error("list containers", e))?;
+            .map_err(|e| e.into_error(self, "list containers".to_owned()))?;
         let mut out: Vec<ContainerSummary> = found
             .into_iter()
             .map(|c| ContainerSummary {
@@ -233,10 +236,16 @@ impl Ship {
     /// Inspects a local image; `Ok(None)` when the daemon does not have it.
     pub async fn image_info(&self, image: &str) -> Result<Option<ImageInfo>, DockerError> {
         match self.docker().inspect_image(image).await {
-            Ok(i) => Ok(Some(ImageInfo {
-                id: i.id.unwrap_or_default(),
-                repo_tags: i.repo_tags.unwrap_or_default(),
-            })),
+            Ok(i) => {
+                let mut repo_tags = i.repo_tags.unwrap_or_default();
+                if self.engine() == Engine::Podman {
+                    repo_tags = with_docker_names(repo_tags);
+                }
+                Ok(Some(ImageInfo {
+                    id: i.id.unwrap_or_default(),
+                    repo_tags,
+                }))
+            }
             Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 404, ..
             }) => Ok(None),
@@ -327,7 +336,7 @@ impl Ship {
             .build();
         let created = self
             .docker()
-            .create_container(Some(options), create_body(spec))
+            .create_container(Some(options), self.engine().adapt(create_body(spec)))
             .await
             .map_err(|e| self.error(format!("create container {}", spec.name), e))?;
         // The create call joined the first network; engines before API 1.44 take
@@ -505,6 +514,101 @@ impl Ship {
     }
 }
 
+/// How long a Podman container may be reported in a state Docker's API does not have
+/// before that is an error: `stopped` lasts from the container's exit until conmon's
+/// clean-up has run, normally milliseconds.
+const PODMAN_SETTLE: Duration = Duration::from_secs(5);
+
+/// Why a call that waits out Podman's transient states failed.
+enum Settled {
+    /// The call failed for its own reasons.
+    Failed(bollard::errors::Error),
+    /// Podman kept answering with a state Docker's API does not know (its message).
+    Unsettled(String),
+}
+
+impl Settled {
+    fn into_error(self, ship: &Ship, action: String) -> DockerError {
+        match self {
+            Settled::Failed(e) => ship.error(action, e),
+            Settled::Unsettled(reason) => DockerError::Failed {
+                ship: ship.name().to_owned(),
+                action,
+                status: None,
+                reason: format!(
+                    "Podman kept reporting a container state that Docker's API does not have \
+                     for {}s ({reason}); Podman 4.3 says `stopped` between a container's exit \
+                     and its clean-up, which did not end: see `podman ps -a` and the \
+                     service's log",
+                    PODMAN_SETTLE.as_secs()
+                ),
+            },
+        }
+    }
+}
+
+/// Whether `err` is bollard refusing a state name only Podman uses (`stopped`,
+/// `configured`, `initialized`): the container is between two of Docker's states.
+fn podman_only_state(err: &bollard::errors::Error) -> Option<&str> {
+    match err {
+        bollard::errors::Error::JsonDataError { message, .. }
+            if ["`stopped`", "`configured`", "`initialized`"]
+                .iter()
+                .any(|s| message.contains(&format!("unknown variant {s}"))) =>
+        {
+            Some(message)
+        }
+        _ => None,
+    }
+}
+
+impl Ship {
+    /// Runs `call`, and on a Podman ship runs it again while Podman names a state Docker's
+    /// API lacks (bollard cannot read such an answer), for up to [`PODMAN_SETTLE`].
+    async fn podman_settled<T, F, Fut>(&self, call: F) -> Result<T, Settled>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, bollard::errors::Error>>,
+    {
+        let deadline = tokio::time::Instant::now() + PODMAN_SETTLE;
+        loop {
+            match call().await {
+                Ok(v) => return Ok(v),
+                Err(e) if self.engine() == Engine::Podman => match podman_only_state(&e) {
+                    Some(reason) if tokio::time::Instant::now() >= deadline => {
+                        return Err(Settled::Unsettled(reason.to_owned()));
+                    }
+                    Some(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+                    None => return Err(Settled::Failed(e)),
+                },
+                Err(e) => return Err(Settled::Failed(e)),
+            }
+        }
+    }
+}
+
+/// Podman lists an image by its fully qualified name where Docker shortens it:
+/// `docker.io/library/redis:7` for `redis:7`, and `localhost/x:1` for an image it was
+/// given unqualified (`podman load` of a `docker save`). Adds the name Docker would show
+/// after each such tag, so that an image written as Docker users write it is found.
+fn with_docker_names(tags: Vec<String>) -> Vec<String> {
+    let mut out = Vec::with_capacity(tags.len());
+    for tag in tags {
+        let short = tag
+            .strip_prefix("docker.io/library/")
+            .or_else(|| tag.strip_prefix("docker.io/"))
+            .or_else(|| tag.strip_prefix("localhost/"))
+            .map(str::to_owned);
+        out.push(tag);
+        if let Some(short) = short {
+            if !out.contains(&short) {
+                out.push(short);
+            }
+        }
+    }
+    out
+}
+
 /// Reassembles a stream of Docker log frames into lines, turning errors with `err`.
 fn lines_of<S, F>(
     frames: S,
@@ -651,6 +755,30 @@ pub(crate) fn create_body(spec: &ContainerSpec) -> ContainerCreateBody {
     }
 }
 
+impl Engine {
+    /// The create body as this engine understands what Docker would: on Podman 4.3 a
+    /// port published on host address `0.0.0.0` becomes a forwarding rule for the
+    /// destination 0.0.0.0, which no packet has (the port then answers only to
+    /// Podman's own reservation of it and never reaches the container); no address
+    /// means every address there, as `0.0.0.0` does on Docker.
+    fn adapt(self, mut body: ContainerCreateBody) -> ContainerCreateBody {
+        if self != Engine::Podman {
+            return body;
+        }
+        let bindings = body
+            .host_config
+            .iter_mut()
+            .filter_map(|h| h.port_bindings.as_mut())
+            .flat_map(|ports| ports.values_mut().flatten().flatten());
+        for binding in bindings {
+            if binding.host_ip.as_deref() == Some("0.0.0.0") {
+                binding.host_ip = None;
+            }
+        }
+        body
+    }
+}
+
 /// The container path of a `host:container[:mode]` bind.
 fn bind_target(bind: &str) -> Option<&str> {
     let mut parts = bind.split(':');
@@ -710,6 +838,72 @@ fn regex_escape(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn podman_gets_no_wildcard_host_address_and_docker_keeps_it() {
+        let binding = |ip: &str| PortBinding {
+            host_ip: Some(ip.to_owned()),
+            host_port: Some("8080".to_owned()),
+        };
+        let body = ContainerCreateBody {
+            host_config: Some(HostConfig {
+                port_bindings: Some(HashMap::from([(
+                    "80/tcp".to_owned(),
+                    Some(vec![binding("0.0.0.0"), binding("127.0.0.1")]),
+                )])),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let ips = |b: &ContainerCreateBody| -> Vec<Option<String>> {
+            b.host_config
+                .as_ref()
+                .unwrap()
+                .port_bindings
+                .as_ref()
+                .unwrap()["80/tcp"]
+                .as_ref()
+                .unwrap()
+                .iter()
+                .map(|p| p.host_ip.clone())
+                .collect()
+        };
+        assert_eq!(
+            ips(&Engine::Podman.adapt(body.clone())),
+            [None, Some("127.0.0.1".to_owned())]
+        );
+        assert_eq!(
+            ips(&Engine::Docker.adapt(body)),
+            [Some("0.0.0.0".to_owned()), Some("127.0.0.1".to_owned())]
+        );
+    }
+
+    #[test]
+    fn podman_image_names_gain_the_names_docker_shows() {
+        let tags = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            with_docker_names(tags(&[
+                "localhost/maestro-test/busybox:latest",
+                "docker.io/library/redis:7",
+                "docker.io/team/app:2",
+                "127.0.0.1:5000/team/app:v2",
+            ])),
+            tags(&[
+                "localhost/maestro-test/busybox:latest",
+                "maestro-test/busybox:latest",
+                "docker.io/library/redis:7",
+                "redis:7",
+                "docker.io/team/app:2",
+                "team/app:2",
+                "127.0.0.1:5000/team/app:v2",
+            ])
+        );
+        // Both spellings of one image give it once.
+        assert_eq!(
+            with_docker_names(tags(&["localhost/x:1", "x:1"])),
+            tags(&["localhost/x:1", "x:1"])
+        );
+    }
 
     #[test]
     fn image_references_split_like_maestro() {

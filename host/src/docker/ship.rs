@@ -26,6 +26,40 @@ pub struct Ship {
     docker: Docker,
     timeout: Duration,
     api_version: String,
+    engine: Engine,
+}
+
+/// Which engine serves the Docker API on a ship: Podman's compatible API names things
+/// differently (images from `docker save` are `localhost/...`) and lacks some calls, so
+/// the operations and the messages that depend on it ask.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Engine {
+    /// Docker's own daemon (dockerd, Moby).
+    #[default]
+    Docker,
+    /// Podman's Docker-compatible service (`podman system service`).
+    Podman,
+}
+
+impl Engine {
+    /// The engine's name as people write it, for tables and messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Docker => "Docker",
+            Engine::Podman => "Podman",
+        }
+    }
+
+    /// Recognises the engine from `/version`: Podman names itself in a component
+    /// (`Podman Engine`) and sometimes in the platform; Docker never does.
+    fn detect(platform: Option<&str>, components: &[&str]) -> Engine {
+        let podman = |s: &str| s.to_ascii_lowercase().contains("podman");
+        if platform.is_some_and(podman) || components.iter().any(|c| podman(c)) {
+            Engine::Podman
+        } else {
+            Engine::Docker
+        }
+    }
 }
 
 /// What a daemon says about itself (`GET /version`).
@@ -41,6 +75,8 @@ pub struct DaemonVersion {
     pub os: String,
     /// Architecture (`amd64`).
     pub arch: String,
+    /// Docker or Podman.
+    pub engine: Engine,
 }
 
 impl Ship {
@@ -82,6 +118,7 @@ impl Ship {
             docker: probe,
             timeout,
             api_version: String::new(),
+            engine: Engine::Docker,
         };
         let daemon = first.version().await.map_err(|e| match e {
             DockerError::Failed { reason, .. } => DockerError::Unreachable {
@@ -141,6 +178,7 @@ impl Ship {
             });
         first.docker = docker;
         first.api_version = chosen.to_string();
+        first.engine = daemon.engine;
         Ok(first)
     }
 
@@ -157,6 +195,11 @@ impl Ship {
     /// The API version spoken with this daemon.
     pub fn api_version(&self) -> &str {
         &self.api_version
+    }
+
+    /// The engine behind the ship's API, as `/version` said at connection.
+    pub fn engine(&self) -> Engine {
+        self.engine
     }
 
     /// The per-request HTTP timeout.
@@ -180,7 +223,15 @@ impl Ship {
             .version()
             .await
             .map_err(|e| self.error("query version", e))?;
+        let components: Vec<&str> = v
+            .components
+            .iter()
+            .flatten()
+            .map(|c| c.name.as_str())
+            .collect();
+        let engine = Engine::detect(v.platform.as_ref().map(|p| p.name.as_str()), &components);
         Ok(DaemonVersion {
+            engine,
             version: v.version.unwrap_or_default(),
             api_version: v.api_version.unwrap_or_default(),
             min_api_version: v.min_api_version.unwrap_or_default(),
@@ -298,6 +349,28 @@ mod tests {
         assert!(parse_version("1.100").unwrap() > v);
         assert!(parse_version("auto").is_none());
         assert!(parse_version("1").is_none());
+    }
+
+    #[test]
+    fn podman_is_recognised_by_its_component_or_platform() {
+        // What podman 4.3.1 and Debian's dockerd 20.10 answer on /version.
+        assert_eq!(
+            Engine::detect(
+                Some("linux/amd64/debian-12"),
+                &["Podman Engine", "Conmon", "OCI Runtime (runc)"]
+            ),
+            Engine::Podman
+        );
+        assert_eq!(
+            Engine::detect(Some(""), &["Engine", "containerd", "runc", "docker-init"]),
+            Engine::Docker
+        );
+        assert_eq!(
+            Engine::detect(Some("Docker Engine - Community"), &["Engine"]),
+            Engine::Docker
+        );
+        assert_eq!(Engine::detect(Some("Podman Engine"), &[]), Engine::Podman);
+        assert_eq!(Engine::detect(None, &[]), Engine::Docker);
     }
 
     #[test]
