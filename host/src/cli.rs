@@ -83,8 +83,9 @@ pub enum Command {
     Complete(CompleteArgs),
     /// Print a completion script for a shell.
     Completions(CompletionsArgs),
-    /// Contact every ship: transport, whether it answers, engine and API versions, and
-    /// the environment's containers on it (exit status 0 when all answer, else 1).
+    /// Contact every ship: transport, whether it answers, engine (Docker or Podman) and API
+    /// versions, and the environment's containers on it (exit status 0 when all answer,
+    /// else 1).
     Ships(ShipsArgs),
 }
 

@@ -23,6 +23,9 @@ pub struct ShipReport {
     pub reachable: bool,
     /// Why it did not (or why listing failed).
     pub error: Option<String>,
+    /// Which engine answered (`Docker` or `Podman`): Podman serves the same API with
+    /// differences the README lists, so users see which one a ship runs.
+    pub engine: Option<&'static str>,
     /// Engine version (`Version` of `/version`).
     pub engine_version: Option<String>,
     /// The API version spoken with it (negotiated or pinned).
@@ -58,6 +61,7 @@ pub async fn survey(env: &Environment) -> Vec<ShipReport> {
             address,
             reachable: false,
             error: None,
+            engine: None,
             engine_version: None,
             api_version: None,
             expected: names.len(),
@@ -74,6 +78,7 @@ pub async fn survey(env: &Environment) -> Vec<ShipReport> {
         };
         report.reachable = true;
         report.api_version = Some(ship.api_version().to_owned());
+        report.engine = Some(ship.engine().name());
         match ship.version().await {
             Ok(v) => report.engine_version = Some(v.version),
             Err(e) => report.error = Some(e.to_string()),

@@ -32,7 +32,12 @@ pub fn ships_text(reports: &[ShipReport]) -> String {
                 r.transport.to_owned(),
                 r.address.clone(),
                 if r.reachable { "up" } else { "DOWN" }.to_owned(),
-                r.engine_version.clone().unwrap_or_else(|| "-".into()),
+                match (r.engine, &r.engine_version) {
+                    (Some(engine), Some(version)) => format!("{engine} {version}"),
+                    (None, Some(version)) => version.clone(),
+                    (Some(engine), None) => engine.to_owned(),
+                    (None, None) => "-".into(),
+                },
                 r.api_version.clone().unwrap_or_else(|| "-".into()),
                 containers,
             ]
@@ -86,6 +91,7 @@ pub fn ships_json(reports: &[ShipReport]) -> String {
                 "address": r.address,
                 "reachable": r.reachable,
                 "error": r.error,
+                "engine": r.engine,
                 "engine_version": r.engine_version,
                 "api_version": r.api_version,
                 "expected_containers": r.expected,
@@ -119,6 +125,7 @@ mod tests {
                 address: "unix:///var/run/docker.sock".into(),
                 reachable: true,
                 error: None,
+                engine: Some("Docker"),
                 engine_version: Some("20.10.24".into()),
                 api_version: Some("1.41".into()),
                 expected: 2,
@@ -133,6 +140,7 @@ mod tests {
                 address: "ssh://ops@10.0.0.9:22 -> 127.0.0.1:2375".into(),
                 reachable: false,
                 error: Some("ship far: SSH tunnel failed: Permission denied".into()),
+                engine: None,
                 engine_version: None,
                 api_version: None,
                 expected: 1,
@@ -147,7 +155,10 @@ mod tests {
         let lines: Vec<&str> = text.lines().collect();
         assert!(lines[0].starts_with("SHIP"), "{text}");
         assert!(
-            lines[1].contains("unix") && lines[1].contains("up") && lines[1].contains("1/2: web-1"),
+            lines[1].contains("unix")
+                && lines[1].contains("up")
+                && lines[1].contains("Docker 20.10.24")
+                && lines[1].contains("1/2: web-1"),
             "{text}"
         );
         assert!(
@@ -166,6 +177,8 @@ mod tests {
         assert_eq!(v["all_reachable"], false);
         assert_eq!(v["ships"][0]["containers"][0]["name"], "web-1");
         assert_eq!(v["ships"][0]["api_version"], "1.41");
+        assert_eq!(v["ships"][0]["engine"], "Docker");
+        assert_eq!(v["ships"][1]["engine"], serde_json::Value::Null);
         assert_eq!(v["ships"][1]["reachable"], false);
         assert_eq!(v["ships"][1]["transport"], "ssh");
     }
