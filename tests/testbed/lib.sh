@@ -23,6 +23,11 @@ SHIP3_NS=ship3 SHIP3_HOST_IF=veth-h3 SHIP3_NS_IF=veth-s3
 SHIP3_GW=10.99.1.1 SHIP3_ADDR=10.99.1.2 SHIP3_PORT=2376
 SHIP3_SOCK=/var/run/docker-ship3.sock
 SHIP3_NAME=ship3.test
+# The Podman ship: `podman system service` (Docker-compatible API) in its own
+# netns, once on plain TCP and once on a unix socket (one listener per service).
+PODMAN_NS=shippod PODMAN_HOST_IF=veth-hp PODMAN_NS_IF=veth-sp
+PODMAN_GW=10.99.2.1 PODMAN_ADDR=10.99.2.2 PODMAN_PORT=2377
+PODMAN_SOCK=/var/run/podman-ship.sock
 REGISTRY_PORT=5000 REGISTRY_USER=maestro
 SSH_PORT=2222
 TEST_IMAGE=maestro-test/busybox:latest
@@ -94,6 +99,18 @@ wait_while_alive() {
   done
 }
 
+# podman_stop STATE: removes the Podman ship's containers (conmon keeps them
+# running without the service) and stops both of its services.
+podman_stop() {
+  local d=$1/podman
+  if alive "$d/service-unix.pid" podman; then
+    podman --remote --url "unix://$PODMAN_SOCK" rm -f -a -t 1 >/dev/null 2>&1 || true
+  fi
+  stop_pidfile "$d/service-tcp.pid" podman
+  stop_pidfile "$d/service-unix.pid" podman
+  rm -f "$PODMAN_SOCK"
+}
+
 # exec_root STATE SHIP: the ship's dockerd --exec-root. It holds sockets
 # (short paths needed) and belongs with the data root: one per ship and
 # state dir.
@@ -115,7 +132,8 @@ current_state() {
 # A state directory is alive while one of the daemons it started runs.
 owner_alive() {
   alive "$1/ship2/dockerd.pid" dockerd || alive "$1/ship3/dockerd.pid" dockerd ||
-    alive "$1/registry/registry.pid" registry || alive "$1/ssh/sshd.pid" sshd
+    alive "$1/registry/registry.pid" registry || alive "$1/ssh/sshd.pid" sshd ||
+    alive "$1/podman/service-tcp.pid" podman || alive "$1/podman/service-unix.pid" podman
 }
 
 # Serialises concurrent up/down runs on this machine.
