@@ -239,6 +239,49 @@ impl Testbed {
         self.path("SSH_KNOWN_HOSTS")
     }
 
+    // ----- the Podman ship
+
+    /// A key of the Podman ship, or a panic that says how to get one: a testbed
+    /// brought up before Podman was part of it, or on a machine without podman.
+    fn podman_key(&self, key: &str) -> &str {
+        self.vars.get(key).map(String::as_str).unwrap_or_else(|| {
+            panic!(
+                "{} has no {key}: the testbed has no Podman ship. Install podman \
+                 (apt-get install podman netavark aardvark-dns; .ci/run does it) and run \
+                 tests/testbed/up again (tests/testbed/up --only podman adds just that ship)",
+                self.env_file.display()
+            )
+        })
+    }
+    /// ship `podman`'s address, reachable from the main namespace; its published
+    /// ports answer here (`PODMAN_ADDR`).
+    pub fn podman_addr(&self) -> &str {
+        self.podman_key("PODMAN_ADDR")
+    }
+    /// Its Docker-compatible API port, plain HTTP (`PODMAN_PORT`).
+    pub fn podman_port(&self) -> u16 {
+        let value = self.podman_key("PODMAN_PORT");
+        value
+            .parse()
+            .unwrap_or_else(|_| panic!("PODMAN_PORT={value} in testbed.env is not a port"))
+    }
+    /// `tcp://ADDR:PORT` of the Podman ship (`PODMAN_DOCKER_HOST`).
+    pub fn podman_host(&self) -> &str {
+        self.podman_key("PODMAN_DOCKER_HOST")
+    }
+    /// The same service on a unix socket (`PODMAN_SOCKET`).
+    pub fn podman_socket(&self) -> &Path {
+        Path::new(self.podman_key("PODMAN_SOCKET"))
+    }
+    /// The Podman version the ship runs, e.g. `4.3.1` (`PODMAN_VERSION`).
+    pub fn podman_version(&self) -> &str {
+        self.podman_key("PODMAN_VERSION")
+    }
+    /// The `docker` CLI aimed at the Podman ship (its API is Docker's).
+    pub fn podman(&self) -> Docker {
+        Docker::new(self.podman_host())
+    }
+
     // ----- reference implementation and images
 
     /// The python of a venv with MaestroNG 0.8.3 (`MAESTRO_NG_PYTHON`).
