@@ -312,6 +312,48 @@ fn a_check_on_a_port_nobody_listens_on_fails_on_podman() {
 }
 
 #[test]
+fn links_fail_on_podman_with_a_clear_message() {
+    let tb = Testbed::load();
+    let scope = Scope::new("podman-links");
+    let podman = tb.podman();
+    let _cleanup = PodmanCleanup {
+        scope: &scope,
+        podman: podman.clone(),
+    };
+    let (a, b) = (scope.name("a"), scope.name("b"));
+    let image = tb.test_image();
+    let file = project(
+        &scope,
+        tb,
+        &format!(
+            r#"services:
+  s:
+    image: {image}
+    instances:
+      {a}: {{ship: pod, stop_timeout: 1, command: sleep 300}}
+  t:
+    image: {image}
+    requires: [s]
+    instances:
+      {b}: {{ship: pod, stop_timeout: 1, command: sleep 300, links: {{{a}: peer}}}}
+"#
+        ),
+    );
+    let out = maestro(&scope, &file, &["start"]);
+    assert_status(&out, 1);
+    assert!(
+        stdout(&out).contains("the ship runs Podman, which does not support links")
+            && stdout(&out).contains(&format!("links: {a}:peer")),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(state(&podman, &a, "Running"), true);
+    assert_eq!(scope.containers(&podman), vec![a.clone()]);
+    assert_status(&maestro(&scope, &file, &["stop", "-a"]), 0);
+    assert_status(&maestro(&scope, &file, &["clean"]), 0);
+}
+
+#[test]
 fn podman_pulls_from_the_registry_with_credentials() {
     let tb = Testbed::load();
     let scope = Scope::new("podman-pull");

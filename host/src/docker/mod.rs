@@ -8,7 +8,9 @@
 //! names the ship and the container or image involved.
 //!
 //! # Layout
-//! - `ship`: connecting (unix socket, TCP, TLS), API version negotiation or pinning, ping.
+//! - `ship`: connecting (unix socket, TCP, TLS), API version negotiation or pinning, ping,
+//!   and which engine answers ([`Engine`]: Docker or Podman, whose differences `ops`
+//!   absorbs).
 //! - `tls`: the rustls client configuration for TLS ships.
 //! - `ops`: container and image operations on a connected ship.
 //! - `networks`: user-defined networks and named volumes on a connected ship.

@@ -331,6 +331,20 @@ impl Ship {
 
     /// Creates a container from `spec`, mapping every field onto the create body.
     pub async fn create(&self, spec: &ContainerSpec) -> Result<Created, DockerError> {
+        if self.engine() == Engine::Podman && !spec.links.is_empty() {
+            // Podman would answer "bad parameter: link is not supported".
+            return Err(DockerError::Failed {
+                ship: self.name().to_owned(),
+                action: format!("create container {}", spec.name),
+                status: None,
+                reason: format!(
+                    "the ship runs Podman, which does not support links (links: {}); \
+                     containers find each other through the environment contract's \
+                     variables (<SERVICE>_<CONTAINER>_HOST, ..._PORT) instead",
+                    spec.links.join(", ")
+                ),
+            });
+        }
         let options = CreateContainerOptionsBuilder::default()
             .name(&spec.name)
             .build();
