@@ -613,10 +613,9 @@ fn with_docker_names(tags: Vec<String>) -> Vec<String> {
             .or_else(|| tag.strip_prefix("docker.io/"))
             .or_else(|| tag.strip_prefix("localhost/"))
             .map(str::to_owned);
-        out.push(tag);
-        if let Some(short) = short {
-            if !out.contains(&short) {
-                out.push(short);
+        for name in std::iter::once(tag).chain(short) {
+            if !out.contains(&name) {
+                out.push(name);
             }
         }
     }
