@@ -504,52 +504,62 @@ impl Scope {
     }
 }
 
-impl Drop for Scope {
-    fn drop(&mut self) {
+impl Scope {
+    /// Force-removes the scope's containers, networks and volumes on `docker`: what
+    /// dropping the scope does on the three Docker daemons, for an engine the scope does
+    /// not know (the Podman ship).
+    pub fn remove_from(&self, docker: &Docker) {
         let mine = format!("{}-", self.prefix);
-        for docker in &self.daemons {
-            let names = match self.try_containers(docker) {
-                Ok(names) => names,
+        let names = match self.try_containers(docker) {
+            Ok(names) => names,
+            Err(err) => {
+                eprintln!("cleanup: listing containers on {}: {err}", docker.host());
+                return;
+            }
+        };
+        if !names.is_empty() {
+            let mut args = vec!["rm", "-f", "-v"];
+            args.extend(names.iter().map(String::as_str));
+            if let Err(err) = docker.try_run(args) {
+                eprintln!("cleanup: removing containers on {}: {err}", docker.host());
+            }
+        }
+        for kind in ["network", "volume"] {
+            let listed = docker.try_run([
+                kind,
+                "ls",
+                "--filter",
+                &format!("name={mine}"),
+                "--format",
+                "{{.Name}}",
+            ]);
+            let names: Vec<String> = match listed {
+                Ok(out) => out
+                    .lines()
+                    .filter(|n| n.starts_with(&mine))
+                    .map(str::to_owned)
+                    .collect(),
                 Err(err) => {
-                    eprintln!("cleanup: listing containers on {}: {err}", docker.host());
+                    eprintln!("cleanup: listing {kind}s on {}: {err}", docker.host());
                     continue;
                 }
             };
             if !names.is_empty() {
-                let mut args = vec!["rm", "-f", "-v"];
+                let mut args = vec![kind, "rm"];
                 args.extend(names.iter().map(String::as_str));
                 if let Err(err) = docker.try_run(args) {
-                    eprintln!("cleanup: removing containers on {}: {err}", docker.host());
+                    eprintln!("cleanup: removing {kind}s on {}: {err}", docker.host());
                 }
             }
-            for kind in ["network", "volume"] {
-                let listed = docker.try_run([
-                    kind,
-                    "ls",
-                    "--filter",
-                    &format!("name={mine}"),
-                    "--format",
-                    "{{.Name}}",
-                ]);
-                let names: Vec<String> = match listed {
-                    Ok(out) => out
-                        .lines()
-                        .filter(|n| n.starts_with(&mine))
-                        .map(str::to_owned)
-                        .collect(),
-                    Err(err) => {
-                        eprintln!("cleanup: listing {kind}s on {}: {err}", docker.host());
-                        continue;
-                    }
-                };
-                if !names.is_empty() {
-                    let mut args = vec![kind, "rm"];
-                    args.extend(names.iter().map(String::as_str));
-                    if let Err(err) = docker.try_run(args) {
-                        eprintln!("cleanup: removing {kind}s on {}: {err}", docker.host());
-                    }
-                }
-            }
+        }
+    }
+}
+
+impl Drop for Scope {
+    fn drop(&mut self) {
+        let mine = format!("{}-", self.prefix);
+        for docker in &self.daemons {
+            self.remove_from(docker);
         }
         let scratch = Testbed::load().dir().join("scratch");
         if let Ok(entries) = std::fs::read_dir(&scratch) {

@@ -3,7 +3,8 @@
 //! other, tcp and http lifecycle checks) goes through start, status, logs, stop and clean;
 //! `maestro ships` names the engine; a lifecycle check against a container that does not
 //! listen fails (Podman holds published ports open itself); an image is pulled from the
-//! registry with credentials.
+//! registry with credentials; links fail with a message; user-defined networks (names
+//! and aliases resolving) and named volumes are made and cleaned.
 //!
 //! The testbed's Podman ship is `tests/testbed/up`'s (README beside it); without it every
 //! test here fails with a message saying how to get it.
@@ -19,8 +20,8 @@ mod support;
 use maestro_e2e::{Docker, Scope, Testbed, poll};
 use support::{assert_status, stdout, text};
 
-/// Removes the scope's containers on the Podman ship when dropped ([`Scope`] cleans the
-/// three Docker daemons only).
+/// Removes the scope's containers, networks and volumes on the Podman ship when dropped
+/// ([`Scope`] cleans the three Docker daemons only).
 struct PodmanCleanup<'a> {
     scope: &'a Scope,
     podman: Docker,
@@ -28,14 +29,7 @@ struct PodmanCleanup<'a> {
 
 impl Drop for PodmanCleanup<'_> {
     fn drop(&mut self) {
-        let names = self.scope.containers(&self.podman);
-        if !names.is_empty() {
-            let mut args = vec!["rm", "-f", "-v"];
-            args.extend(names.iter().map(String::as_str));
-            if let Err(e) = self.podman.try_run(args) {
-                eprintln!("cleanup on the Podman ship: {e}");
-            }
-        }
+        self.scope.remove_from(&self.podman);
     }
 }
 
@@ -400,4 +394,82 @@ fn podman_pulls_from_the_registry_with_credentials() {
     let out = maestro(&scope, &file, &["clean"]);
     assert_status(&out, 0);
     let _ = podman.try_run(["rmi", &image]);
+}
+
+#[test]
+fn networks_and_named_volumes_on_podman() {
+    let tb = Testbed::load();
+    let scope = Scope::new("podman-net");
+    let podman = tb.podman();
+    let _cleanup = PodmanCleanup {
+        scope: &scope,
+        podman: podman.clone(),
+    };
+    let (srv, cli) = (scope.name("srv"), scope.name("cli"));
+    let (front, back, vol) = (scope.name("front"), scope.name("back"), scope.name("vol"));
+    let image = tb.test_image();
+    // cli reads what srv wrote into the shared volume, then asks srv by alias and by
+    // name over the network they share.
+    let file = project(
+        &scope,
+        tb,
+        &format!(
+            r#"__maestro:
+  schema: 2
+networks:
+  {front}: {{}}
+  {back}: {{internal: true}}
+volumes:
+  {vol}: {{}}
+services:
+  srv:
+    image: {image}
+    networks: [{front}, {back}]
+    instances:
+      {srv}:
+        ship: pod
+        stop_timeout: 1
+        networks:
+          {front}: {{aliases: [www]}}
+        volumes: {{{vol}: /data}}
+        command: "sh -c 'echo stored > /data/f; mkdir -p /www && echo hi from srv > /www/index.html && exec httpd -f -p 8080 -h /www'"
+  cli:
+    image: {image}
+    requires: [srv]
+    networks: [{front}]
+    instances:
+      {cli}:
+        ship: pod
+        stop_timeout: 1
+        volumes: {{{vol}: /data}}
+        command: "sh -c 'cat /data/f; wget -qO- http://www:8080/; wget -qO- http://{srv}:8080/; echo done; exec sleep 300'"
+"#
+        ),
+    );
+    let out = maestro(&scope, &file, &["start"]);
+    assert_status(&out, 0);
+    let attached = podman.inspect(&srv)["NetworkSettings"]["Networks"].clone();
+    assert!(
+        attached.get(&front).is_some() && attached.get(&back).is_some(),
+        "{attached}"
+    );
+    let logs = poll(Duration::from_secs(15), || {
+        let out = maestro(&scope, &file, &["logs", &cli]);
+        let text = stdout(&out);
+        text.contains("done").then_some(text)
+    })
+    .unwrap_or_else(|| panic!("{cli} did not finish its requests"));
+    assert_eq!(logs, "stored\nhi from srv\nhi from srv\ndone\n");
+    assert_status(&maestro(&scope, &file, &["stop", "-a"]), 0);
+    let out = maestro(&scope, &file, &["clean", "--networks", "--volumes"]);
+    assert_status(&out, 0);
+    for removed in [
+        format!("network {front} on pod: removed"),
+        format!("network {back} on pod: removed"),
+        format!("volume {vol} on pod: removed"),
+    ] {
+        assert!(stdout(&out).contains(&removed), "{}", text(&out));
+    }
+    assert!(podman.try_run(["network", "inspect", &front]).is_err());
+    assert!(podman.try_run(["volume", "inspect", &vol]).is_err());
 }
