@@ -170,6 +170,7 @@ fn two_services_start_status_logs_stop_clean_on_podman() {
             .expect("StartedAt")
             .to_owned()
     };
+    let started_db = state(&podman, &db, "StartedAt");
     assert!(
         started(&db) < started(&web),
         "db {} web {}",
@@ -227,6 +228,18 @@ fn two_services_start_status_logs_stop_clean_on_podman() {
     assert_status(&out, 0);
     assert!(stdout(&out).contains("web up"), "{}", text(&out));
     assert!(!stdout(&out).contains("db says hello"), "{}", text(&out));
+
+    // restart --only-if-changed: Podman's image ids compare like Docker's, so nothing
+    // is restarted.
+    let out = maestro(&scope, &file, &["restart", "-a", "--only-if-changed"]);
+    assert_status(&out, 0);
+    assert_eq!(
+        stdout(&out).matches("up to date").count(),
+        4,
+        "two progress lines and two summary lines: {}",
+        text(&out)
+    );
+    assert_eq!(state(&podman, &db, "StartedAt"), started_db);
 
     // stop: web before db, both down, nothing answers any more.
     let out = maestro(&scope, &file, &["stop", "-a"]);
