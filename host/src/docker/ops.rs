@@ -853,6 +853,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn only_podman_state_names_are_waited_out() {
+        // What bollard says when Podman 4.3 inspects a container that just exited.
+        let json = |message: &str| bollard::errors::Error::JsonDataError {
+            message: message.to_owned(),
+            column: 224,
+        };
+        let stopped = json(
+            "unknown variant `stopped`, expected one of ``, `created`, `running`, `paused`, \
+             `restarting`, `removing`, `exited`, `dead`, `stopping` at line 1 column 224",
+        );
+        assert!(podman_only_state(&stopped).is_some());
+        assert!(podman_only_state(&json("unknown variant `configured`, expected ...")).is_some());
+        // Any other unreadable answer is an error at once.
+        assert!(podman_only_state(&json("unknown variant `zombie`, expected ...")).is_none());
+        assert!(podman_only_state(&json("missing field `Id`")).is_none());
+        assert!(
+            podman_only_state(&bollard::errors::Error::DockerResponseServerError {
+                status_code: 500,
+                message: "unknown variant `stopped`".to_owned(),
+            })
+            .is_none()
+        );
+    }
+
+    #[test]
     fn podman_gets_no_wildcard_host_address_and_docker_keeps_it() {
         let binding = |ip: &str| PortBinding {
             host_ip: Some(ip.to_owned()),
