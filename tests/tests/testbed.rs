@@ -302,3 +302,43 @@ fn reference_implementation_and_binaries_are_there() {
     assert!(bin("maestro").is_file());
     assert!(bin("maestro-guest").is_file());
 }
+
+#[test]
+fn podman_ship_answers_on_both_listeners_and_serves_a_published_port() {
+    let tb = Testbed::load();
+    let scope = Scope::new("podman-bed");
+    let podman = tb.podman();
+    let by_socket = Docker::new(&format!("unix://{}", tb.podman_socket().display()));
+    let components = "{{range .Server.Components}}{{.Name}};{{end}}";
+    for docker in [&podman, &by_socket] {
+        assert_eq!(
+            docker.run(["version", "--format", "{{.Server.Version}}"]),
+            tb.podman_version()
+        );
+        let names = docker.run(["version", "--format", components]);
+        assert!(names.contains("Podman Engine"), "{names}");
+    }
+    // The test image, as Podman names what `podman load` was given.
+    let tags = podman.run([
+        "image",
+        "inspect",
+        tb.test_image(),
+        "--format",
+        "{{.RepoTags}}",
+    ]);
+    assert!(
+        tags.contains(&format!("localhost/{}", tb.test_image())),
+        "{tags}"
+    );
+    let name = scope.name("web");
+    let (page, port) = serve_page(tb, &podman, &name);
+    let response = poll(Duration::from_secs(15), || {
+        http_get(tb.podman_addr(), port).filter(|r| r.contains(&page))
+    });
+    scope.remove_from(&podman);
+    assert!(
+        response.is_some(),
+        "{}:{port} did not serve the page",
+        tb.podman_addr()
+    );
+}
