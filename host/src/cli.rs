@@ -133,6 +133,9 @@ pub enum TreeFormat {
     Dot,
     /// A Mermaid flowchart.
     Mermaid,
+    /// JSON: the roots and, for each service reached, its direct dependencies
+    /// and instances (`-r` changes nothing).
+    Json,
 }
 
 /// `-c`, `-d`, `-i`.

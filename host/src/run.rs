@@ -174,6 +174,7 @@ fn deptree(cli: &Cli, args: &cli::DeptreeArgs) -> Result<u8, Error> {
         TreeFormat::Text => plan::deptree::text(&env, &roots, args.recursive),
         TreeFormat::Dot => output::deptree_dot(&env, &roots),
         TreeFormat::Mermaid => output::deptree_mermaid(&env, &roots),
+        TreeFormat::Json => output::deptree_json(&env, &roots),
     })
 }
 

@@ -360,3 +360,142 @@ fn no_colour_when_not_a_terminal() {
     let out = on_example(&["env", "nope"]);
     assert!(!stderr(&out).contains('\x1b'));
 }
+
+/// The README's JSON shapes, checked like `jq` (shared with the testbed scenarios).
+#[path = "../../tests/src/json_shape.rs"]
+mod json_shape;
+
+fn readme_shape(title: &str) -> json_shape::Shape {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .expect("README.md");
+    json_shape::Shape::from_readme(&readme, title)
+}
+
+#[test]
+fn deptree_json_lists_roots_and_each_services_dependencies() {
+    let mut shape = readme_shape("`maestro deptree --format json`");
+    let out = on_example(&["deptree", "--format", "json"]);
+    assert_status(&out, 0);
+    let v = shape.check_text(&stdout(&out));
+    shape.assert_covered(&[]);
+    assert_eq!(v["roots"], serde_json::json!(["kafka", "zookeeper"]));
+    assert_eq!(v["services"][0]["name"], "kafka");
+    assert_eq!(
+        v["services"][0]["dependencies"],
+        serde_json::json!(["zookeeper"])
+    );
+    assert_eq!(
+        v["services"][0]["instances"],
+        serde_json::json!(["kafka-1", "kafka-2", "kafka-3"])
+    );
+    assert_eq!(v["services"][1]["name"], "zookeeper");
+    assert_eq!(v["services"][1]["dependencies"], serde_json::json!([]));
+    // A container stands for its service; only what it reaches is listed.
+    let out = on_example(&["deptree", "--format", "json", "zk-node-2"]);
+    let v = shape.check_text(&stdout(&out));
+    assert_eq!(v["roots"], serde_json::json!(["zookeeper"]));
+    assert_eq!(v["services"].as_array().map(Vec::len), Some(1));
+}
+
+#[test]
+fn env_json_has_the_documented_shape() {
+    let mut shape = readme_shape("`maestro env CONTAINER --format json`");
+    let yaml = "name: e\nships: {a: {ip: 10.0.0.1}}\nservices:\n  s:\n    image: i\n    env: {SET: 'x', UNSET: null}\n    instances: {s1: {ship: a}}\n";
+    let out = run_with_stdin(&["-f", "-", "env", "s1", "--format", "json"], Some(yaml));
+    assert_status(&out, 0);
+    let v = shape.check_text(&stdout(&out));
+    shape.assert_covered(&[]);
+    assert_eq!(v["SET"], "x");
+    assert_eq!(v["UNSET"], serde_json::Value::Null);
+    assert_eq!(v["CONTAINER_NAME"], "s1");
+    // Every variable of the text output is a key, none more.
+    let text = stdout(&run_with_stdin(&["-f", "-", "env", "s1"], Some(yaml)));
+    let names: Vec<&str> = text
+        .lines()
+        .map(|l| l.split('=').next().unwrap_or_default())
+        .collect();
+    assert_eq!(v.as_object().map(|o| o.len()), Some(names.len()), "{text}");
+    assert!(names.iter().all(|n| v.get(n).is_some()), "{text}");
+}
+
+#[test]
+fn plan_json_has_the_documented_shape() {
+    let mut shape = readme_shape("`maestro plan ACTION --format json`");
+    let out = on_example(&["plan", "start", "-c", "2", "--format", "json"]);
+    assert_status(&out, 0);
+    let v = shape.check_text(&stdout(&out));
+    assert_eq!(v["concurrency"], 2);
+    assert_eq!(v["ignore_dependencies"], false);
+    assert_eq!(v["steps"][3]["container"], "kafka-1");
+    assert_eq!(v["steps"][3]["wave"], 1);
+    assert_eq!(
+        v["steps"][3]["waits_for"],
+        serde_json::json!(["zk-node-1", "zk-node-2", "zk-node-3"])
+    );
+    let v = shape.check_text(&stdout(&on_example(&[
+        "plan", "stop", "-a", "-i", "--format", "json",
+    ])));
+    assert_eq!(v["concurrency"], serde_json::Value::Null);
+    assert_eq!(v["ignore_dependencies"], true);
+    // What only `--observe` adds is covered by tests/tests/json_output.rs.
+    shape.assert_covered(&[
+        ".steps[].observed",
+        ".steps[].observed.container",
+        ".steps[].observed.container.state",
+        ".steps[].observed.container.image_id",
+        ".steps[].observed.container.started_at",
+        ".steps[].observed.image",
+        ".steps[].observed.image.image",
+        ".steps[].observed.image.id",
+        ".steps[].observed.image.exact_tag",
+        ".steps[].decision",
+        ".steps[].decision.decision",
+        ".steps[].decision.text",
+        ".steps[].decision.start",
+        ".steps[].decision.started_at",
+        ".steps[].decision.remove_old",
+        ".steps[].decision.pull",
+        ".steps[].decision.halt",
+        ".steps[].decision.restart",
+        ".steps[].error",
+    ]);
+}
+
+#[test]
+fn every_state_printing_command_offers_json() {
+    use clap::CommandFactory;
+    let cli = maestro::cli::Cli::command();
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .expect("README.md");
+    let section = readme
+        .split("\n## ")
+        .find(|s| s.starts_with("JSON output"))
+        .expect("README: no section JSON output");
+    for name in [
+        "status", "ships", "plan", "deptree", "env", "start", "stop", "kill", "restart", "pull",
+        "clean",
+    ] {
+        let sub = cli
+            .find_subcommand(name)
+            .unwrap_or_else(|| panic!("no command {name}"));
+        let format = sub
+            .get_arguments()
+            .find(|a| a.get_id() == "format")
+            .unwrap_or_else(|| panic!("{name} has no --format"));
+        assert!(
+            format
+                .get_possible_values()
+                .iter()
+                .any(|v| v.get_name() == "json"),
+            "{name} --format has no json"
+        );
+        // ... and the README documents its shape.
+        assert!(
+            section.lines().any(|l| l.starts_with("### ")
+                && (l.contains(&format!("`maestro {name} ")) || l.contains(&format!("`{name}`")))),
+            "README § JSON output has no heading for {name}"
+        );
+    }
+}

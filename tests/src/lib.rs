@@ -13,6 +13,7 @@
 //! Tests never start daemons themselves: a missing testbed is a panic that
 //! says how to bring it up.
 
+pub mod json_shape;
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::net::TcpListener;

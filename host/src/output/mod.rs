@@ -435,6 +435,34 @@ pub fn deptree_mermaid(env: &Environment, roots: &[String]) -> String {
     out
 }
 
+/// One service of `deptree --format json`.
+#[derive(serde::Serialize)]
+struct TreeService<'a> {
+    name: &'a str,
+    dependencies: Vec<String>,
+    instances: Vec<&'a str>,
+}
+
+/// The dependency graph as JSON: `{"roots": [...], "services": [{"name",
+/// "dependencies", "instances"}]}`, services sorted by name (README § JSON output).
+pub fn deptree_json(env: &Environment, roots: &[String]) -> String {
+    let (nodes, _) = deptree::graph(env, roots);
+    let services: Vec<TreeService> = nodes
+        .iter()
+        .map(|name| TreeService {
+            name,
+            dependencies: deptree::direct_dependencies(env, name),
+            instances: env
+                .instances
+                .iter()
+                .filter(|i| &i.service == name)
+                .map(|i| i.name.as_str())
+                .collect(),
+        })
+        .collect();
+    json(&serde_json::json!({"roots": roots, "services": services}))
+}
+
 /// The resolved model as JSON, with registry passwords and TLS private
 /// keys replaced by `<redacted>`.
 pub fn dump(env: &Environment) -> String {
