@@ -17,3 +17,24 @@ pub mod net;
 #[cfg(feature = "runtime")]
 #[path = "render/api.rs"]
 pub mod template;
+
+/// The guest's command line (clap), the very definition the binary parses
+/// with, for tools that describe the guest without being it: `maestro man`
+/// writes the guest's man pages from it, so they cannot drift from
+/// `maestro-guest --help`. Behind the `cli` feature; the guest binary never
+/// enables it (it compiles these files as its own modules).
+#[cfg(feature = "cli")]
+#[allow(dead_code)] // value parsers only; the rest of the binary is not here
+pub mod cli;
+
+/// Signal names for the command line's value parsers (`--rewrite`, `--reload-signal`).
+#[cfg(feature = "cli")]
+#[allow(dead_code)]
+mod init {
+    pub mod signals;
+}
+
+/// Pattern checks for the command line's value parsers (`--match`).
+#[cfg(feature = "cli")]
+#[allow(dead_code)]
+mod regex;

@@ -5,8 +5,16 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-/// Exit statuses, shown in `--help`.
+/// Examples and exit statuses, shown in `--help` (and in the man page).
 pub const EXIT_CODES_HELP: &str = "\
+Examples:
+  maestro -f examples/demo/maestro.yaml plan start
+  maestro start -d web                  # web and what it requires, in order
+  maestro status --format json | jq -r '.[] | select(.state != \"running\") | .instance'
+  maestro stop -a && maestro clean
+  maestro logs -F -n 20 store
+  maestro man --dir /usr/local/share/man/man1
+
 Exit status:
   0  success (plays: every container ended done)
   1  failure (a container failed or was skipped because a dependency failed,
@@ -87,6 +95,45 @@ pub enum Command {
     /// versions, and the environment's containers on it (exit status 0 when all answer,
     /// else 1).
     Ships(ShipsArgs),
+    /// Print a man page, or write all of maestro's and maestro-guest's into a directory.
+    Man(ManArgs),
+}
+
+/// Examples of `man`, shown in its `--help`.
+pub const MAN_HELP: &str = "\
+Examples:
+  maestro man | man -l -                          # read maestro(1) now
+  maestro man maestro-guest | man -l -
+  maestro man --dir /usr/local/share/man/man1     # install every page (then: mandb)
+  maestro man --dir target/man maestro            # only maestro's pages
+
+Exit status:
+  0  the pages were written
+  1  a page could not be written (the directory is missing or not writable)
+  2  usage error";
+
+/// The programs `man` has pages for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ManProgram {
+    /// The orchestrator: maestro(1) and maestro-COMMAND(1).
+    Maestro,
+    /// The container-side tool: maestro-guest(1) and maestro-guest-COMMAND(1).
+    MaestroGuest,
+}
+
+/// `man` arguments.
+#[derive(Debug, Clone, Args)]
+#[command(after_help = MAN_HELP)]
+pub struct ManArgs {
+    /// Write every page of PROGRAM (default: both) into DIR, one file per
+    /// command (maestro.1, maestro-start.1, ..., maestro-guest.1, ...), and
+    /// print their paths; without it, print PROGRAM's main page (default:
+    /// maestro) on standard output.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// The program whose pages to print or write.
+    #[arg(value_enum, value_name = "PROGRAM")]
+    pub program: Option<ManProgram>,
 }
 
 /// Output formats of `ships`.

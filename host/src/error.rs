@@ -45,6 +45,14 @@ pub enum Error {
     /// The async runtime could not be started (exit status 1).
     #[error("cannot start the async runtime")]
     Runtime(#[source] std::io::Error),
+    /// A file the command writes (a man page) could not be written (exit status 1).
+    #[error("cannot write {}", path.display())]
+    WriteFile {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 impl Error {
@@ -52,7 +60,10 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Config(_) | Error::Plan(_) | Error::Usage(_) => EXIT_USAGE,
-            Error::AuditBeforePlay { .. } | Error::Output(_) | Error::Runtime(_) => EXIT_FAILURE,
+            Error::AuditBeforePlay { .. }
+            | Error::Output(_)
+            | Error::Runtime(_)
+            | Error::WriteFile { .. } => EXIT_FAILURE,
         }
     }
 

@@ -37,6 +37,7 @@ const COMMANDS: &[&str] = &[
     "plan",
     "completions",
     "ships",
+    "man",
 ];
 
 /// Runs the command.
@@ -148,6 +149,7 @@ fn execute(cli: &Cli) -> Result<u8, Error> {
         Command::Complete(args) => complete(cli, &args.tokens),
         Command::Ships(args) => ships(cli, args.format),
         Command::Completions(args) => completions(args.shell),
+        Command::Man(args) => man(args),
     }
 }
 
@@ -230,6 +232,37 @@ fn completions(shell: cli::Shell) -> Result<u8, Error> {
     let mut buf = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), "maestro", &mut buf);
     emit(&String::from_utf8_lossy(&buf))
+}
+
+/// `man`: PROGRAM's main page on stdout, or every page of the programs into `--dir`
+/// (their paths printed, one a line). The guest's pages come from its own clap
+/// definition (`maestro_guest::cli`), so they say what `maestro-guest --help` says.
+fn man(args: &cli::ManArgs) -> Result<u8, Error> {
+    use clap::CommandFactory as _;
+    let maestro = || output::man::pages(Cli::command(), &["maestro-guest"]);
+    let guest = || output::man::pages(maestro_guest::cli::Cli::command(), &["maestro"]);
+    let Some(dir) = &args.dir else {
+        let mut pages = match args.program {
+            Some(cli::ManProgram::MaestroGuest) => guest(),
+            _ => maestro(),
+        };
+        return emit(&pages.swap_remove(0).roff);
+    };
+    let pages = match args.program {
+        Some(cli::ManProgram::Maestro) => maestro(),
+        Some(cli::ManProgram::MaestroGuest) => guest(),
+        None => maestro().into_iter().chain(guest()).collect(),
+    };
+    let mut written = String::new();
+    for page in pages {
+        let path = dir.join(&page.file);
+        std::fs::write(&path, &page.roff).map_err(|source| Error::WriteFile {
+            path: path.clone(),
+            source,
+        })?;
+        written.push_str(&format!("{}\n", path.display()));
+    }
+    emit(&written)
 }
 
 /// A play (start, stop, kill, restart, clean, pull): plan, connect the ships the plan

@@ -499,3 +499,172 @@ fn every_state_printing_command_offers_json() {
         );
     }
 }
+
+/// `man -l FILE` as a terminal would show it (plain text), or a failure saying
+/// how to get `man`.
+fn render_man(file: &Path) -> String {
+    let out = Command::new("man")
+        .arg("-l")
+        .arg(file)
+        .env("MANWIDTH", "100")
+        .env("MAN_KEEP_FORMATTING", "0")
+        .env_remove("MANPAGER")
+        .env("PAGER", "cat")
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("cannot run man ({e}): install it (Debian: apt-get install man-db)")
+        });
+    assert!(
+        out.status.success(),
+        "man -l {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Without a terminal man prints no bold or underline, but groff may still
+    // backspace-overstrike: drop those.
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut plain = String::new();
+    for c in text.chars() {
+        if c == '\u{8}' {
+            plain.pop();
+        } else {
+            plain.push(c);
+        }
+    }
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("warning"),
+        "man -l {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    plain
+}
+
+/// The commands `--help` lists (the words after "Commands:"), `help` aside.
+fn help_commands(help: &str) -> Vec<String> {
+    help.lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|w| *w != "help")
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn man_writes_one_page_per_command_of_both_programs() {
+    let dir = std::env::temp_dir().join(format!("maestro-cli-man-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let out = run(&["man", "--dir", dir.to_str().expect("utf-8 path")]);
+    assert_status(&out, 0);
+    let listed: Vec<String> = stdout(&out).lines().map(str::to_owned).collect();
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .expect("read dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    let mut expected = vec!["maestro.1".to_owned(), "maestro-guest.1".to_owned()];
+    let help = stdout(&run(&["--help"]));
+    let commands = help_commands(&help);
+    assert!(commands.contains(&"start".to_owned()), "{help}");
+    expected.extend(commands.iter().map(|c| format!("maestro-{c}.1")));
+    // The guest's commands, from its clap definition (its binary is not built
+    // by this package's tests; tests/tests/man_pages.rs compares the two).
+    use clap::CommandFactory;
+    let guest = maestro_guest::cli::Cli::command();
+    let guest_commands: Vec<String> = guest
+        .get_subcommands()
+        .map(|c| c.get_name().to_owned())
+        .collect();
+    assert!(guest_commands.contains(&"node-list".to_owned()));
+    expected.extend(
+        guest_commands
+            .iter()
+            .map(|c| format!("maestro-guest-{c}.1")),
+    );
+    expected.sort();
+    assert_eq!(files, expected);
+    assert_eq!(listed.len(), files.len(), "{listed:?}");
+    assert!(listed[0].ends_with("/maestro.1"), "{listed:?}");
+
+    let main = render_man(&dir.join("maestro.1"));
+    for c in &commands {
+        assert!(main.contains(&format!("maestro-{c}(1)")), "{c}: {main}");
+    }
+    for part in [
+        "SYNOPSIS",
+        "OPTIONS",
+        "EXAMPLES",
+        "EXIT STATUS",
+        "maestro-guest(1)",
+    ] {
+        assert!(main.contains(part), "{part}: {main}");
+    }
+    assert!(
+        main.contains("2  configuration or usage error"),
+        "the exit statuses keep their columns: {main}"
+    );
+    let start = render_man(&dir.join("maestro-start.1"));
+    assert!(
+        start.contains("--with-dependencies")
+            && start.contains("--file")
+            && start.contains("maestro(1)"),
+        "{start}"
+    );
+    let status = render_man(&dir.join("maestro-status.1"));
+    assert!(
+        status.contains("EXIT STATUS") && status.contains("every container asked for is running"),
+        "{status}"
+    );
+    let guest_main = render_man(&dir.join("maestro-guest.1"));
+    assert!(
+        guest_main.contains("EXAMPLES") && guest_main.contains("127  the program was not found"),
+        "{guest_main}"
+    );
+    let run_page = render_man(&dir.join("maestro-guest-run.1"));
+    assert!(
+        run_page.contains("--stop-delay") && run_page.contains("maestro-guest(1)"),
+        "{run_page}"
+    );
+
+    // One program's pages only; a directory that does not exist is a failure
+    // naming it.
+    let only = dir.join("only");
+    std::fs::create_dir_all(&only).expect("dir");
+    let out = run(&[
+        "man",
+        "--dir",
+        only.to_str().expect("utf-8"),
+        "maestro-guest",
+    ]);
+    assert_status(&out, 0);
+    assert!(!only.join("maestro.1").exists() && only.join("maestro-guest-wait.1").exists());
+    let out = run(&["man", "--dir", "/nonexistent/man1"]);
+    assert_status(&out, 1);
+    assert!(
+        stderr(&out).starts_with("error: cannot write /nonexistent/man1/maestro.1\n  caused by: "),
+        "{}",
+        stderr(&out)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn man_prints_the_main_page_of_either_program() {
+    let out = run(&["man"]);
+    assert_status(&out, 0);
+    let text = stdout(&out);
+    assert!(text.contains("\n.TH maestro 1 "), "{text}");
+    assert!(text.contains(".SH \"EXIT STATUS\""), "{text}");
+    let out = run(&["man", "maestro-guest"]);
+    assert_status(&out, 0);
+    assert!(
+        stdout(&out).contains("\n.TH maestro-guest 1 "),
+        "{}",
+        stdout(&out)
+    );
+    let out = run(&["man", "nope"]);
+    assert_status(&out, 2);
+}

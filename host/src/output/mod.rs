@@ -5,6 +5,7 @@
 
 pub mod live;
 pub mod logs;
+pub mod man;
 pub mod status;
 pub mod summary;
 pub mod swept;
