@@ -109,7 +109,7 @@ Examples:
 
 Exit status:
   0  the pages were written
-  1  a page could not be written (the directory is missing or not writable)
+  1  a page or the directory could not be written
   2  usage error";
 
 /// The programs `man` has pages for.
@@ -125,9 +125,9 @@ pub enum ManProgram {
 #[derive(Debug, Clone, Args)]
 #[command(after_help = MAN_HELP)]
 pub struct ManArgs {
-    /// Write every page of PROGRAM (default: both) into DIR, one file per
-    /// command (maestro.1, maestro-start.1, ..., maestro-guest.1, ...), and
-    /// print their paths; without it, print PROGRAM's main page (default:
+    /// Write every page of PROGRAM (default: both) into DIR (created if
+    /// missing), one file per command (maestro.1, maestro-start.1, ...,
+    /// maestro-guest.1, ...), and print their paths; without it, print PROGRAM's main page (default:
     /// maestro) on standard output.
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,

@@ -235,7 +235,7 @@ fn completions(shell: cli::Shell) -> Result<u8, Error> {
 }
 
 /// `man`: PROGRAM's main page on stdout, or every page of the programs into `--dir`
-/// (their paths printed, one a line). The guest's pages come from its own clap
+/// (created if missing; their paths printed, one a line). The guest's pages come from its own clap
 /// definition (`maestro_guest::cli`), so they say what `maestro-guest --help` says.
 fn man(args: &cli::ManArgs) -> Result<u8, Error> {
     use clap::CommandFactory as _;
@@ -253,6 +253,10 @@ fn man(args: &cli::ManArgs) -> Result<u8, Error> {
         Some(cli::ManProgram::MaestroGuest) => guest(),
         None => maestro().into_iter().chain(guest()).collect(),
     };
+    std::fs::create_dir_all(dir).map_err(|source| Error::WriteFile {
+        path: dir.clone(),
+        source,
+    })?;
     let mut written = String::new();
     for page in pages {
         let path = dir.join(&page.file);

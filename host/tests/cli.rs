@@ -629,8 +629,7 @@ fn man_writes_one_page_per_command_of_both_programs() {
         "{run_page}"
     );
 
-    // One program's pages only; a directory that does not exist is a failure
-    // naming it.
+    // One program's pages only.
     let only = dir.join("only");
     std::fs::create_dir_all(&only).expect("dir");
     let out = run(&[
@@ -641,13 +640,21 @@ fn man_writes_one_page_per_command_of_both_programs() {
     ]);
     assert_status(&out, 0);
     assert!(!only.join("maestro.1").exists() && only.join("maestro-guest-wait.1").exists());
-    let out = run(&["man", "--dir", "/nonexistent/man1"]);
+    // A missing directory is made; one that cannot be is a failure naming it.
+    let fresh = dir.join("share/man/man1");
+    let out = run(&["man", "--dir", fresh.to_str().expect("utf-8"), "maestro"]);
+    assert_status(&out, 0);
+    assert!(fresh.join("maestro-plan.1").is_file());
+    let file = dir.join("share/man/man1/maestro.1/man1");
+    let out = run(&["man", "--dir", file.to_str().expect("utf-8")]);
     assert_status(&out, 1);
-    assert!(
-        stderr(&out).starts_with("error: cannot write /nonexistent/man1/maestro.1\n  caused by: "),
+    assert_eq!(
+        stderr(&out).lines().next(),
+        Some(format!("error: cannot write {}", file.display()).as_str()),
         "{}",
         stderr(&out)
     );
+    assert!(stderr(&out).contains("  caused by: "), "{}", stderr(&out));
     let _ = std::fs::remove_dir_all(&dir);
 }
 
