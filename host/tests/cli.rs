@@ -675,3 +675,23 @@ fn man_prints_the_main_page_of_either_program() {
     let out = run(&["man", "nope"]);
     assert_status(&out, 2);
 }
+
+#[test]
+fn a_usage_error_prints_no_json_document() {
+    for args in [
+        &["stop", "--format", "json"][..],
+        &["plan", "stop", "kafka", "--format", "json"],
+        &["deptree", "ghost", "--format", "json"],
+        &["env", "ghost", "--format", "json"],
+        &["status", "ghost", "--format", "json"],
+    ] {
+        let out = on_example(args);
+        assert_status(&out, 2);
+        assert_eq!(stdout(&out), "", "{args:?}");
+        assert!(
+            stderr(&out).starts_with("error: "),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+}
