@@ -366,7 +366,13 @@ fn play(
     });
     let (finished, swept) = finished;
     view.finish();
-    emit(&summary(action.as_str(), &view.rows(), clock, format))?;
+    emit(&summary(
+        action.as_str(),
+        &view.rows(),
+        &swept,
+        clock,
+        format,
+    ))?;
     let sweep_failed = report_swept(&swept, format)?;
     let signal = *first_signal.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(a) = &audit {
@@ -386,9 +392,9 @@ fn play(
     })
 }
 
-/// Prints what `clean --networks`/`--volumes` did (on standard error with
-/// `--format json`, which keeps standard output one JSON document); `true`
-/// when a network or volume could not be swept.
+/// Prints what `clean --networks`/`--volumes` did after the text summary (the
+/// JSON summary has it as `swept`); `true` when a network or volume could not
+/// be swept.
 fn report_swept(
     swept: &[execute::resources::Swept],
     format: cli::PlayFormat,
@@ -399,7 +405,7 @@ fn report_swept(
             cli::PlayFormat::Text => {
                 emit(&text)?;
             }
-            cli::PlayFormat::Json => output::note(text.trim_end()),
+            cli::PlayFormat::Json => {}
         }
     }
     Ok(swept
@@ -407,17 +413,19 @@ fn report_swept(
         .any(|s| matches!(s.outcome, execute::resources::SweptOutcome::Failed { .. })))
 }
 
-/// The play's summary of `rows`, as `format` says.
+/// The play's summary of `rows` (and, in JSON, of what `clean --networks`/`--volumes`
+/// swept), as `format` says.
 fn summary(
     action: &str,
     rows: &[output::live::Row],
+    swept: &[execute::resources::Swept],
     clock: Instant,
     format: cli::PlayFormat,
 ) -> String {
     let summary = output::summary::Summary::from_rows(action, rows, clock.elapsed());
     match format {
         cli::PlayFormat::Text => output::summary::summary_text(&summary, output::stdout_colour()),
-        cli::PlayFormat::Json => output::summary::summary_json(&summary),
+        cli::PlayFormat::Json => output::summary::summary_json(&summary, swept),
     }
 }
 
@@ -453,7 +461,7 @@ fn watch_interrupts(
                 row
             })
             .collect();
-        let _ = output::emit(&summary(action, &rows, clock, format));
+        let _ = output::emit(&summary(action, &rows, &[], clock, format));
         output::report(
             Level::Error,
             &format!(

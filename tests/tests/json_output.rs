@@ -355,6 +355,64 @@ fn status_ships_plan_and_play_summaries_have_the_documented_shapes() {
     assert_eq!(unfinished["result"], "unfinished", "{v}");
     assert!(unfinished["last"].is_string(), "{unfinished}");
 
+    // clean --networks: what it swept is in the document.
+    let (na, nb, c_a, c_b) = (
+        scope.name("na"),
+        scope.name("nb"),
+        scope.name("a"),
+        scope.name("b"),
+    );
+    let nets = format!(
+        "name: {prefix}\n{ships}  gone: {{ip: 127.0.0.1, socket_path: /nonexistent/{prefix}.sock}}\n\
+         networks:\n  {na}: {{}}\n  {nb}: {{}}\n\
+         services:\n  a:\n    image: {image}\n    networks: [{na}]\n    instances:\n      \
+         {c_a}: {{ship: main, command: [sleep, '300'], stop_timeout: 1}}\n  \
+         b:\n    image: {image}\n    networks: [{nb}]\n    instances:\n      \
+         {c_b}: {{ship: main, command: [sleep, '300'], stop_timeout: 1}}\n  \
+         lost:\n    image: {image}\n    networks: [{na}]\n    instances:\n      {lost}: {{ship: gone}}\n",
+        prefix = scope.prefix(),
+        ships = ships_yaml(tb),
+        image = tb.test_image(),
+    );
+    let project4 = Project::new(&scope, &nets);
+    assert_status(&project4.run(&["start", &c_a, &c_b]), 0);
+    assert_status(&project4.run(&["stop", &c_a, &c_b]), 0);
+    let v = json(
+        &project4,
+        &mut play,
+        &[
+            "clean",
+            "--networks",
+            "-S",
+            "main",
+            "--format",
+            "json",
+            &c_a,
+        ],
+        0,
+    );
+    assert_eq!(v["ok"], true);
+    let swept = &v["swept"];
+    let a_net = entry(swept, "name", &na);
+    assert_eq!(a_net["outcome"], "removed", "{v}");
+    assert_eq!(a_net["kind"], "network");
+    assert_eq!(a_net["ship"], "main");
+    let b_net = entry(swept, "name", &nb);
+    assert_eq!(b_net["outcome"], "in_use", "{v}");
+    assert_eq!(b_net["users"], serde_json::json!([c_b]));
+    // The ship that is not there cannot be swept: not ok, exit status 1.
+    let v = json(
+        &project4,
+        &mut play,
+        &["clean", "--networks", "--format", "json", &c_b, &lost],
+        1,
+    );
+    assert_eq!(v["ok"], false);
+    let failed = entry(&v["swept"], "ship", "gone");
+    assert_eq!(failed["outcome"], "failed", "{v}");
+    assert!(failed["reason"].is_string(), "{failed}");
+    assert_eq!(entry(&v["swept"], "name", &nb)["outcome"], "removed", "{v}");
+
     // Every documented row was seen.
     status.assert_covered(&[]);
     ships.assert_covered(&[]);

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::live::Row;
 use super::{Paint, json, paint, short_duration};
+use crate::execute::resources::{Swept, SweptOutcome};
 use crate::progress::Phase;
 
 /// How many log lines of a failed container the summary shows.
@@ -185,17 +186,41 @@ pub fn summary_text(summary: &Summary, colour: bool) -> String {
     out
 }
 
-/// The summary as JSON (`ok` says whether everything ended done).
-pub fn summary_json(summary: &Summary) -> String {
+/// The summary as JSON: `ok` says whether everything ended done (and every
+/// network and volume `clean` swept went), `swept` what `clean --networks` /
+/// `--volumes` did, when it did something (README § JSON output).
+pub fn summary_json(summary: &Summary, swept: &[Swept]) -> String {
+    #[derive(Serialize)]
+    struct SweptJson<'a> {
+        ship: &'a str,
+        kind: &'a str,
+        name: &'a str,
+        #[serde(flatten)]
+        outcome: &'a SweptOutcome,
+    }
     #[derive(Serialize)]
     struct WithOk<'a> {
         ok: bool,
         #[serde(flatten)]
         summary: &'a Summary,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        swept: Vec<SweptJson<'a>>,
     }
+    let failed = swept
+        .iter()
+        .any(|s| matches!(s.outcome, SweptOutcome::Failed { .. }));
     json(&WithOk {
-        ok: summary.ok(),
+        ok: summary.ok() && !failed,
         summary,
+        swept: swept
+            .iter()
+            .map(|s| SweptJson {
+                ship: &s.ship,
+                kind: s.kind,
+                name: &s.name,
+                outcome: &s.outcome,
+            })
+            .collect(),
     })
 }
 
@@ -255,8 +280,9 @@ mod tests {
     #[test]
     fn json_has_one_object_per_container() {
         let s = sample();
-        let v: serde_json::Value = serde_json::from_str(&summary_json(&s)).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&summary_json(&s, &[])).unwrap();
         assert_eq!(v["ok"], false);
+        assert!(v.get("swept").is_none(), "{v}");
         assert_eq!(v["action"], "start");
         assert_eq!(v["elapsed_secs"], 12.345);
         assert_eq!(
@@ -268,6 +294,51 @@ mod tests {
         assert_eq!(v["containers"][1]["logs"].as_array().unwrap().len(), 20);
         assert_eq!(v["containers"][1]["logs"][0], "line 3");
         assert_eq!(v["containers"][2]["reason"], "web-1 failed");
+    }
+
+    #[test]
+    fn json_says_what_clean_swept_and_a_failed_sweep_is_not_ok() {
+        let s = Summary::from_rows(
+            "clean",
+            &[row(
+                "db-1",
+                Phase::Done {
+                    detail: "removed".into(),
+                },
+            )],
+            Duration::from_secs(1),
+        );
+        let swept = |name: &str, outcome| Swept {
+            ship: "main".into(),
+            kind: "network",
+            name: name.into(),
+            outcome,
+        };
+        let removed = [swept("net", SweptOutcome::Removed)];
+        let v: serde_json::Value = serde_json::from_str(&summary_json(&s, &removed)).unwrap();
+        assert_eq!(v["ok"], true);
+        assert_eq!(
+            v["swept"],
+            serde_json::json!([{"ship": "main", "kind": "network", "name": "net", "outcome": "removed"}])
+        );
+        let failed = [
+            swept(
+                "other",
+                SweptOutcome::InUse {
+                    users: vec!["db-2".into()],
+                },
+            ),
+            swept(
+                "",
+                SweptOutcome::Failed {
+                    reason: "down".into(),
+                },
+            ),
+        ];
+        let v: serde_json::Value = serde_json::from_str(&summary_json(&s, &failed)).unwrap();
+        assert_eq!(v["ok"], false);
+        assert_eq!(v["swept"][0]["users"], serde_json::json!(["db-2"]));
+        assert_eq!(v["swept"][1]["reason"], "down");
     }
 
     #[test]
