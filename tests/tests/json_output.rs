@@ -170,6 +170,7 @@ fn status_ships_plan_and_play_summaries_have_the_documented_shapes() {
     let ship2 = entry(&v["ships"], "name", "ship2");
     assert_eq!(ship2["transport"], "tcp");
     assert_eq!(ship2["engine_version"], main["engine_version"]);
+    assert!(main["engine"].is_string(), "{main}");
     let gone = entry(&v["ships"], "name", "gone");
     assert_eq!(gone["reachable"], false);
     assert!(gone["error"].is_string(), "{gone}");
