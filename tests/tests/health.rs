@@ -223,3 +223,47 @@ fn the_images_healthcheck_counts_and_disable_turns_it_off() {
     );
     assert!(c["State"]["Health"].is_null(), "{}", c["State"]);
 }
+
+/// `examples/health-and-options` runs as written (on the testbed's image, in
+/// this scope's names): store becomes healthy, then worker starts with its
+/// options, and its stop signal stops it at once.
+#[test]
+fn the_example_runs() {
+    let tb = Testbed::load();
+    let scope = Scope::new("health-example");
+    let yaml = maestro_e2e::repo_root().join("examples/health-and-options/maestro.yaml");
+    let port = maestro_e2e::free_port().to_string();
+    let maestro = |args: &[&str]| {
+        maestro_e2e::maestro_cli(&yaml, args)
+            .env("MAESTRO_EXAMPLE_PREFIX", scope.prefix())
+            .env("MAESTRO_EXAMPLE_IMAGE", tb.test_image())
+            .env("MAESTRO_EXAMPLE_PORT", &port)
+            .output()
+            .expect("running maestro")
+    };
+    let out = maestro(&["--strict", "start"]);
+    assert_status(&out, 0);
+    let main = Docker::new(tb.main_host());
+    let (store, worker) = (
+        format!("{}-store-1", scope.prefix()),
+        format!("{}-worker-1", scope.prefix()),
+    );
+    let s = main.inspect(&store);
+    assert_eq!(s["State"]["Health"]["Status"], "healthy");
+    let w = main.inspect(&worker);
+    assert_eq!(w["State"]["Running"], true, "{}", text(&out));
+    assert_eq!(w["HostConfig"]["ReadonlyRootfs"], true);
+    // The daemon records the shared namespace's container by id.
+    assert_eq!(
+        w["HostConfig"]["PidMode"],
+        format!("container:{}", s["Id"].as_str().unwrap())
+    );
+    let began = Instant::now();
+    assert_status(&maestro(&["stop", "-a"]), 0);
+    assert!(
+        began.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        began.elapsed()
+    );
+    assert_eq!(main.inspect(&worker)["State"]["ExitCode"], 0);
+}
