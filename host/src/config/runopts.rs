@@ -25,7 +25,7 @@ pub(super) fn run_options(
         stop_signal: at(key::STOP_SIGNAL)
             .map(|n| stop_signal(ctx, n, &p(key::STOP_SIGNAL)))
             .transpose()?,
-        hostname: text(ctx, key::HOSTNAME)?,
+        hostname: hostname(ctx, entries, path)?,
         domainname: text(ctx, key::DOMAINNAME)?,
         read_only: flag(ctx, key::READ_ONLY).unwrap_or(false),
         tmpfs: at(key::TMPFS)
@@ -101,6 +101,25 @@ fn word(ctx: &Ctx, node: &Node, path: &str) -> Result<String, ConfigError> {
         ));
     }
     Ok(s)
+}
+
+/// `hostname`; with `net: host` or `container:NAME` the engine refuses one
+/// (the container has the other's), so that is an error here.
+fn hostname(ctx: &Ctx, entries: &Entries, path: &str) -> Result<Option<String>, ConfigError> {
+    let Some(node) = get_set(entries, key::HOSTNAME) else {
+        return Ok(None);
+    };
+    let p = join(path, key::HOSTNAME);
+    let name = word(ctx, node, &p)?;
+    let net = get_set(entries, key::NET).and_then(|n| n.scalar().map(|s| s.value.py_str()));
+    if let Some(net) = net.filter(|n| n == "host" || n.starts_with("container:")) {
+        return Err(ctx.err(
+            Some(node),
+            &p,
+            format!("a hostname cannot be set with net: {net} (the container has the network's)"),
+        ));
+    }
+    Ok(Some(name))
 }
 
 /// The signals Linux knows by name (Docker takes them with or without `SIG`).
@@ -532,6 +551,11 @@ mod tests {
                 "hostname: 'a b'",
                 "'",
                 "services.a.instances.a-1.hostname: expected a name without spaces, found \"a b\"",
+            ),
+            (
+                "net: host, hostname: web",
+                "web",
+                "services.a.instances.a-1.hostname: a hostname cannot be set with net: host (the container has the network's)",
             ),
             (
                 "entrypoint: {a: 1}",
