@@ -267,3 +267,70 @@ fn the_example_runs() {
     );
     assert_eq!(main.inspect(&worker)["State"]["ExitCode"], 0);
 }
+
+/// `max_wait` bounds the wait: a check still `starting` then fails, with the
+/// last probe's output.
+#[test]
+fn max_wait_ends_a_wait_that_is_still_starting() {
+    let tb = Testbed::load();
+    let scope = Scope::new("health-slow");
+    let (web, app) = (scope.name("web"), scope.name("app"));
+    let services = gated(
+        tb,
+        &web,
+        "command: [sleep, '300'], healthcheck: {test: 'echo not yet; exit 1', interval: 1s, retries: 100}",
+        &app,
+        tb.test_image(),
+    )
+    .replace("max_wait: 60", "max_wait: 3");
+    let project = project(tb, &scope, &services);
+    let began = Instant::now();
+    let out = project.run(&["start"]);
+    assert_status(&out, 1);
+    assert!(
+        (Duration::from_secs(3)..Duration::from_secs(20)).contains(&began.elapsed()),
+        "{:?}",
+        began.elapsed()
+    );
+    let all = stdout(&out);
+    let (word, reason) = outcome(&all, &web);
+    assert_eq!(word, "FAILED", "{}", text(&out));
+    assert_eq!(
+        reason,
+        "running checks failed: health: still starting after 3s; last health check (exit status 1) said:",
+        "{}",
+        text(&out)
+    );
+    assert!(all.contains("not yet\n"), "{}", text(&out));
+}
+
+/// A reused container's earlier run does not count: after a stop (the engine
+/// calls it unhealthy and it dies), `start --reuse` waits for the new run's
+/// `healthy` again.
+#[test]
+fn a_reused_container_waits_for_its_new_run() {
+    let tb = Testbed::load();
+    let scope = Scope::new("health-reuse");
+    let (web, app) = (scope.name("web"), scope.name("app"));
+    // /tmp is a tmpfs: the ready file of the earlier run is gone.
+    let keys = format!(
+        "tmpfs: [/tmp], {}, healthcheck: {{test: 'test -f /tmp/ready', interval: 1s, retries: 60}}",
+        ready_after(2)
+    );
+    let project = project(tb, &scope, &gated(tb, &web, &keys, &app, tb.test_image()));
+    assert_status(&project.run(&["start"]), 0);
+    assert_status(&project.run(&["stop", "-a"]), 0);
+    let main = Docker::new(tb.main_host());
+    let first_run = main.inspect(&web)["State"]["StartedAt"].clone();
+    let began = Instant::now();
+    let out = project.run(&["start", "--reuse"]);
+    assert_status(&out, 0);
+    assert!(
+        began.elapsed() >= Duration::from_secs(2),
+        "{:?}",
+        began.elapsed()
+    );
+    let c = main.inspect(&web);
+    assert_ne!(c["State"]["StartedAt"], first_run, "reused, started again");
+    assert_eq!(c["State"]["Health"]["Status"], "healthy", "{}", text(&out));
+}

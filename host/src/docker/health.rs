@@ -227,10 +227,21 @@ impl Ship {
                 }
             };
             // An earlier run of the same container (a reused one) does not count.
-            if event.time_nano.map_or(0, i128::from) < started {
+            if event.time_nano.is_some_and(|t| i128::from(t) < started) {
                 continue;
             }
-            let action = event.action.unwrap_or_default();
+            let mut action = event.action.unwrap_or_default();
+            // Docker says `health_status: healthy`; an engine that puts the
+            // status in an attribute instead is read the same way.
+            if action == "health_status" {
+                if let Some(status) = event
+                    .actor
+                    .and_then(|a| a.attributes)
+                    .and_then(|mut a| a.remove("health_status"))
+                {
+                    action = format!("health_status: {status}");
+                }
+            }
             match action.as_str() {
                 "destroy" => return Err(HealthWait::Gone),
                 "die" => {
