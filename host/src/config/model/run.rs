@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 use super::Command;
 
@@ -19,13 +19,21 @@ pub struct HealthCheck {
     /// `test`: what runs, or `None` to keep the image's test.
     pub test: Option<HealthTest>,
     /// `interval` between probes.
+    #[serde(serialize_with = "seconds")]
     pub interval: Option<Duration>,
     /// `timeout` of one probe.
+    #[serde(serialize_with = "seconds")]
     pub timeout: Option<Duration>,
     /// `retries`: failures in a row that make the container unhealthy.
     pub retries: Option<u32>,
     /// `start_period`: failures in this time after start do not count.
+    #[serde(serialize_with = "seconds")]
     pub start_period: Option<Duration>,
+}
+
+/// A duration as `dump` shows it: seconds.
+fn seconds<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    d.map(|d| d.as_secs_f64()).serialize(s)
 }
 
 impl HealthCheck {
@@ -36,9 +44,8 @@ impl HealthCheck {
     }
 }
 
-/// A health check's `test`, in Docker's three forms.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
+/// A health check's `test`, in Docker's three forms (`dump` shows Docker's list).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HealthTest {
     /// `[NONE]` or `disable: true`: no health check, not even the image's.
     None,
@@ -58,6 +65,12 @@ impl HealthTest {
                 .collect(),
             HealthTest::CmdShell(line) => vec!["CMD-SHELL".into(), line.clone()],
         }
+    }
+}
+
+impl Serialize for HealthTest {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.to_docker().serialize(s)
     }
 }
 
@@ -113,4 +126,36 @@ pub struct Device {
     pub container: String,
     /// Cgroup permissions, some of `rwm` (default `rwm`).
     pub permissions: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `dump` shows the test as Docker's list and durations in seconds.
+    #[test]
+    fn dump_shows_dockers_forms() {
+        let check = HealthCheck {
+            test: Some(HealthTest::CmdShell("test -f /ok".into())),
+            interval: Some(Duration::from_millis(1500)),
+            timeout: None,
+            retries: Some(3),
+            start_period: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&check).unwrap(),
+            serde_json::json!({
+                "test": ["CMD-SHELL", "test -f /ok"],
+                "interval": 1.5,
+                "timeout": null,
+                "retries": 3,
+                "start_period": null
+            })
+        );
+        assert_eq!(HealthTest::None.to_docker(), ["NONE"]);
+        assert_eq!(
+            HealthTest::Cmd(vec!["true".into()]).to_docker(),
+            ["CMD", "true"]
+        );
+    }
 }
