@@ -110,7 +110,7 @@ section! {
         REQUIRES = "requires",
         WANTS_INFO = "wants_info",
         NETWORKS = "networks",
-        // maestro's own (host/COMPAT.md § Keys maestro adds).
+        // maestro's own (host/COMPAT.md § Health checks and `docker run` options).
         HEALTHCHECK = "healthcheck",
     }
 }
@@ -147,7 +147,7 @@ section! {
         ULIMITS = "ulimits",
         LABELS = "labels",
         LIFECYCLE = "lifecycle",
-        // maestro's own (host/COMPAT.md § Keys maestro adds): the engine's
+        // maestro's own (host/COMPAT.md § Health checks and `docker run` options): the engine's
         // health check and the `docker run` options of `config/runopts.rs`.
         HEALTHCHECK = "healthcheck",
         STOP_SIGNAL = "stop_signal",
