@@ -40,13 +40,22 @@ pub(super) fn lifecycle(
                 return Err(ctx.err(Some(v), &spath, format!("invalid {state} lifecycle checks configuration; expected a list of checks, found {}", v.type_name())));
             };
             for (i, item) in items.iter().enumerate() {
-                target.push(check(
-                    ctx,
-                    ports,
-                    container,
-                    item,
-                    &format!("{spath}[{i}]"),
-                )?);
+                let ipath = format!("{spath}[{i}]");
+                let parsed = check(ctx, ports, container, item, &ipath)?;
+                // The engine probes running containers only.
+                if matches!(parsed, Check::Health { .. })
+                    && matches!(state.as_str(), "pre-start" | "stopped")
+                {
+                    return Err(ctx.err(
+                        Some(item),
+                        &ipath,
+                        format!(
+                            "a health check waits for a running container: it belongs in \
+                             running or pre-stop, not {state}"
+                        ),
+                    ));
+                }
+                target.push(parsed);
             }
         }
     }

@@ -414,6 +414,13 @@ mod tests {
             .unwrap_or_default(),
             "t.yaml:6:42: services.a.lifecycle.running[0].port: unknown health check key \"port\""
         );
+        assert_eq!(
+            with("lifecycle: {stopped: [{type: health}]}", "image: x")
+                .err()
+                .unwrap_or_default(),
+            "t.yaml:6:27: services.a.lifecycle.stopped[0]: a health check waits for a running container: it belongs in running or pre-stop, not stopped"
+        );
+        assert!(with("lifecycle: {pre-stop: [{type: health}]}", "image: x").is_ok());
     }
 
     #[test]
