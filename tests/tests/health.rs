@@ -79,8 +79,9 @@ fn a_health_gate_waits_for_healthy_before_what_requires_it() {
         .and_then(|r| r["End"].as_str())
         .unwrap()
         .to_owned();
+    let at = |t: &str| maestro::timestamp::parse_rfc3339(t).expect("a Docker timestamp");
     assert!(
-        app_started > web_healthy,
+        at(&app_started) > at(&web_healthy),
         "app started at {app_started}, web healthy at {web_healthy}"
     );
 }
