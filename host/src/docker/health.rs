@@ -59,7 +59,10 @@ pub enum HealthWait {
     #[error("the container was removed before it became healthy")]
     Gone,
     /// `max_wait` passed with the health status still `status`.
-    #[error("still {status} after {}s{}", .waited.as_secs(), last_probe(.last))]
+    #[error("still {status} after {}s{}", .waited.as_secs(), match .last {
+        None => "; the engine ran no probe in that time (Podman runs them from systemd timers)".to_owned(),
+        some => last_probe(some),
+    })]
     TimedOut {
         /// The status then (`starting` while the first probes fail within the start period).
         status: String,
@@ -352,6 +355,19 @@ mod tests {
             e.to_string()
                 .starts_with("the container stopped (exit status 3)"),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn a_wait_that_saw_no_probe_says_so() {
+        let e = HealthWait::TimedOut {
+            status: "starting".into(),
+            waited: Duration::from_secs(8),
+            last: None,
+        };
+        assert_eq!(
+            e.to_string(),
+            "still starting after 8s; the engine ran no probe in that time (Podman runs them from systemd timers)"
         );
     }
 
