@@ -20,7 +20,8 @@
 //!   pull): walks a plan, reports [`progress`] events;
 //! - [`audit`]: the audit trail (`audit:` auditors: log file, webhook,
 //!   script, Slack) told before and after each play and step;
-//! - [`lifecycle`]: the lifecycle checks (tcp, http, exec, rexec, sleep);
+//! - [`lifecycle`]: the lifecycle checks (tcp, http, exec, rexec, sleep,
+//!   health);
 //! - [`ships`]: `maestro ships`;
 //! - [`tunnel`]: SSH tunnels to ships (the system's `ssh`);
 //! - [`observe`]: the read-only commands (`status`, `logs`) over every
@@ -28,6 +29,7 @@
 //! - [`output`]: the only writer to the terminal;
 //! - [`signals`]: SIGINT and SIGTERM as one stream of interrupts;
 //! - [`exit`]: the exit statuses (a leaf: everyone may name them);
+//! - [`timestamp`]: Docker's RFC 3339 timestamps as epoch seconds (a leaf);
 //! - [`error`]: the one error a command ends with, its causes and exit status;
 //! - [`run`]: glue from a parsed command line to an exit status.
 
@@ -51,4 +53,5 @@ pub mod ships;
 pub mod shlex;
 pub mod signals;
 pub mod spec;
+pub mod timestamp;
 pub mod tunnel;

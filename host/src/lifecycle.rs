@@ -1,4 +1,5 @@
 //! Lifecycle checks (`pre-start`, `running`, `pre-stop`, `stopped`; host/COMPAT.md § Services and instances).
+//! A `health` check (maestro's own) does not poll: it waits on the daemon's events.
 //!
 //! Each check polls until it passes or its deadline passes, and fails with the reason
 //! of its last attempt. Deadlines are MaestroNG's (`tcp` `max_wait` seconds, `http`
@@ -63,6 +64,7 @@ pub fn describe(check: &Check) -> String {
         Check::Exec { command, .. } => format!("exec {command:?}"),
         Check::Rexec { command, .. } => format!("rexec {command:?}"),
         Check::Sleep { wait } => format!("sleep {wait}s"),
+        Check::Health { .. } => "health".to_owned(),
     }
 }
 
@@ -136,6 +138,7 @@ pub async fn run(check: &Check, target: Target<'_>) -> Result<(), CheckFailed> {
             tokio::time::sleep(Duration::from_secs_f64(secs.min(1e9))).await;
             Ok(())
         }
+        Check::Health { max_wait } => health(target, *max_wait).await,
     };
     result.map_err(|reason| CheckFailed {
         check: what,
@@ -408,6 +411,17 @@ async fn rexec(target: Target<'_>, command: &str, attempts: u64) -> Result<(), S
     .map_err(|e| format!("failed {attempts} time(s); last: {e}"))
 }
 
+/// Waits for the engine's health check to call the container healthy (events from
+/// the daemon, no polling); unhealthy fails at once with the last probe's output.
+async fn health(target: Target<'_>, max_wait: u64) -> Result<(), String> {
+    let ship = target
+        .ship
+        .ok_or_else(|| "the container's ship is not connected".to_owned())?;
+    ship.wait_healthy(&target.instance.name, Duration::from_secs(max_wait))
+        .await
+        .map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -463,6 +477,8 @@ mod tests {
             ulimits: vec![],
             labels: vec![],
             lifecycle: Default::default(),
+            healthcheck: None,
+            run: Default::default(),
         }
     }
 

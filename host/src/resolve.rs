@@ -4,11 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::config::model::{Command, Environment, Instance, RestartName};
+use crate::config::model::{Command, Environment, HealthCheck, Instance, RestartName, RunOptions};
 use crate::shlex::{self, SplitError};
 use crate::spec::{
-    ContainerSpec, HostPort, LogConfig, NetworkAttachment, NetworkSpec, RestartPolicy,
-    RestartPolicyName, Ulimit, VolumeSpec, labels,
+    ContainerSpec, DeviceMapping, HealthSpec, HostPort, LogConfig, NetworkAttachment, NetworkSpec,
+    RestartPolicy, RestartPolicyName, RunSpec, Ulimit, VolumeSpec, labels,
 };
 
 /// Why an instance cannot be turned into a container spec.
@@ -21,6 +21,16 @@ pub enum ResolveError {
         container: String,
         /// The command as written.
         command: String,
+        /// Why.
+        reason: SplitError,
+    },
+    /// The string `entrypoint` cannot be split into words.
+    #[error("container {container}: cannot split entrypoint {entrypoint:?}: {reason}")]
+    Entrypoint {
+        /// Container name.
+        container: String,
+        /// The entrypoint as written.
+        entrypoint: String,
         /// Why.
         reason: SplitError,
     },
@@ -60,9 +70,13 @@ pub fn container_spec(env: &Environment, inst: &Instance) -> Result<ContainerSpe
     all_labels.insert(labels::INSTANCE.into(), inst.name.clone());
     all_labels.insert(labels::SHIP.into(), inst.ship.clone());
 
+    let run = run_spec(&inst.name, &inst.run)?;
     Ok(ContainerSpec {
         name: inst.name.clone(),
-        hostname: inst.hostname().map(str::to_owned),
+        hostname: match &inst.run.hostname {
+            Some(h) => Some(h.clone()),
+            None => inst.hostname().map(str::to_owned),
+        },
         image: inst.image.clone(),
         env: env
             .container_env(inst)
@@ -124,6 +138,76 @@ pub fn container_spec(env: &Environment, inst: &Instance) -> Result<ContainerSpe
         memory: inst.limits.memory,
         memory_swap: inst.limits.swap,
         stop_timeout: u32::try_from(inst.stop_timeout).unwrap_or(u32::MAX),
+        healthcheck: inst.healthcheck.as_ref().map(health_spec),
+        run,
+    })
+}
+
+/// `healthcheck` as Docker's `Config.Healthcheck`.
+fn health_spec(check: &HealthCheck) -> HealthSpec {
+    HealthSpec {
+        test: check
+            .test
+            .as_ref()
+            .map(|t| t.to_docker())
+            .unwrap_or_default(),
+        interval: check.interval,
+        timeout: check.timeout,
+        retries: check.retries,
+        start_period: check.start_period,
+    }
+}
+
+/// The `docker run` options maestro adds, as the create call's fields. An
+/// entrypoint is split as `command` is; an empty one clears the image's
+/// (`[""]`, as `docker run --entrypoint ""`).
+fn run_spec(container: &str, run: &RunOptions) -> Result<RunSpec, ResolveError> {
+    let entrypoint = match &run.entrypoint {
+        None => None,
+        Some(Command::Argv(argv)) => Some(argv.clone()),
+        Some(Command::Shell(line)) => {
+            Some(
+                shlex::split(line).map_err(|reason| ResolveError::Entrypoint {
+                    container: container.to_owned(),
+                    entrypoint: line.clone(),
+                    reason,
+                })?,
+            )
+        }
+    }
+    .map(|argv| {
+        if argv.is_empty() {
+            vec![String::new()]
+        } else {
+            argv
+        }
+    });
+    Ok(RunSpec {
+        stop_signal: run.stop_signal.clone(),
+        domainname: run.domainname.clone(),
+        entrypoint,
+        read_only: run.read_only,
+        tmpfs: run.tmpfs.iter().cloned().collect(),
+        shm_size: run.shm_size,
+        devices: run
+            .devices
+            .iter()
+            .map(|d| DeviceMapping {
+                path_on_host: d.host.clone(),
+                path_in_container: d.container.clone(),
+                cgroup_permissions: d.permissions.clone(),
+            })
+            .collect(),
+        sysctls: run.sysctls.iter().cloned().collect(),
+        init: run.init,
+        pid_mode: run.pid.clone(),
+        ipc_mode: run.ipc.clone(),
+        group_add: run.group_add.clone(),
+        cpuset_cpus: run.cpuset.clone(),
+        memory_reservation: run.mem_reservation,
+        pids_limit: run.pids_limit,
+        oom_kill_disable: run.oom_kill_disable,
+        runtime: run.runtime.clone(),
     })
 }
 
@@ -339,6 +423,46 @@ services:
         assert_eq!(spec.stop_timeout, 10);
         assert_eq!(spec.restart_policy, RestartPolicy::default());
         assert!(spec.port_bindings.is_empty());
+    }
+
+    #[test]
+    fn healthcheck_and_run_options_map_to_the_create_fields() {
+        let env = load(
+            r#"
+name: t
+ships: {s1: {ip: 10.0.0.1}}
+services:
+  a:
+    image: busybox
+    healthcheck: {test: [CMD, "true"], interval: 2s}
+    instances:
+      a-1:
+        ship: s1
+        hostname: custom
+        healthcheck: {retries: 4, start_period: 1m}
+        entrypoint: "/bin/sh -c"
+        devices: ["/dev/null:/dev/n:r"]
+        tmpfs: {/run: size=1m}
+        pids_limit: -1
+      a-2: {ship: s1, net: host, entrypoint: [], healthcheck: {disable: true}}
+"#,
+        );
+        let spec = container_spec(&env, env.instance("a-1").unwrap()).unwrap();
+        assert_eq!(spec.hostname.as_deref(), Some("custom"));
+        let h = spec.healthcheck.unwrap();
+        assert_eq!(h.test, ["CMD", "true"]);
+        assert_eq!(h.interval, Some(std::time::Duration::from_secs(2)));
+        assert_eq!(h.retries, Some(4));
+        assert_eq!(h.start_period, Some(std::time::Duration::from_secs(60)));
+        assert_eq!(spec.run.entrypoint.unwrap(), ["/bin/sh", "-c"]);
+        assert_eq!(spec.run.devices[0].path_in_container, "/dev/n");
+        assert_eq!(spec.run.tmpfs["/run"], "size=1m");
+        assert_eq!(spec.run.pids_limit, Some(-1));
+        let spec = container_spec(&env, env.instance("a-2").unwrap()).unwrap();
+        assert_eq!(spec.hostname, None);
+        assert_eq!(spec.healthcheck.unwrap().test, ["NONE"]);
+        // An empty entrypoint clears the image's, as `--entrypoint ""`.
+        assert_eq!(spec.run.entrypoint.unwrap(), [""]);
     }
 
     #[test]

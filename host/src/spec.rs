@@ -107,6 +107,10 @@ pub struct ContainerSpec {
     /// Seconds between SIGTERM and SIGKILL. MaestroNG passes it to `stop(id, timeout=N)`
     /// only; we also record it as `Config.StopTimeout` so a `docker stop` by hand agrees.
     pub stop_timeout: u32,
+    /// `Config.Healthcheck` (maestro's `healthcheck`); `None` keeps the image's.
+    pub healthcheck: Option<HealthSpec>,
+    /// The `docker run` options maestro adds (none of them in MaestroNG 0.8.3).
+    pub run: RunSpec,
 }
 
 /// A container's endpoint on a user-defined network.
@@ -248,6 +252,72 @@ pub struct LogConfig {
     pub driver: String,
     /// Driver options, values already stringified (MaestroNG `str()`s them).
     pub opts: BTreeMap<String, String>,
+}
+
+/// `Config.Healthcheck`. Zero or empty values take the image's (Docker's rule).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HealthSpec {
+    /// `Test`: `["CMD", ...]`, `["CMD-SHELL", line]`, `["NONE"]`, or empty for the image's.
+    pub test: Vec<String>,
+    /// `Interval`.
+    pub interval: Option<Duration>,
+    /// `Timeout`.
+    pub timeout: Option<Duration>,
+    /// `Retries`.
+    pub retries: Option<u32>,
+    /// `StartPeriod`.
+    pub start_period: Option<Duration>,
+}
+
+/// The `docker run` options beyond MaestroNG 0.8.3's create call, each one field of
+/// `Config` or `HostConfig`; `None` or empty sends nothing (the engine's default).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RunSpec {
+    /// `Config.StopSignal`.
+    pub stop_signal: Option<String>,
+    /// `Config.Domainname`.
+    pub domainname: Option<String>,
+    /// `Config.Entrypoint`; `Some([""])` clears the image's.
+    pub entrypoint: Option<Vec<String>>,
+    /// `HostConfig.ReadonlyRootfs`.
+    pub read_only: bool,
+    /// `HostConfig.Tmpfs`: mount point → options.
+    pub tmpfs: BTreeMap<String, String>,
+    /// `HostConfig.ShmSize` in bytes.
+    pub shm_size: Option<i64>,
+    /// `HostConfig.Devices`.
+    pub devices: Vec<DeviceMapping>,
+    /// `HostConfig.Sysctls`.
+    pub sysctls: BTreeMap<String, String>,
+    /// `HostConfig.Init`.
+    pub init: Option<bool>,
+    /// `HostConfig.PidMode`.
+    pub pid_mode: Option<String>,
+    /// `HostConfig.IpcMode`.
+    pub ipc_mode: Option<String>,
+    /// `HostConfig.GroupAdd`.
+    pub group_add: Vec<String>,
+    /// `HostConfig.CpusetCpus`.
+    pub cpuset_cpus: Option<String>,
+    /// `HostConfig.MemoryReservation` in bytes.
+    pub memory_reservation: Option<i64>,
+    /// `HostConfig.PidsLimit`.
+    pub pids_limit: Option<i64>,
+    /// `HostConfig.OomKillDisable`.
+    pub oom_kill_disable: Option<bool>,
+    /// `HostConfig.Runtime`.
+    pub runtime: Option<String>,
+}
+
+/// A `HostConfig.Devices` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct DeviceMapping {
+    /// `PathOnHost`.
+    pub path_on_host: String,
+    /// `PathInContainer`.
+    pub path_in_container: String,
+    /// `CgroupPermissions` (`rwm` or fewer).
+    pub cgroup_permissions: String,
 }
 
 /// How to reach one ship's Docker daemon.

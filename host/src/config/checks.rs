@@ -1,5 +1,6 @@
 //! Lifecycle checks (`lifecycle:` of services and instances): the states,
-//! then each check by its `type`, one parser per type.
+//! then each check by its `type`, one parser per type (`health` is maestro's
+//! own: it waits for the engine's health check, see `healthcheck.rs`).
 
 use super::error::ConfigError;
 use super::http;
@@ -39,13 +40,22 @@ pub(super) fn lifecycle(
                 return Err(ctx.err(Some(v), &spath, format!("invalid {state} lifecycle checks configuration; expected a list of checks, found {}", v.type_name())));
             };
             for (i, item) in items.iter().enumerate() {
-                target.push(check(
-                    ctx,
-                    ports,
-                    container,
-                    item,
-                    &format!("{spath}[{i}]"),
-                )?);
+                let ipath = format!("{spath}[{i}]");
+                let parsed = check(ctx, ports, container, item, &ipath)?;
+                // The engine probes running containers only.
+                if matches!(parsed, Check::Health { .. })
+                    && matches!(state.as_str(), "pre-start" | "stopped")
+                {
+                    return Err(ctx.err(
+                        Some(item),
+                        &ipath,
+                        format!(
+                            "a health check waits for a running container: it belongs in \
+                             running or pre-stop, not {state}"
+                        ),
+                    ));
+                }
+                target.push(parsed);
             }
         }
     }
@@ -76,7 +86,7 @@ fn check(
         return Err(ctx.err(
             Some(node),
             &join(path, key::TYPE),
-            "the check's type is missing (tcp, http, exec, rexec or sleep)",
+            "the check's type is missing (tcp, http, exec, rexec, sleep or health)",
         ));
     };
     let kind = ctx.string(type_node, &join(path, key::TYPE))?;
@@ -86,8 +96,9 @@ fn check(
         "exec" => (check_types::EXEC, exec),
         "rexec" => (check_types::REXEC, rexec),
         "sleep" => (check_types::SLEEP, sleep),
+        "health" => (check_types::HEALTH, health),
         other => {
-            return Err(ctx.err(Some(type_node), &join(path, key::TYPE), format!("unknown lifecycle check type {other:?} (expected tcp, http, exec, rexec or sleep)")));
+            return Err(ctx.err(Some(type_node), &join(path, key::TYPE), format!("unknown lifecycle check type {other:?} (expected tcp, http, exec, rexec, sleep or health)")));
         }
     };
     ctx.check_keys(entries, known, path, &format!("{kind} check"))?;
@@ -266,5 +277,13 @@ fn sleep(ctx: &mut Ctx, c: &CheckNode) -> Result<Check, ConfigError> {
     };
     Ok(Check::Sleep {
         wait: ctx.number(w, &c.at(key::WAIT))?,
+    })
+}
+
+/// `health` (maestro's own): wait for the engine's health check to report
+/// the container healthy, at most `max_wait` seconds (default 300).
+fn health(ctx: &mut Ctx, c: &CheckNode) -> Result<Check, ConfigError> {
+    Ok(Check::Health {
+        max_wait: c.opt_uint(ctx, key::MAX_WAIT, 300)?,
     })
 }

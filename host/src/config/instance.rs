@@ -8,7 +8,7 @@ use super::keys::instance as key;
 use super::model::{EnvBuilder, Environment, Instance};
 use super::read::{Ctx, Entries, Owners, get, get_set, join};
 use super::yaml::Node;
-use super::{checks, networks, options, ports, resources, volumes};
+use super::{checks, healthcheck, networks, options, ports, resources, runopts, volumes};
 
 /// What [`build_instance`] needs from its service.
 pub(super) struct InstanceInput<'a> {
@@ -89,6 +89,9 @@ pub(super) fn build_instance(
     let net = ctx.opt_string(at(key::NET), &p(key::NET))?;
     let networks =
         networks::memberships(ctx, environment, owners, net.as_deref().zip(set(key::NET)))?;
+    let health = healthcheck::healthcheck(ctx, owners)?;
+    healthcheck::gate(ctx, &health, &lifecycle)?;
+    let run = runopts::run_options(ctx, entries, path)?;
 
     Ok(Instance {
         name: name.to_owned(),
@@ -121,6 +124,8 @@ pub(super) fn build_instance(
         ulimits,
         labels,
         lifecycle,
+        healthcheck: health.check,
+        run,
     })
 }
 

@@ -110,6 +110,8 @@ section! {
         REQUIRES = "requires",
         WANTS_INFO = "wants_info",
         NETWORKS = "networks",
+        // maestro's own (host/COMPAT.md § Health checks and `docker run` options).
+        HEALTHCHECK = "healthcheck",
     }
 }
 
@@ -145,6 +147,27 @@ section! {
         ULIMITS = "ulimits",
         LABELS = "labels",
         LIFECYCLE = "lifecycle",
+        // maestro's own (host/COMPAT.md § Health checks and `docker run` options): the engine's
+        // health check and the `docker run` options of `config/runopts.rs`.
+        HEALTHCHECK = "healthcheck",
+        STOP_SIGNAL = "stop_signal",
+        HOSTNAME = "hostname",
+        DOMAINNAME = "domainname",
+        READ_ONLY = "read_only",
+        TMPFS = "tmpfs",
+        SHM_SIZE = "shm_size",
+        DEVICES = "devices",
+        SYSCTLS = "sysctls",
+        INIT = "init",
+        PID = "pid",
+        IPC = "ipc",
+        GROUP_ADD = "group_add",
+        ENTRYPOINT = "entrypoint",
+        CPUSET = "cpuset",
+        MEM_RESERVATION = "mem_reservation",
+        PIDS_LIMIT = "pids_limit",
+        OOM_KILL_DISABLE = "oom_kill_disable",
+        RUNTIME = "runtime",
         NETWORKS = "networks",
     }
 }
@@ -236,6 +259,18 @@ section! {
 }
 
 section! {
+    /// `healthcheck` (service and instance), Docker's `HEALTHCHECK` options.
+    healthcheck {
+        TEST = "test",
+        INTERVAL = "interval",
+        TIMEOUT = "timeout",
+        RETRIES = "retries",
+        START_PERIOD = "start_period",
+        DISABLE = "disable",
+    }
+}
+
+section! {
     /// A lifecycle check; each type takes some of these (its table below).
     check {
         TYPE = "type",
@@ -320,6 +355,8 @@ pub(super) mod check_types {
     pub(in crate::config) const REXEC: &[&str] = &[TYPE, COMMAND, ATTEMPTS];
     /// `type: sleep`.
     pub(in crate::config) const SLEEP: &[&str] = &[TYPE, WAIT];
+    /// `type: health`.
+    pub(in crate::config) const HEALTH: &[&str] = &[TYPE, MAX_WAIT];
 }
 
 #[cfg(test)]
@@ -349,12 +386,14 @@ mod tests {
             ulimit::ALL,
             restart::ALL,
             limits::ALL,
+            healthcheck::ALL,
             check::ALL,
             check_types::TCP,
             check_types::HTTP,
             check_types::EXEC,
             check_types::REXEC,
             check_types::SLEEP,
+            check_types::HEALTH,
             auditor::ALL,
             auditor_types::COMMON,
             auditor_types::LOG,
@@ -376,6 +415,7 @@ mod tests {
             check_types::EXEC,
             check_types::REXEC,
             check_types::SLEEP,
+            check_types::HEALTH,
         ] {
             assert!(table.contains(&check::TYPE));
             assert!(table.iter().all(|k| check::ALL.contains(k)), "{table:?}");

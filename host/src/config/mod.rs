@@ -10,7 +10,9 @@
 //! - `service`, `instance`: a service and its instances, one call per key;
 //! - `ships` (ships, registries), `ports`, `checks` (lifecycle), `volumes`,
 //!   `resources` (limits, ulimits), `options` (command, restart, log...),
-//!   `env` (env sources → ordered variables): one section each;
+//!   `env` (env sources → ordered variables), `healthcheck` (the engine's
+//!   health check), `runopts` (the `docker run` options maestro adds): one
+//!   section each;
 //! - `validate`: the checks across sections; `links`: link variables;
 //! - `load`: file and Jinja (with `pycompat`, Python's methods in templates);
 //! - `model`: the types; `audit` and `http` (auditors, http checks'
@@ -25,6 +27,7 @@ pub mod build;
 mod checks;
 pub mod env;
 pub mod error;
+mod healthcheck;
 pub mod http;
 mod instance;
 mod keys;
@@ -37,6 +40,7 @@ mod ports;
 pub mod pycompat;
 mod read;
 mod resources;
+mod runopts;
 mod service;
 mod ships;
 mod validate;

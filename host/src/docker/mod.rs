@@ -12,15 +12,19 @@
 //!   and which engine answers ([`Engine`]: Docker or Podman, whose differences `ops`
 //!   absorbs).
 //! - `tls`: the rustls client configuration for TLS ships.
-//! - `ops`: container and image operations on a connected ship.
+//! - `ops`: container and image operations on a connected ship; `runopts`: the
+//!   create body's health check and `docker run` options maestro adds.
+//! - `health`: waiting for a container's health status (events, not polling).
 //! - `networks`: user-defined networks and named volumes on a connected ship.
 //! - `logs`: reassembling Docker's log frames into whole lines.
 //! - `error`: [`DockerError`].
 
 mod error;
+mod health;
 mod logs;
 mod networks;
 mod ops;
+mod runopts;
 mod ship;
 mod tls;
 
@@ -28,6 +32,7 @@ pub use tls::TlsSetupError;
 pub(crate) use tls::client_config as tls_client_config;
 
 pub use error::DockerError;
+pub use health::{HealthProbe, HealthWait};
 pub use logs::{LogLine, LogStream, LogTail};
 pub use ops::{
     ContainerInfo, ContainerSelector, ContainerState, ContainerSummary, Created, ExecOutcome,

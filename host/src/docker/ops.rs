@@ -746,7 +746,7 @@ pub(crate) fn create_body(spec: &ContainerSpec) -> ContainerCreateBody {
         memory_swap: spec.memory_swap,
         ..Default::default()
     };
-    ContainerCreateBody {
+    let mut body = ContainerCreateBody {
         image: Some(spec.image.clone()),
         hostname: spec.hostname.clone(),
         user: spec.user.clone(),
@@ -765,7 +765,9 @@ pub(crate) fn create_body(spec: &ContainerSpec) -> ContainerCreateBody {
             )])),
         }),
         ..Default::default()
-    }
+    };
+    super::runopts::apply(spec, &mut body);
+    body
 }
 
 impl Engine {

@@ -1,5 +1,4 @@
-//! Docker's timestamps (`2026-11-27T11:22:53.123456789Z`, always UTC) as
-//! seconds since the epoch, without a date library.
+//! Uptimes from Docker's timestamps (read by `crate::timestamp`).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -24,46 +23,9 @@ pub fn uptime(d: Duration) -> String {
 }
 
 /// Seconds since the epoch of an RFC 3339 UTC timestamp as the daemon writes
-/// it (`Z` or a `+00:00` style offset; fractions ignored); `None` when it is
-/// not one.
+/// it (fractions dropped); `None` when it is not one.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
-    let (date, rest) = s.split_once('T')?;
-    let mut d = date.splitn(3, '-');
-    let year: i64 = d.next()?.parse().ok()?;
-    let month: i64 = d.next()?.parse().ok()?;
-    let day: i64 = d.next()?.parse().ok()?;
-    let time_end = rest.find(['Z', 'z', '+', '-', '.']).unwrap_or(rest.len());
-    let mut t = rest[..time_end].splitn(3, ':');
-    let h: i64 = t.next()?.parse().ok()?;
-    let m: i64 = t.next()?.parse().ok()?;
-    let sec: i64 = t.next()?.parse().ok()?;
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || h > 23 || m > 59 || sec > 60 {
-        return None;
-    }
-    // The offset, if any, after the fraction.
-    let tail = &rest[time_end..];
-    let tail = tail.trim_start_matches(|c: char| c == '.' || c.is_ascii_digit());
-    let offset = match tail {
-        "" | "Z" | "z" => 0,
-        o => {
-            let sign = if o.starts_with('-') { -1 } else { 1 };
-            let (oh, om) = o.get(1..)?.split_once(':')?;
-            sign * (oh.parse::<i64>().ok()? * 3600 + om.parse::<i64>().ok()? * 60)
-        }
-    };
-    Some(days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + sec - offset)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
-/// well-known algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    crate::timestamp::parse_rfc3339(s).map(|(secs, _)| secs)
 }
 
 /// Now, in seconds since the epoch.

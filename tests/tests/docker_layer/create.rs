@@ -98,6 +98,9 @@ async fn create_maps_every_field_of_the_spec() {
         memory: Some(64 * 1024 * 1024),
         memory_swap: Some(128 * 1024 * 1024),
         stop_timeout: 3,
+        // Read back through the CLI in tests/run_options.rs and tests/health.rs.
+        healthcheck: None,
+        run: Default::default(),
     };
     let created = ship.create(&spec).await.expect("create");
     assert!(!created.id.is_empty());

@@ -18,11 +18,13 @@ use serde::Serialize;
 pub mod audit;
 pub mod http;
 pub mod networks;
+pub mod run;
 
 pub use http::{
     BasicAuth, ClientCert, HttpField, HttpOptions, HttpParams, HttpTimeout, MatchRegex, Verify,
 };
 pub use networks::{NamedVolume, Network, NetworkRef};
+pub use run::{Device, HealthCheck, HealthTest, RunOptions};
 
 /// One loaded environment description (`maestro.yaml`), validated.
 #[derive(Debug, Clone, Serialize)]
@@ -414,6 +416,11 @@ pub struct Instance {
     pub labels: Vec<(String, String)>,
     /// Lifecycle checks: the service's followed by the instance's own.
     pub lifecycle: Lifecycle,
+    /// `healthcheck`, the instance's keys merged over the service's; `None`
+    /// keeps the image's own `HEALTHCHECK`.
+    pub healthcheck: Option<HealthCheck>,
+    /// The `docker run` options maestro adds (`stop_signal`, `tmpfs`...).
+    pub run: RunOptions,
 }
 
 impl Instance {
@@ -815,6 +822,11 @@ pub enum Check {
     Sleep {
         /// Seconds.
         wait: f64,
+    },
+    /// Wait for the engine's health check to call the container healthy.
+    Health {
+        /// Deadline in seconds (default 300).
+        max_wait: u64,
     },
 }
 
