@@ -31,6 +31,7 @@ Examples:
   maestro-guest run --file-env -- my-app             # DB_PASSWORD_FILE=/run/secrets/db -> DB_PASSWORD
   maestro-guest render --reload-signal HUP /templates -- haproxy -f /etc/haproxy.cfg
   maestro-guest wait --status 200 --match 'status.*ok' http://api:8080/health
+  maestro-guest wait https://api:8443/health         # verified against the image's CA bundle
 
 Exit status:
   0    success (run/render: the child's own status, 128+N if it died of signal N)
@@ -167,18 +168,21 @@ pub struct Supervise {
     /// Turn every NAME_FILE=PATH variable into NAME=<PATH's content> (for templates and CMD).
     #[arg(long)]
     pub file_env: bool,
-    /// Wait for TARGET (SERVICE, SERVICE:PORT, HOST:PORT or http://URL) before starting CMD.
+    /// Wait for TARGET (SERVICE, SERVICE:PORT, HOST:PORT, http:// or https://URL) before starting CMD.
     #[arg(long = "wait", value_name = "TARGET")]
     pub wait: Vec<String>,
     /// Seconds to wait for the --wait targets.
     #[arg(long = "wait-timeout", default_value_t = 60.0)]
     pub wait_timeout: f64,
-    /// HTTP statuses that count as up for http:// --wait targets (e.g. 200,204 or 2xx).
+    /// HTTP statuses that count as up for http(s):// --wait targets (e.g. 200,204 or 2xx).
     #[arg(long = "wait-status", value_name = "LIST", default_value = "2xx,3xx", value_parser = parse_statuses)]
     pub wait_status: Statuses,
-    /// A regular expression the body of http:// --wait targets must match.
+    /// A regular expression the body of http(s):// --wait targets must match.
     #[arg(long = "wait-match", value_name = "REGEX", value_parser = parse_regex)]
     pub wait_match: Option<String>,
+    /// Do not verify https:// --wait targets' certificates (CA and host name), like curl --insecure.
+    #[arg(long = "wait-insecure")]
+    pub wait_insecure: bool,
 }
 
 /// One `--rewrite FROM:TO`.
@@ -315,17 +319,21 @@ pub struct WaitArgs {
     /// How long one attempt (connect, HTTP request and answer) may take.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     pub attempt_timeout: Duration,
-    /// HTTP statuses that count as up for http:// targets (e.g. 200,204 or 2xx).
+    /// HTTP statuses that count as up for http(s):// targets (e.g. 200,204 or 2xx).
     #[arg(long, value_name = "LIST", default_value = "2xx,3xx", value_parser = parse_statuses)]
     pub status: Statuses,
-    /// A regular expression the body of http:// targets must match.
+    /// A regular expression the body of http(s):// targets must match.
     #[arg(long = "match", value_name = "REGEX", value_parser = parse_regex)]
     pub body_match: Option<String>,
+    /// Do not verify https:// targets' certificates (CA and host name), like curl --insecure.
+    /// Otherwise they are checked against $SSL_CERT_FILE or /etc/ssl/certs/ca-certificates.crt.
+    #[arg(short = 'k', long)]
+    pub insecure: bool,
     /// Give up on TARGET (as written among the targets) after DURATION, before
     /// the overall --timeout; repeatable.
     #[arg(long = "timeout-for", value_name = "TARGET=DURATION", value_parser = parse_target_timeout)]
     pub timeout_for: Vec<(String, Duration)>,
-    /// SERVICE, SERVICE:PORT, HOST:PORT or http://HOST[:PORT]/PATH.
+    /// SERVICE, SERVICE:PORT, HOST:PORT or http[s]://HOST[:PORT]/PATH.
     #[arg(required = true)]
     pub targets: Vec<String>,
 }
@@ -362,6 +370,7 @@ pub fn parse_run_fast(args: &[OsString]) -> Option<RunArgs> {
         wait_timeout: 60.0,
         wait_status: Statuses(vec![(200, 299), (300, 399)]),
         wait_match: None,
+        wait_insecure: false,
     };
     loop {
         let arg = args.next()?.to_str()?;
@@ -381,6 +390,7 @@ pub fn parse_run_fast(args: &[OsString]) -> Option<RunArgs> {
             "--group" if inline.is_none() => supervise.group = true,
             "--exec" if inline.is_none() => supervise.exec = true,
             "--file-env" if inline.is_none() => supervise.file_env = true,
+            "--wait-insecure" if inline.is_none() => supervise.wait_insecure = true,
             "--rewrite" => supervise.rewrite.push(parse_rewrite(value()?).ok()?),
             "--stop-delay" => supervise.stop_delay = Some(parse_duration(value()?).ok()?),
             "--grace" => supervise.grace = value()?.parse().ok()?,
@@ -442,6 +452,15 @@ mod tests {
                 "a",
             ],
             &["mg", "run", "--stop-delay=300ms", "--group", "--", "a"],
+            &[
+                "mg",
+                "run",
+                "--wait",
+                "https://api/health",
+                "--wait-insecure",
+                "--",
+                "a",
+            ],
         ];
         for line in lines {
             let os: Vec<OsString> = line.iter().map(OsString::from).collect();

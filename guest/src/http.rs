@@ -1,8 +1,6 @@
-//! Just enough HTTP/1.1 for `wait http://...`: one `GET` over a fresh
-//! connection, the status and the (de-chunked) body back.
-//!
-//! There is no TLS: a TLS stack would more than double the static binary.
-//! `https://` targets are refused with an error saying so.
+//! Just enough HTTP/1.1 for `wait http://...` and `https://...`: one `GET`
+//! over a fresh connection (TLS by crate::tls), the status and the
+//! (de-chunked) body back.
 
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
@@ -13,29 +11,28 @@ const BODY_LIMIT: usize = 1 << 20;
 /// The most the status line and headers may take.
 const HEAD_LIMIT: usize = 64 << 10;
 
-/// An `http://` URL, split.
+/// An `http://` or `https://` URL, split.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Url {
+    /// `https://`: the exchange goes through TLS.
+    pub tls: bool,
     /// Host name or IP address (IPv6 without brackets).
     pub host: String,
-    /// The port, 80 when not given.
+    /// The port, 80 (443 for https) when not given.
     pub port: u16,
     /// Path and query, at least `/`.
     pub path: String,
 }
 
 impl Url {
-    /// Parses `http://HOST[:PORT][/PATH][?QUERY]`; `https://` and
-    /// credentials in the URL are refused with an explanation.
+    /// Parses `http[s]://HOST[:PORT][/PATH][?QUERY]`; credentials in the
+    /// URL are refused with an explanation.
     pub fn parse(text: &str) -> Result<Url, String> {
         let lower = text.to_ascii_lowercase();
-        if lower.starts_with("https://") {
-            return Err("https:// is not supported: maestro-guest has no TLS (it would more than double its size); \
-                 wait for the port (HOST:PORT) or for a plain http:// endpoint"
-                .to_owned());
-        }
-        let Some(rest) = lower.starts_with("http://").then(|| &text[7..]) else {
-            return Err("not an http:// URL".to_owned());
+        let tls = lower.starts_with("https://");
+        let Some(rest) = (tls || lower.starts_with("http://")).then(|| &text[7 + usize::from(tls)..])
+        else {
+            return Err("not an http:// or https:// URL".to_owned());
         };
         let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
         let (authority, path) = rest.split_at(end);
@@ -56,8 +53,9 @@ impl Url {
         if host.is_empty() {
             return Err("no host in the URL".to_owned());
         }
+        let default_port = if tls { 443 } else { 80 };
         let port = match port {
-            None | Some("") => 80,
+            None | Some("") => default_port,
             Some(port) => port
                 .parse::<u16>()
                 .ok()
@@ -72,6 +70,7 @@ impl Url {
             path.to_owned()
         };
         Ok(Url {
+            tls,
             host: host.to_owned(),
             port,
             path,
@@ -85,7 +84,7 @@ impl Url {
         } else {
             self.host.clone()
         };
-        if self.port == 80 {
+        if self.port == if self.tls { 443 } else { 80 } {
             host
         } else {
             format!("{host}:{}", self.port)
@@ -106,14 +105,33 @@ fn bad(message: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, message.to_owned())
 }
 
+/// A connection to GET over: plain TCP or TLS over it.
+pub trait Connection: Read + Write {
+    /// The TCP stream underneath, for its timeouts.
+    fn tcp(&self) -> &TcpStream;
+}
+
+impl Connection for TcpStream {
+    fn tcp(&self) -> &TcpStream {
+        self
+    }
+}
+
+impl Connection for crate::tls::TlsStream {
+    fn tcp(&self) -> &TcpStream {
+        crate::tls::TlsStream::tcp(self)
+    }
+}
+
 /// Sends `GET url` on `stream` and reads the answer, giving up at `deadline`.
-pub fn get(mut stream: TcpStream, url: &Url, deadline: Instant) -> io::Result<Response> {
+pub fn get(stream: &mut dyn Connection, url: &Url, deadline: Instant) -> io::Result<Response> {
     let request = format!(
         "GET {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: maestro-guest\r\nAccept: */*\r\nConnection: close\r\n\r\n",
         url.path,
         url.host_header()
     );
-    let timeout = |s: &TcpStream| {
+    let timeout = |s: &dyn Connection| {
+        let s = s.tcp();
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return Err(io::Error::new(io::ErrorKind::TimedOut, "timed out"));
@@ -121,7 +139,7 @@ pub fn get(mut stream: TcpStream, url: &Url, deadline: Instant) -> io::Result<Re
         s.set_read_timeout(Some(left))?;
         s.set_write_timeout(Some(left))
     };
-    timeout(&stream)?;
+    timeout(stream)?;
     stream.write_all(request.as_bytes())?;
     let mut data = Vec::new();
     let mut buffer = [0u8; 8192];
@@ -133,7 +151,7 @@ pub fn get(mut stream: TcpStream, url: &Url, deadline: Instant) -> io::Result<Re
         if data.len() > HEAD_LIMIT {
             return Err(bad("the response headers are too long"));
         }
-        timeout(&stream)?;
+        timeout(stream)?;
         let n = stream.read(&mut buffer)?;
         if n == 0 {
             return Err(bad("the connection closed before a complete HTTP response"));
@@ -162,7 +180,7 @@ pub fn get(mut stream: TcpStream, url: &Url, deadline: Instant) -> io::Result<Re
         if complete {
             break;
         }
-        timeout(&stream)?;
+        timeout(stream)?;
         let n = stream.read(&mut buffer)?;
         if n == 0 {
             break;
@@ -195,7 +213,8 @@ fn parse_status(head: &str) -> Option<u16> {
     code.parse().ok()
 }
 
-fn find(data: &[u8], needle: &[u8]) -> Option<usize> {
+/// Where `needle` first occurs in `data`.
+pub fn find(data: &[u8], needle: &[u8]) -> Option<usize> {
     data.windows(needle.len()).position(|w| w == needle)
 }
 
@@ -229,6 +248,7 @@ mod tests {
         assert_eq!(
             url,
             Url {
+                tls: false,
                 host: "api".into(),
                 port: 8080,
                 path: "/health?x=1".into()
@@ -240,7 +260,12 @@ mod tests {
         assert_eq!(url.host_header(), "[::1]");
         assert_eq!(Url::parse("http://web").unwrap().path, "/");
         assert_eq!(Url::parse("http://web?q").unwrap().path, "/?q");
-        assert!(Url::parse("https://web").unwrap_err().contains("no TLS"));
+        let url = Url::parse("https://web.example/x").unwrap();
+        assert!(url.tls);
+        assert_eq!((url.port, url.host_header()), (443, "web.example".into()));
+        let url = Url::parse("HTTPS://web:8443").unwrap();
+        assert_eq!((url.tls, url.port, url.host_header()), (true, 8443, "web:8443".into()));
+        assert!(Url::parse("ftp://web").unwrap_err().contains("not an http"));
         assert!(
             Url::parse("http://u:p@web")
                 .unwrap_err()

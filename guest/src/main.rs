@@ -21,6 +21,7 @@ mod json;
 mod queries;
 mod regex;
 mod render;
+mod tls;
 mod wait;
 
 use std::ffi::OsString;

@@ -1,8 +1,10 @@
 //! `maestro-guest wait` and `--wait`: block until dependencies are up, so a
 //! program does not start before what it needs.
 //!
-//! A target is up when it accepts a TCP connection, or for `http://` URLs
-//! when it answers with an accepted status (and a body matching `--match`).
+//! A target is up when it accepts a TCP connection, or for `http://` and
+//! `https://` URLs when it answers with an accepted status (and a body
+//! matching `--match`); https servers must present a certificate the CA
+//! bundle trusts for the URL's host, unless `--insecure`.
 //! Every target is probed by its own thread (names are resolved again on
 //! every attempt, through the system resolver, which blocks), with an
 //! exponential back-off from 50 ms to 2 s; one line per target says when it
@@ -18,6 +20,7 @@ use maestro_guest::contract::{GuestEnv, env_var_name};
 use crate::cli::{Statuses, Supervise, WaitArgs, exit};
 use crate::http::{self, Url};
 use crate::regex::Regex;
+use crate::tls;
 
 /// The first retry comes after this; each further one waits twice as long...
 const FIRST_BACKOFF: Duration = Duration::from_millis(50);
@@ -46,6 +49,8 @@ pub struct Options {
     pub statuses: Statuses,
     /// What an HTTP body must match.
     pub body: Option<Regex>,
+    /// `https://` servers are not verified (no CA, no name check).
+    pub insecure: bool,
     /// Per target (as written), a time after which it is given up, sooner
     /// than `timeout`.
     pub timeout_for: Vec<(String, Duration)>,
@@ -71,6 +76,7 @@ pub fn run(args: WaitArgs) -> ExitCode {
         attempt: args.attempt_timeout,
         statuses: args.status,
         body: args.body_match.as_deref().map(compile),
+        insecure: args.insecure,
         timeout_for: args.timeout_for,
     };
     if let Some((target, _)) = options
@@ -105,6 +111,7 @@ pub fn before_start(options: &Supervise) -> Result<(), ExitCode> {
         attempt: Duration::from_secs(5),
         statuses: options.wait_status.clone(),
         body: options.wait_match.as_deref().map(compile),
+        insecure: options.wait_insecure,
         timeout_for: Vec::new(),
     };
     wait_for(&options.wait, &wait).map_err(|error| {
@@ -270,8 +277,8 @@ fn attempt(
         let Some(url) = &target.url else {
             return (Ok(address), Some(address));
         };
-        let result = match http::get(stream, url, until) {
-            Err(error) => Err(format!("HTTP: {error}")),
+        let result = match exchange(stream, url, options.insecure, until) {
+            Err(error) => Err(error),
             Ok(response) if !options.statuses.contains(response.status) => Err(format!(
                 "HTTP status {} is not an accepted one",
                 response.status
@@ -292,6 +299,24 @@ fn attempt(
         last = (result, Some(address));
     }
     last
+}
+
+/// One GET of `url` over `stream`, through TLS for https.
+fn exchange(
+    stream: TcpStream,
+    url: &Url,
+    insecure: bool,
+    until: Instant,
+) -> Result<http::Response, String> {
+    if !url.tls {
+        let mut stream = stream;
+        return http::get(&mut stream, url, until).map_err(|e| format!("HTTP: {e}"));
+    }
+    // Read on every attempt: a bundle installed while waiting counts.
+    let trust = tls::load_trust(insecure)?;
+    let mut stream = tls::TlsStream::new(stream, &url.host, &trust)
+        .map_err(|e| format!("HTTPS: {e}"))?;
+    http::get(&mut stream, url, until).map_err(|e| format!("HTTPS: {e}"))
 }
 
 /// `http://...` as it is, `HOST:PORT` when PORT is a number, `SERVICE:PORT`
@@ -444,9 +469,11 @@ mod tests {
         // Names are resolved while waiting, not before.
         let later = expand(&guest, "no-such-host.invalid:80").unwrap();
         assert_eq!(later[0].host, "no-such-host.invalid");
+        let https = expand(&guest, "https://x/").unwrap();
+        assert_eq!((https[0].port, https[0].url.as_ref().unwrap().tls), (443, true));
         assert!(matches!(
-            expand(&guest, "https://x/"),
-            Err(WaitError::BadTarget { reason, .. }) if reason.contains("no TLS")
+            expand(&guest, "ftp://x/"),
+            Err(WaitError::BadTarget { reason, .. }) if reason.contains("not an http")
         ));
         let url = expand(&guest, "http://127.0.0.1:81/h").unwrap();
         assert_eq!(

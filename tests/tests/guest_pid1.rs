@@ -64,15 +64,8 @@ impl Drop for Container {
     }
 }
 
-/// `FROM scratch` + busybox + the static maestro-guest of
-/// `scripts/build-guest-static`.
-fn build_image(what: &str) -> Image {
-    require_docker();
-    let busybox = Path::new("/usr/bin/busybox");
-    assert!(
-        busybox.exists(),
-        "/usr/bin/busybox is missing: apt-get install busybox-static"
-    );
+/// The static maestro-guest of this tree, built by `scripts/build-guest-static`.
+fn static_guest() -> PathBuf {
     let build = Command::new(repo_root().join("scripts/build-guest-static"))
         .current_dir(repo_root())
         .output()
@@ -82,8 +75,19 @@ fn build_image(what: &str) -> Image {
         "scripts/build-guest-static failed: {}",
         String::from_utf8_lossy(&build.stderr)
     );
-    let binary = PathBuf::from(String::from_utf8_lossy(&build.stdout).trim());
+    PathBuf::from(String::from_utf8_lossy(&build.stdout).trim())
+}
 
+/// `FROM scratch` + busybox + the static maestro-guest of
+/// `scripts/build-guest-static`.
+fn build_image(what: &str) -> Image {
+    require_docker();
+    let busybox = Path::new("/usr/bin/busybox");
+    assert!(
+        busybox.exists(),
+        "/usr/bin/busybox is missing: apt-get install busybox-static"
+    );
+    let binary = static_guest();
     let context = std::env::temp_dir().join(name(what));
     let _ = std::fs::remove_dir_all(&context);
     std::fs::create_dir_all(&context).unwrap();
@@ -493,4 +497,239 @@ fn wait_resolves_names_through_dns_on_a_user_defined_network_and_checks_http() {
     );
     drop(web);
     drop(waiter);
+}
+
+#[track_caller]
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("running openssl (a testbed prerequisite: apt-get install openssl): {e}")
+        });
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A throwaway CA in `dir`: `NAME.pem` and `NAME-key.pem`.
+fn make_ca(dir: &Path, name: &str) {
+    let key = format!("{name}-key.pem");
+    openssl(
+        dir,
+        &[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            &key,
+        ],
+    );
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            &key,
+            "-out",
+            &format!("{name}.pem"),
+            "-days",
+            "2",
+            "-subj",
+            &format!("/CN={name}"),
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ],
+    );
+}
+
+/// A server certificate `NAME-cert.pem` (key `NAME-key.pem`, made with
+/// `genpkey` options `algorithm`) for the DNS name `dns`, signed by `ca`.
+fn make_leaf(dir: &Path, name: &str, algorithm: &[&str], dns: &str, ca: &str) {
+    let key = format!("{name}-key.pem");
+    let mut args = vec!["genpkey", "-out", &key];
+    args.extend_from_slice(algorithm);
+    openssl(dir, &args);
+    let csr = format!("{name}.csr");
+    openssl(
+        dir,
+        &["req", "-new", "-key", &key, "-out", &csr, "-subj", "/CN=server"],
+    );
+    let ext = format!("{name}.ext");
+    std::fs::write(
+        dir.join(&ext),
+        format!(
+            "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n\
+             extendedKeyUsage=serverAuth\nsubjectAltName=DNS:{dns}\n"
+        ),
+    )
+    .unwrap();
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            &format!("{ca}.pem"),
+            "-CAkey",
+            &format!("{ca}-key.pem"),
+            "-set_serial",
+            "0x4242",
+            "-days",
+            "2",
+            "-extfile",
+            &ext,
+            "-out",
+            &format!("{name}-cert.pem"),
+        ],
+    );
+}
+
+/// A Python HTTPS server on 127.0.0.1 (`/health` answers 200 `status: ok`,
+/// anything else 404); killed when dropped.
+struct HttpsServer {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Drop for HttpsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const HTTPS_SERVER: &str = r#"
+import http.server, ssl, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        ok = self.path == "/health"
+        body = b"status: ok\n" if ok else b"no\n"
+        self.send_response(200 if ok else 404)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.load_cert_chain(sys.argv[1], sys.argv[2])
+server.socket = context.wrap_socket(server.socket, server_side=True)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"#;
+
+fn https_server(dir: &Path, name: &str) -> HttpsServer {
+    use std::io::BufRead;
+    let mut child = Command::new("python3")
+        .args(["-c", HTTPS_SERVER])
+        .arg(dir.join(format!("{name}-cert.pem")))
+        .arg(dir.join(format!("{name}-key.pem")))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("running python3 (a testbed prerequisite: apt-get install python3): {e}")
+        });
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("the HTTPS server did not start: {line:?}"));
+    HttpsServer { child, port }
+}
+
+/// Runs the static guest with `SSL_CERT_FILE=bundle`; (success, stderr).
+fn guest_with_bundle(guest: &Path, bundle: &Path, args: &[&str]) -> (bool, String) {
+    let out = Command::new(guest)
+        .args(args)
+        .env("SSL_CERT_FILE", bundle)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn wait_checks_https_servers_their_certificates_status_and_body() {
+    let guest = static_guest();
+    let dir = host_dir("https");
+    make_ca(&dir, "ca");
+    make_ca(&dir, "other-ca");
+    // An RSA server key under an ECDSA CA, and a P-384 one for the wrong name.
+    let rsa = ["-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"];
+    make_leaf(&dir, "good", &rsa, "localhost", "ca");
+    let p384 = ["-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384"];
+    make_leaf(&dir, "elsewhere", &p384, "elsewhere.test", "ca");
+    let good = https_server(&dir, "good");
+    let elsewhere = https_server(&dir, "elsewhere");
+    let ca = dir.join("ca.pem");
+    let other = dir.join("other-ca.pem");
+    let url = |server: &HttpsServer, path: &str| format!("https://localhost:{}{path}", server.port);
+    let wait = |bundle: &Path, extra: &[&str], url: &str| {
+        let mut args = vec!["wait", "--timeout", "2"];
+        args.extend_from_slice(extra);
+        args.push(url);
+        guest_with_bundle(&guest, bundle, &args)
+    };
+
+    // Verified against the bundle, status and body as asked.
+    let health = url(&good, "/health");
+    let (ok, text) = wait(&ca, &["--status", "200", "--match", "(?m)^status: ok$"], &health);
+    assert!(ok && text.contains(&format!("{health} (127.0.0.1:")), "{text}");
+    let (ok, text) = wait(&ca, &["--match", "down"], &health);
+    assert!(!ok && text.contains("HTTP status 200, but the body does not match --match"), "{text}");
+    let (ok, text) = wait(&ca, &[], &url(&good, "/missing"));
+    assert!(!ok && text.contains("HTTP status 404 is not an accepted one"), "{text}");
+
+    // The wrong CA: refused with the reason, accepted with --insecure.
+    let (ok, text) = wait(&other, &[], &health);
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains(&format!("gave up on {health}"))
+            && text.contains("HTTPS: TLS: bad certificate: not trusted"),
+        "{text}"
+    );
+    let (ok, text) = wait(&other, &["--insecure", "--match", "ok"], &health);
+    assert!(ok, "{text}");
+
+    // A trusted certificate for another name: refused, unless --insecure.
+    let misnamed = url(&elsewhere, "/health");
+    let (ok, text) = wait(&ca, &[], &misnamed);
+    assert!(!ok && text.contains("certificate name mismatch"), "{text}");
+    let (ok, text) = wait(&ca, &["-k"], &misnamed);
+    assert!(ok, "{text}");
+
+    // No readable bundle: said so.
+    let (ok, text) = wait(&dir.join("none.pem"), &[], &health);
+    assert!(!ok && text.contains("cannot read the CA bundle"), "{text}");
+
+    // `run --wait` goes through the same checks.
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", "--wait-timeout", "2", "--wait", &misnamed];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--", "/bin/sh", "-c", "echo started >&2"]);
+        guest_with_bundle(&guest, &ca, &args)
+    };
+    let (ok, text) = run(&[]);
+    assert!(!ok && text.contains("name mismatch") && !text.contains("started"), "{text}");
+    let (ok, text) = run(&["--wait-insecure"]);
+    assert!(ok && text.contains("started"), "{text}");
+    drop((good, elsewhere));
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -45,9 +45,9 @@ impl Relay {
                 self.delayed_once = true;
                 self.held = Some((signal, Instant::now() + self.stop_delay));
                 eprintln!(
-                    "maestro-guest: holding {} for {:?} (--stop-delay)",
+                    "maestro-guest: holding {} for {}s (--stop-delay)",
                     signals::name(signal),
-                    self.stop_delay
+                    self.stop_delay.as_secs_f64()
                 );
                 return;
             }
