@@ -53,7 +53,11 @@ fn musl_compiler(build: &mut cc::Build, target: &str) {
     if on_path(&format!("{arch}-linux-musl-gcc")) {
         return;
     }
-    build.compiler(if on_path("musl-gcc") { "musl-gcc" } else { "cc" });
+    build.compiler(if on_path("musl-gcc") {
+        "musl-gcc"
+    } else {
+        "cc"
+    });
     build
         .flag("-fno-stack-protector")
         .flag("-U_FORTIFY_SOURCE")

@@ -30,7 +30,8 @@ impl Url {
     pub fn parse(text: &str) -> Result<Url, String> {
         let lower = text.to_ascii_lowercase();
         let tls = lower.starts_with("https://");
-        let Some(rest) = (tls || lower.starts_with("http://")).then(|| &text[7 + usize::from(tls)..])
+        let Some(rest) =
+            (tls || lower.starts_with("http://")).then(|| &text[7 + usize::from(tls)..])
         else {
             return Err("not an http:// or https:// URL".to_owned());
         };
@@ -264,7 +265,10 @@ mod tests {
         assert!(url.tls);
         assert_eq!((url.port, url.host_header()), (443, "web.example".into()));
         let url = Url::parse("HTTPS://web:8443").unwrap();
-        assert_eq!((url.tls, url.port, url.host_header()), (true, 8443, "web:8443".into()));
+        assert_eq!(
+            (url.tls, url.port, url.host_header()),
+            (true, 8443, "web:8443".into())
+        );
         assert!(Url::parse("ftp://web").unwrap_err().contains("not an http"));
         assert!(
             Url::parse("http://u:p@web")

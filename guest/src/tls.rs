@@ -153,16 +153,29 @@ fn base64(text: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// What BearSSL's error code `code` means, for a person.
+/// What BearSSL's error code `code` (`BR_ERR_*`) means, for a person.
 pub fn reason(code: c_int) -> String {
     let text = match code {
-        4 => "the server offers no TLS version this client speaks (TLS 1.2; TLS 1.3-only servers are not supported)",
-        16 | 17 | 18 | 19 => "the server chose no cipher suite this client offers (ECDHE with AES-GCM)",
-        33..=53 | 55 | 57..=61 | 63.. if code < 256 => "bad certificate: it cannot be decoded or validated",
+        3 | 4 => {
+            "handshake failed: the server speaks no TLS version this client does \
+             (TLS 1.2; TLS 1.3-only servers are not supported), or no TLS at all"
+        }
+        16 => {
+            "handshake failed: the server chose no cipher suite this client offers (ECDHE with AES-GCM)"
+        }
+        27 | 52 => "bad certificate: a signature does not verify",
+        49 => "bad certificate: an unsupported algorithm (e.g. a SHA-1 signature)",
         54 => "bad certificate: expired or not yet valid",
         56 => "certificate name mismatch: the server's certificate does not name the URL's host",
+        58 => "bad certificate: its chain goes through a certificate that is no CA",
         62 => "bad certificate: not trusted (no CA of the bundle signed its chain)",
-        256..=511 => return format!("the server refused the handshake (TLS alert {})", code - 256),
+        32..=63 => return format!("bad certificate (BearSSL X.509 error {code})"),
+        256..=511 => {
+            return format!(
+                "the server refused the handshake (TLS alert {})",
+                code - 256
+            );
+        }
         512..=767 => return format!("handshake failed (sent TLS alert {})", code - 512),
         _ => return format!("handshake failed (BearSSL error {code})"),
     };
@@ -243,8 +256,7 @@ impl TlsStream {
                 for der in anchors {
                     // SAFETY: the session is live; `der` is valid for its
                     // length (BearSSL copies what it keeps).
-                    if unsafe { mg_tls_add_anchor(session.as_ptr(), der.as_ptr(), der.len()) }
-                        == -2
+                    if unsafe { mg_tls_add_anchor(session.as_ptr(), der.as_ptr(), der.len()) } == -2
                     {
                         return Err(io::Error::other("out of memory"));
                     }
@@ -357,6 +369,8 @@ mod tests {
         assert!(reason(56).contains("name mismatch"));
         assert!(reason(54).contains("expired"));
         assert!(reason(4).contains("TLS 1.2"));
+        assert!(reason(40).contains("X.509 error 40"));
+        assert!(reason(7).contains("error 7"));
         assert!(reason(256 + 40).contains("alert 40"));
     }
 }

@@ -314,8 +314,8 @@ fn exchange(
     }
     // Read on every attempt: a bundle installed while waiting counts.
     let trust = tls::load_trust(insecure)?;
-    let mut stream = tls::TlsStream::new(stream, &url.host, &trust)
-        .map_err(|e| format!("HTTPS: {e}"))?;
+    let mut stream =
+        tls::TlsStream::new(stream, &url.host, &trust).map_err(|e| format!("HTTPS: {e}"))?;
     http::get(&mut stream, url, until).map_err(|e| format!("HTTPS: {e}"))
 }
 
@@ -470,7 +470,10 @@ mod tests {
         let later = expand(&guest, "no-such-host.invalid:80").unwrap();
         assert_eq!(later[0].host, "no-such-host.invalid");
         let https = expand(&guest, "https://x/").unwrap();
-        assert_eq!((https[0].port, https[0].url.as_ref().unwrap().tls), (443, true));
+        assert_eq!(
+            (https[0].port, https[0].url.as_ref().unwrap().tls),
+            (443, true)
+        );
         assert!(matches!(
             expand(&guest, "ftp://x/"),
             Err(WaitError::BadTarget { reason, .. }) if reason.contains("not an http")

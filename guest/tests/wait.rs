@@ -351,12 +351,40 @@ fn http_targets_can_require_a_body_match() {
 }
 
 #[test]
-fn https_is_refused_with_the_reason() {
-    let started = Instant::now();
-    let out = output(wait_cmd(&["--timeout", "30", "https://127.0.0.1/"]));
-    assert_eq!(out.code, Some(1));
-    assert!(out.stderr.contains("https:// is not supported") && out.stderr.contains("no TLS"));
-    assert!(started.elapsed() < Duration::from_secs(5));
+fn https_to_a_plain_http_server_fails_the_handshake_with_the_reason() {
+    use std::io::{Read, Write};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("https://{}/", listener.local_addr().unwrap());
+    thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { break };
+            let _ = stream.read(&mut [0u8; 512]);
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+        }
+    });
+    let out = output(wait_cmd(&["--insecure", "--timeout", "1", &url]));
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert!(
+        out.stderr.contains(&format!("gave up on {url}")) && out.stderr.contains("HTTPS: TLS: "),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn https_without_a_readable_ca_bundle_says_so() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("https://{}/", listener.local_addr().unwrap());
+    let mut command = wait_cmd(&["--timeout", "1", &url]);
+    command.env("SSL_CERT_FILE", "/nonexistent/ca.pem");
+    let out = output(command);
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("cannot read the CA bundle /nonexistent/ca.pem"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]

@@ -562,7 +562,16 @@ fn make_leaf(dir: &Path, name: &str, algorithm: &[&str], dns: &str, ca: &str) {
     let csr = format!("{name}.csr");
     openssl(
         dir,
-        &["req", "-new", "-key", &key, "-out", &csr, "-subj", "/CN=server"],
+        &[
+            "req",
+            "-new",
+            "-key",
+            &key,
+            "-out",
+            &csr,
+            "-subj",
+            "/CN=server",
+        ],
     );
     let ext = format!("{name}.ext");
     std::fs::write(
@@ -690,12 +699,25 @@ fn wait_checks_https_servers_their_certificates_status_and_body() {
 
     // Verified against the bundle, status and body as asked.
     let health = url(&good, "/health");
-    let (ok, text) = wait(&ca, &["--status", "200", "--match", "(?m)^status: ok$"], &health);
-    assert!(ok && text.contains(&format!("{health} (127.0.0.1:")), "{text}");
+    let (ok, text) = wait(
+        &ca,
+        &["--status", "200", "--match", "(?m)^status: ok$"],
+        &health,
+    );
+    assert!(
+        ok && text.contains(&format!("{health} (127.0.0.1:")),
+        "{text}"
+    );
     let (ok, text) = wait(&ca, &["--match", "down"], &health);
-    assert!(!ok && text.contains("HTTP status 200, but the body does not match --match"), "{text}");
+    assert!(
+        !ok && text.contains("HTTP status 200, but the body does not match --match"),
+        "{text}"
+    );
     let (ok, text) = wait(&ca, &[], &url(&good, "/missing"));
-    assert!(!ok && text.contains("HTTP status 404 is not an accepted one"), "{text}");
+    assert!(
+        !ok && text.contains("HTTP status 404 is not an accepted one"),
+        "{text}"
+    );
 
     // The wrong CA: refused with the reason, accepted with --insecure.
     let (ok, text) = wait(&other, &[], &health);
@@ -727,7 +749,10 @@ fn wait_checks_https_servers_their_certificates_status_and_body() {
         guest_with_bundle(&guest, &ca, &args)
     };
     let (ok, text) = run(&[]);
-    assert!(!ok && text.contains("name mismatch") && !text.contains("started"), "{text}");
+    assert!(
+        !ok && text.contains("name mismatch") && !text.contains("started"),
+        "{text}"
+    );
     let (ok, text) = run(&["--wait-insecure"]);
     assert!(ok && text.contains("started"), "{text}");
     drop((good, elsewhere));
