@@ -214,8 +214,7 @@ fn parse_status(head: &str) -> Option<u16> {
     code.parse().ok()
 }
 
-/// Where `needle` first occurs in `data`.
-pub fn find(data: &[u8], needle: &[u8]) -> Option<usize> {
+fn find(data: &[u8], needle: &[u8]) -> Option<usize> {
     data.windows(needle.len()).position(|w| w == needle)
 }
 

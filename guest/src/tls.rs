@@ -12,8 +12,6 @@ use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::ptr::NonNull;
 
-use crate::http::find;
-
 /// Where CA bundles are (Debian/Ubuntu/Alpine, Fedora/RHEL, openSUSE), as
 /// Go's crypto/x509 looks for them.
 pub const CA_FILES: &[&str] = &[
@@ -127,6 +125,10 @@ pub fn pem_certificates(text: &[u8]) -> Vec<Vec<u8>> {
         rest = &rest[end + END.len()..];
     }
     out
+}
+
+fn find(data: &[u8], needle: &[u8]) -> Option<usize> {
+    data.windows(needle.len()).position(|w| w == needle)
 }
 
 /// Standard base64 (whitespace ignored); `None` for anything else.
