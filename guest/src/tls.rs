@@ -172,6 +172,14 @@ pub fn reason(code: c_int) -> String {
         58 => "bad certificate: its chain goes through a certificate that is no CA",
         62 => "bad certificate: not trusted (no CA of the bundle signed its chain)",
         32..=63 => return format!("bad certificate (BearSSL X.509 error {code})"),
+        326 => {
+            "the server refused the handshake (TLS alert 70, protocol version: \
+             it wants TLS 1.3, this client speaks TLS 1.2)"
+        }
+        296 => {
+            "the server refused the handshake (TLS alert 40: no cipher suite or curve \
+             in common; this client offers ECDHE with AES-GCM)"
+        }
         256..=511 => {
             return format!(
                 "the server refused the handshake (TLS alert {})",
@@ -303,10 +311,11 @@ impl TlsStream {
         }
         // SAFETY: the session is live.
         let code = unsafe { mg_tls_error(self.session.as_ptr()) };
-        if self.transport.eof && code == 0 {
+        // BR_ERR_IO after the peer's close: nothing more to say than that.
+        if self.transport.eof && (code == 0 || code == 31) {
             return io::Error::new(
                 io::ErrorKind::UnexpectedEof,
-                "the server closed the connection",
+                "TLS: the server closed the connection",
             );
         }
         io::Error::other(format!("TLS: {}", reason(code)))
@@ -374,5 +383,7 @@ mod tests {
         assert!(reason(40).contains("X.509 error 40"));
         assert!(reason(7).contains("error 7"));
         assert!(reason(256 + 40).contains("alert 40"));
+        assert!(reason(256 + 70).contains("TLS 1.3"));
+        assert!(reason(256 + 42).contains("alert 42"));
     }
 }
