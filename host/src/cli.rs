@@ -1,5 +1,5 @@
 //! Command-line arguments (clap derive): MaestroNG 0.8.3's commands and
-//! flags, plus `env`, `plan` and `completions`. No logic here.
+//! flags, plus `env`, `plan`, `schema` and `completions`. No logic here.
 
 use std::path::PathBuf;
 
@@ -91,6 +91,9 @@ pub enum Command {
     Complete(CompleteArgs),
     /// Print a completion script for a shell.
     Completions(CompletionsArgs),
+    /// Print the JSON Schema (draft 2020-12) of maestro.yaml, for editors and validators.
+    #[command(after_help = SCHEMA_HELP)]
+    Schema,
     /// Contact every ship: transport, whether it answers, engine (Docker or Podman) and API
     /// versions, and the environment's containers on it (exit status 0 when all answer,
     /// else 1).
@@ -135,6 +138,25 @@ pub struct ManArgs {
     #[arg(value_enum, value_name = "PROGRAM")]
     pub program: Option<ManProgram>,
 }
+
+/// Examples and exit statuses of `schema`, shown in its `--help`.
+pub const SCHEMA_HELP: &str = "\
+The schema is generated from the tables maestro's loader reads the file with:
+every key it knows, with a description, the shapes it accepts and the allowed
+values. Unknown keys are rejected, so an editor flags a misspelt key. It
+describes the file after its Jinja pre-pass: tags outside YAML strings are
+not YAML until rendered.
+
+Examples:
+  maestro schema > maestro.schema.json
+  # then, first line of maestro.yaml (yaml-language-server, VS Code YAML):
+  # yaml-language-server: $schema=./maestro.schema.json
+  check-jsonschema --schemafile maestro.schema.json maestro.yaml
+
+Exit status:
+  0  the schema was printed
+  1  it could not be written
+  2  usage error";
 
 /// Output formats of `ships`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -38,6 +38,7 @@ const COMMANDS: &[&str] = &[
     "completions",
     "ships",
     "man",
+    "schema",
 ];
 
 /// Runs the command.
@@ -150,6 +151,7 @@ fn execute(cli: &Cli) -> Result<u8, Error> {
         Command::Ships(args) => ships(cli, args.format),
         Command::Completions(args) => completions(args.shell),
         Command::Man(args) => man(args),
+        Command::Schema => emit(&output::schema(&config::schema::schema())),
     }
 }
 

@@ -16,11 +16,11 @@ use super::read::{Ctx, Entries, join};
 use super::yaml::{Node, PyScalar, Value, node_str};
 
 /// `requests.request` keywords maestro does not implement: warned about and ignored.
-const IGNORED: &[&str] = &[
+pub(super) const IGNORED: &[&str] = &[
     "data", "json", "cookies", "files", "proxies", "hooks", "stream",
 ];
 /// `requests.request` keywords maestro implements.
-const KNOWN: &[&str] = &[
+pub(super) const KNOWN: &[&str] = &[
     "auth",
     "headers",
     "cert",

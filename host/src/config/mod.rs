@@ -18,6 +18,7 @@
 //! - `model`: the types; `audit` and `http` (auditors, http checks'
 //!   options): their types and parsers;
 //! - `keys`: every section's key names and allowed-keys table;
+//! - `schema`: the JSON Schema of the file, from the tables of `keys`;
 //! - `read`: the node-reading toolkit (`Ctx`, typed getters, `check_keys`);
 //! - `error`: messages; `yaml`: the tree with marks and the YAML 1.1
 //!   scalar resolver (`yaml::pyvalue`).
@@ -41,6 +42,7 @@ pub mod pycompat;
 mod read;
 mod resources;
 mod runopts;
+pub mod schema;
 mod service;
 mod ships;
 mod validate;

@@ -7,7 +7,9 @@ use super::model::{Command, Environment, ExtraHost, Link, LogConfig, RestartName
 use super::read::{Ctx, Entries, get_set, join};
 use super::yaml::{Node, PyScalar, Value, node_str};
 
-const LOG_DRIVERS: &[&str] = &["json-file", "syslog", "journald", "gelf", "fluentd", "none"];
+/// The log drivers `log_driver` accepts (MaestroNG 0.8.3's list).
+pub(super) const LOG_DRIVERS: &[&str] =
+    &["json-file", "syslog", "journald", "gelf", "fluentd", "none"];
 const RESTART_NAMES: &str = "no, always, on-failure, unless-stopped";
 
 pub(super) fn command(ctx: &Ctx, node: &Node, path: &str) -> Result<Command, ConfigError> {

@@ -464,6 +464,11 @@ pub fn deptree_json(env: &Environment, roots: &[String]) -> String {
     json(&serde_json::json!({"roots": roots, "services": services}))
 }
 
+/// The JSON Schema of a description (`maestro schema`), pretty-printed.
+pub fn schema(schema: &serde_json::Value) -> String {
+    json(schema)
+}
+
 /// The resolved model as JSON, with registry passwords and TLS private
 /// keys replaced by `<redacted>`.
 pub fn dump(env: &Environment) -> String {

@@ -1,0 +1,1481 @@
+//! The JSON Schema (draft 2020-12) of `maestro.yaml` that `maestro schema`
+//! prints, so editors can complete keys and flag typos before maestro runs.
+//!
+//! It is generated from the loader's own tables: each section's properties
+//! are its allowed-keys table in [`keys`](super::keys), in the table's order,
+//! and each key's accepted shapes, description and allowed values are its
+//! [`Entry`] here, one table per section ([`SECTIONS`]). A unit test fails
+//! when a key of any table in `keys.rs` has no entry (or an entry names no
+//! key), so a new key cannot ship without its schema.
+//!
+//! What it accepts is what the loader reads without an error, with two
+//! deliberate differences: an unknown key, which MaestroNG ignores and
+//! maestro only warns about (an error with `--strict`), is rejected
+//! (`additionalProperties: false`), since a typo is what an editor should
+//! show; and a flag must be a boolean (the loader warns about anything
+//! else). Scalars are accepted as both YAML 1.1 (MaestroNG's, so `yes` is
+//! true and `22:22` a number) and YAML 1.2 (editors' default, where `yes`
+//! is a string) read them. The schema describes the rendered file: a
+//! description whose Jinja tags stand outside YAML strings is not YAML
+//! before rendering.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value, json};
+
+use super::http::{IGNORED as IGNORED_REQUESTS_OPTIONS, KNOWN as REQUESTS_OPTIONS};
+use super::keys::{
+    auditor, auditor_types, check, check_types, extra_host, instance, limits, meta, port, registry,
+    restart, retry, service, ship, ssh_tunnel, top, ulimit, volume,
+};
+use super::options::LOG_DRIVERS;
+
+/// The dialect the schema is written in.
+pub const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
+
+/// The states a lifecycle may have checks for.
+pub(super) const LIFECYCLE_STATES: &[&str] = &["pre-start", "running", "pre-stop", "stopped"];
+/// The restart policies Docker knows.
+pub(super) const RESTART_POLICIES: &[&str] = &["no", "always", "on-failure", "unless-stopped"];
+/// The lifecycle check types and the keys each takes.
+const CHECK_TYPES: &[(&str, &[&str])] = &[
+    ("tcp", check_types::TCP),
+    ("http", check_types::HTTP),
+    ("exec", check_types::EXEC),
+    ("rexec", check_types::REXEC),
+    ("sleep", check_types::SLEEP),
+];
+/// The auditor types and the keys each takes besides the common ones.
+const AUDITOR_TYPES: &[(&str, &[&str])] = &[
+    ("log", auditor_types::LOG),
+    ("http", auditor_types::HTTP),
+    ("exec", auditor_types::EXEC),
+    ("slack", auditor_types::SLACK),
+    ("hipchat", auditor_types::HIPCHAT),
+    // An auditor that always fails, of MaestroNG's own test files.
+    ("_fail", &[]),
+];
+
+/// What a key's value may be.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Shape {
+    /// A scalar read as Python's `str()`: a string, a number or a boolean.
+    Text,
+    /// A string or a list of strings.
+    TextList,
+    /// A mapping of names to scalars.
+    TextMap,
+    /// An integer, or a string of digits (MaestroNG calls `int()`).
+    Int,
+    /// A non-negative integer, or a string of digits.
+    Count,
+    /// A TCP or UDP port number, 1 to 65535.
+    PortNumber,
+    /// A number of seconds (integer or decimal, not negative).
+    Seconds,
+    /// `true` or `false` (YAML 1.1 also `yes`/`no`/`on`/`off`).
+    Flag,
+    /// One of these strings.
+    OneOf(&'static [&'static str]),
+    /// A size: bytes, or a number with a `k`, `m` or `g` suffix (`512m`).
+    Size,
+    /// Any value.
+    Any,
+    /// The definition of that name (`$defs`).
+    Def(&'static str),
+}
+
+/// One key's schema: its shape, whether the section needs it, what it is for.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Entry {
+    /// The key, as `keys.rs` names it.
+    pub key: &'static str,
+    /// What its value may be.
+    pub shape: Shape,
+    /// Whether the loader refuses the section without it.
+    pub required: bool,
+    /// What it is for, shown by editors.
+    pub doc: &'static str,
+}
+
+/// An optional key.
+const fn opt(key: &'static str, shape: Shape, doc: &'static str) -> Entry {
+    Entry {
+        key,
+        shape,
+        required: false,
+        doc,
+    }
+}
+
+/// A key the section needs.
+const fn req(key: &'static str, shape: Shape, doc: &'static str) -> Entry {
+    Entry {
+        key,
+        shape,
+        required: true,
+        doc,
+    }
+}
+
+use Shape::*;
+
+const TOP: &[Entry] = &[
+    opt(
+        top::MAESTRO,
+        Def("meta"),
+        "File metadata: `{schema: 2}` selects schema 2 (volumes are `host: container`); absent or 1 is schema 1.",
+    ),
+    req(
+        top::NAME,
+        Text,
+        "The environment's name (MAESTRO_ENVIRONMENT_NAME in every container).",
+    ),
+    opt(
+        top::REGISTRIES,
+        Def("registries"),
+        "Image registries and their credentials, by name.",
+    ),
+    opt(
+        top::SHIP_DEFAULTS,
+        Def("ship_defaults"),
+        "Defaults for every ship (any ship key but ip and endpoint).",
+    ),
+    opt(
+        top::SHIP_PROVIDER,
+        OneOf(&["static"]),
+        "Where ships come from; only `static` (the `ships` section).",
+    ),
+    req(top::SHIPS, Def("ships"), "The Docker hosts, by name."),
+    opt(
+        top::SERVICES,
+        Def("services"),
+        "The services, by name; each has instances (containers).",
+    ),
+    opt(
+        top::AUDIT,
+        Def("audit"),
+        "Auditors told of every play (log file, webhook, script, Slack, HipChat).",
+    ),
+];
+
+const META: &[Entry] = &[opt(
+    meta::SCHEMA,
+    Any,
+    "The file's schema version: 1 (the default) or 2. MaestroNG reads any value but 1 as 2.",
+)];
+
+const REGISTRY: &[Entry] = &[
+    req(
+        registry::REGISTRY,
+        Text,
+        "The registry's URL (`https://registry.example:5000`).",
+    ),
+    opt(registry::USERNAME, Text, "User name to log in with."),
+    opt(
+        registry::PASSWORD,
+        Text,
+        "Password to log in with (never printed).",
+    ),
+    opt(
+        registry::EMAIL,
+        Text,
+        "E-mail address for the login (old registries).",
+    ),
+    opt(
+        registry::RETRY,
+        Def("retry"),
+        "Retrying a pull that failed.",
+    ),
+];
+
+const RETRY: &[Entry] = &[
+    opt(retry::ATTEMPTS, Count, "How many times to try a pull."),
+    opt(
+        retry::WHEN,
+        Def("status_codes"),
+        "The HTTP statuses worth another attempt.",
+    ),
+];
+
+const SHIP: &[Entry] = &[
+    req(
+        ship::IP,
+        Text,
+        "The ship's address, as containers advertise it (and the daemon's, without endpoint).",
+    ),
+    opt(
+        ship::ENDPOINT,
+        Text,
+        "The daemon's host name or address when it differs from ip (the name in its TLS certificate).",
+    ),
+    opt(
+        ship::DOCKER_PORT,
+        PortNumber,
+        "The daemon's TCP port (2375, or 2376 with tls).",
+    ),
+    opt(
+        ship::SOCKET_PATH,
+        Text,
+        "The daemon's unix socket (on the ship, with ssh_tunnel).",
+    ),
+    opt(
+        ship::SSH_TUNNEL,
+        Def("ssh_tunnel"),
+        "Reach the daemon through an SSH tunnel.",
+    ),
+    opt(
+        ship::API_VERSION,
+        Text,
+        "The Docker API version to speak (\"1.41\"), or `auto`; quote it: 1.40 is a YAML number.",
+    ),
+    opt(
+        ship::TIMEOUT,
+        Seconds,
+        "Seconds to wait for the daemon (default 5).",
+    ),
+    opt(ship::TLS, Flag, "Speak TLS with a client certificate."),
+    opt(ship::TLS_VERIFY, Flag, "Verify the daemon's certificate."),
+    opt(
+        ship::TLS_CA_CERT,
+        Text,
+        "The CA certificate file (relative to this file).",
+    ),
+    opt(ship::TLS_CERT, Text, "The client certificate file."),
+    opt(ship::TLS_KEY, Text, "The client key file."),
+    opt(
+        ship::SSL_VERSION,
+        Text,
+        "The TLS version (accepted for compatibility).",
+    ),
+    opt(
+        ship::SSH_TIMEOUT,
+        Any,
+        "Documented by MaestroNG and ignored by it; accepted and ignored.",
+    ),
+];
+
+const SSH_TUNNEL: &[Entry] = &[
+    req(ssh_tunnel::USER, Text, "The SSH user."),
+    req(ssh_tunnel::KEY, Text, "The private key file."),
+    opt(ssh_tunnel::PORT, PortNumber, "The SSH port (default 22)."),
+    opt(
+        ssh_tunnel::KNOWN_HOSTS,
+        Text,
+        "A known_hosts file to check the ship's host key against.",
+    ),
+    opt(
+        ssh_tunnel::STRICT_HOST_KEY_CHECKING,
+        Def("strict_host_key_checking"),
+        "ssh's StrictHostKeyChecking: yes, no or accept-new.",
+    ),
+];
+
+const SERVICE: &[Entry] = &[
+    req(
+        service::IMAGE,
+        Text,
+        "The image of the service's containers (`name:tag`).",
+    ),
+    req(
+        service::INSTANCES,
+        Def("instances"),
+        "The service's containers, by container name.",
+    ),
+    opt(
+        service::OMIT,
+        Flag,
+        "Leave the service out of plays that name no service.",
+    ),
+    opt(
+        service::ENV,
+        Def("env"),
+        "Variables of every instance: a mapping, an envfile name, or a list of both.",
+    ),
+    opt(
+        service::ENVFILE,
+        Def("env"),
+        "Envfiles (KEY=VALUE lines) of every instance, read before env.",
+    ),
+    opt(
+        service::PORTS,
+        Def("ports"),
+        "Ports of every instance, by name; an instance's ports are merged over them.",
+    ),
+    opt(
+        service::LIMITS,
+        Def("limits"),
+        "Resource limits of every instance.",
+    ),
+    opt(
+        service::LIFECYCLE,
+        Def("lifecycle"),
+        "Lifecycle checks of every instance.",
+    ),
+    opt(
+        service::REQUIRES,
+        Def("service_names"),
+        "Services started before this one; their link variables are injected.",
+    ),
+    opt(
+        service::WANTS_INFO,
+        Def("service_names"),
+        "Services whose link variables are injected, without a start-order dependency.",
+    ),
+];
+
+const INSTANCE: &[Entry] = &[
+    req(
+        instance::SHIP,
+        Text,
+        "The ship the container runs on (a name of `ships`).",
+    ),
+    opt(
+        instance::IMAGE,
+        Text,
+        "The image, when it differs from the service's.",
+    ),
+    opt(
+        instance::COMMAND,
+        Def("command"),
+        "The command: a string (run by the image's shell form) or a list of arguments.",
+    ),
+    opt(
+        instance::CMD,
+        Def("command"),
+        "Deprecated spelling of command.",
+    ),
+    opt(
+        instance::PORTS,
+        Def("ports"),
+        "Ports by name, merged over the service's.",
+    ),
+    opt(
+        instance::ENV,
+        Def("env"),
+        "Variables, over the service's: a mapping, an envfile name, or a list of both.",
+    ),
+    opt(instance::ENVFILE, Def("env"), "Envfiles, read before env."),
+    opt(
+        instance::VOLUMES,
+        Def("volumes"),
+        "Bind mounts: schema 2 `host path: container path` or `host path: {target, mode}`; schema 1 `container path: host path`.",
+    ),
+    opt(
+        instance::CONTAINER_VOLUMES,
+        TextList,
+        "Anonymous volumes: container paths.",
+    ),
+    opt(
+        instance::VOLUMES_FROM,
+        TextList,
+        "Containers (on the same ship) whose volumes to mount.",
+    ),
+    opt(
+        instance::LINKS,
+        TextMap,
+        "Docker links: `container name: alias`.",
+    ),
+    opt(
+        instance::USERNAME,
+        Text,
+        "The user the command runs as (`user` or `uid:gid`).",
+    ),
+    opt(instance::PRIVILEGED, Flag, "Run privileged."),
+    opt(instance::CAP_ADD, TextList, "Capabilities to add."),
+    opt(instance::CAP_DROP, TextList, "Capabilities to drop."),
+    opt(
+        instance::EXTRA_HOSTS,
+        Def("extra_hosts"),
+        "/etc/hosts entries: `name: address` or `name: {ship: SHIP}`.",
+    ),
+    opt(
+        instance::NET,
+        Text,
+        "The network mode (`bridge`, `host`, `none`, `container:NAME`).",
+    ),
+    opt(
+        instance::RESTART,
+        Def("restart"),
+        "The restart policy: `no`, `always`, `on-failure[:N]`, `unless-stopped`, or `{name, retries}`.",
+    ),
+    opt(instance::DNS, TextList, "DNS servers."),
+    opt(
+        instance::STOP_TIMEOUT,
+        Count,
+        "Seconds between SIGTERM and SIGKILL when stopping (default 10).",
+    ),
+    opt(
+        instance::LIMITS,
+        Def("limits"),
+        "Resource limits, merged over the service's.",
+    ),
+    opt(instance::LOG_DRIVER, OneOf(LOG_DRIVERS), "The log driver."),
+    opt(
+        instance::LOG_OPT,
+        TextMap,
+        "The log driver's options (with log_driver).",
+    ),
+    opt(instance::LXC_CONF, TextMap, "LXC options (old engines)."),
+    opt(instance::WORKDIR, Text, "The working directory."),
+    opt(
+        instance::SECURITY_OPT,
+        TextList,
+        "Security options (`label:...`, `apparmor:...`).",
+    ),
+    opt(
+        instance::ULIMITS,
+        Def("ulimits"),
+        "Resource ulimits: `name: N` or `name: {soft, hard}`.",
+    ),
+    opt(
+        instance::LABELS,
+        Def("labels"),
+        "Container labels: a mapping, or a list of names.",
+    ),
+    opt(
+        instance::LIFECYCLE,
+        Def("lifecycle"),
+        "Lifecycle checks, merged over the service's.",
+    ),
+];
+
+const PORT: &[Entry] = &[
+    req(
+        port::EXPOSED,
+        Def("port_side"),
+        "The container's port: `N`, `N-M` or with `/udp`.",
+    ),
+    req(
+        port::EXTERNAL,
+        Def("port_external"),
+        "The ship's port, or `[host address, port]`.",
+    ),
+];
+
+const VOLUME: &[Entry] = &[
+    req(volume::TARGET, Text, "The path in the container."),
+    opt(volume::MODE, Text, "`rw` (default) or `ro`."),
+];
+
+const EXTRA_HOST: &[Entry] = &[req(
+    extra_host::SHIP,
+    Text,
+    "A ship whose address the name resolves to.",
+)];
+
+const ULIMIT: &[Entry] = &[
+    opt(ulimit::SOFT, Int, "The soft limit."),
+    opt(ulimit::HARD, Int, "The hard limit."),
+];
+
+const RESTART: &[Entry] = &[
+    opt(
+        restart::NAME,
+        OneOf(RESTART_POLICIES),
+        "The policy (default no).",
+    ),
+    opt(
+        restart::RETRIES,
+        Count,
+        "With on-failure: how many restarts.",
+    ),
+    opt(
+        restart::MAXIMUM_RETRY_COUNT,
+        Count,
+        "Deprecated (0.7.5 documentation): read as retries.",
+    ),
+];
+
+const LIMITS: &[Entry] = &[
+    opt(limits::CPU, Int, "CPU shares (relative weight)."),
+    opt(
+        limits::MEMORY,
+        Size,
+        "Memory limit: bytes, or with a k, m or g suffix (`512m`).",
+    ),
+    opt(limits::SWAP, Size, "Memory plus swap limit, as memory."),
+];
+
+const CHECK: &[Entry] = &[
+    req(
+        check::TYPE,
+        Def("check_type"),
+        "The check: tcp, http, exec (in the container), rexec (on this machine) or sleep.",
+    ),
+    opt(
+        check::PORT,
+        Text,
+        "tcp: a port name of the container; http: a port name or number.",
+    ),
+    opt(
+        check::HOST,
+        Text,
+        "http: the host to ask (default the ship's address).",
+    ),
+    opt(
+        check::MATCH_REGEX,
+        Text,
+        "http: a Python regular expression the body must match.",
+    ),
+    opt(check::PATH, Text, "http: the path (default /)."),
+    opt(
+        check::SCHEME,
+        Def("scheme"),
+        "http: http (default) or https.",
+    ),
+    opt(
+        check::METHOD,
+        Def("http_method"),
+        "http: the HTTP method (default get).",
+    ),
+    opt(
+        check::MAX_WAIT,
+        Count,
+        "tcp, http: seconds to keep trying (defaults 180, 300).",
+    ),
+    opt(
+        check::REQUESTS_OPTIONS,
+        Def("requests_options"),
+        "http: options of Python requests (auth, headers, cert, verify, timeout, allow_redirects, params).",
+    ),
+    opt(
+        check::COMMAND,
+        Text,
+        "exec, rexec: the command (exit status 0 passes).",
+    ),
+    opt(check::CMD, Text, "exec: deprecated spelling of command."),
+    opt(
+        check::ATTEMPTS,
+        Count,
+        "exec, rexec: how many times to try (default 180).",
+    ),
+    opt(
+        check::ENVFROM,
+        OneOf(&["env", "stdin"]),
+        "exec: how the command gets the container's environment.",
+    ),
+    opt(check::WAIT, Seconds, "sleep: seconds to wait."),
+];
+
+const AUDITOR: &[Entry] = &[
+    req(
+        auditor::TYPE,
+        Def("auditor_type"),
+        "The auditor: log, http (webhook), exec (script), slack or hipchat.",
+    ),
+    opt(
+        auditor::LEVEL,
+        Def("audit_level"),
+        "info (default) or debug, or a Python logging level.",
+    ),
+    opt(
+        auditor::IGNORE_ERRORS,
+        Flag,
+        "Go on when the auditor fails (only true counts).",
+    ),
+    opt(auditor::FILE, Text, "log: the file to append to."),
+    opt(
+        auditor::ENDPOINT,
+        Text,
+        "http: the URL (http:// or https://).",
+    ),
+    opt(
+        auditor::PAYLOAD,
+        Any,
+        "http: the body; strings may use {what}, {action}, {who}, {message}.",
+    ),
+    opt(auditor::HEADERS, TextMap, "http: request headers."),
+    opt(
+        auditor::METHOD,
+        OneOf(&["GET", "POST", "get", "post"]),
+        "http: GET or POST (default).",
+    ),
+    opt(auditor::TIMEOUT, Seconds, "http: seconds (more than 0)."),
+    opt(auditor::SCRIPT, Text, "exec: the script to run."),
+    opt(
+        auditor::ARGS,
+        Text,
+        "exec: its arguments, split on spaces; may use {action}, {what}, {who}.",
+    ),
+    opt(
+        auditor::NAME,
+        Text,
+        "slack, hipchat: the name messages come from.",
+    ),
+    opt(auditor::CHANNEL, Text, "slack: the channel."),
+    opt(
+        auditor::TOKEN,
+        Text,
+        "slack, hipchat: the API token (never printed).",
+    ),
+    opt(auditor::ICON, Text, "slack: the icon URL."),
+    opt(auditor::ROOM, Text, "hipchat: the room."),
+];
+
+/// Every section: its name in `keys.rs`, its allowed-keys table there, and
+/// its entries here.
+pub(super) const SECTIONS: &[(&str, &[&str], &[Entry])] = &[
+    ("top", top::ALL, TOP),
+    ("meta", meta::ALL, META),
+    ("registry", registry::ALL, REGISTRY),
+    ("retry", retry::ALL, RETRY),
+    ("ship", ship::ALL, SHIP),
+    ("ssh_tunnel", ssh_tunnel::ALL, SSH_TUNNEL),
+    ("service", service::ALL, SERVICE),
+    ("instance", instance::ALL, INSTANCE),
+    ("port", port::ALL, PORT),
+    ("volume", volume::ALL, VOLUME),
+    ("extra_host", extra_host::ALL, EXTRA_HOST),
+    ("ulimit", ulimit::ALL, ULIMIT),
+    ("restart", restart::ALL, RESTART),
+    ("limits", limits::ALL, LIMITS),
+    ("check", check::ALL, CHECK),
+    ("auditor", auditor::ALL, AUDITOR),
+];
+
+/// A section's entries by name (a name not in [`SECTIONS`] is a bug here).
+fn entries_of(section: &str) -> (&'static [&'static str], &'static [Entry]) {
+    SECTIONS
+        .iter()
+        .find(|(name, _, _)| *name == section)
+        .map(|(_, all, entries)| (*all, *entries))
+        .unwrap_or((&[], &[]))
+}
+
+/// The JSON Schema of a description.
+pub fn schema() -> Value {
+    let mut root = object_of("top", &[]);
+    let root_map = root.as_object_mut().expect("an object schema");
+    // Keys starting with `_` hold YAML anchors (`_globals`) and are ignored.
+    root_map.insert("patternProperties".into(), json!({"^_": {}}));
+    root_map.insert("if".into(), json!({"$ref": "#/$defs/schema_2"}));
+    root_map.insert("else".into(), schema_1_volumes());
+    let mut doc = Map::new();
+    doc.insert("$schema".into(), json!(DIALECT));
+    doc.insert("title".into(), json!("maestro environment description"));
+    doc.insert(
+        "description".into(),
+        json!("A maestro.yaml (MaestroNG 0.8.3's format) after its Jinja pre-pass. Generated by `maestro schema` from the tables the loader uses."),
+    );
+    doc.extend(std::mem::take(root_map));
+    doc.insert("$defs".into(), Value::Object(defs()));
+    Value::Object(doc)
+}
+
+/// A section as an object schema: its table's keys, no others. `skip`
+/// leaves keys out (`ship_defaults` takes no ip or endpoint).
+fn object_of(section: &str, skip: &[&str]) -> Value {
+    let (all, entries) = entries_of(section);
+    let mut properties = Map::new();
+    let mut required = Vec::new();
+    for key in all.iter().filter(|k| !skip.contains(k)) {
+        let Some(entry) = entries.iter().find(|e| e.key == *key) else {
+            // The unit tests fail on this; the key is still allowed.
+            properties.insert((*key).into(), json!({}));
+            continue;
+        };
+        let mut schema = shape(entry.shape);
+        if entry.required {
+            required.push(json!(entry.key));
+        } else {
+            schema = nullable(schema);
+        }
+        with_doc(&mut schema, entry.doc);
+        properties.insert(entry.key.into(), schema);
+    }
+    let mut out = json!({
+        "type": "object",
+        "properties": properties,
+        "additionalProperties": false,
+    });
+    if !required.is_empty() {
+        out["required"] = Value::Array(required);
+    }
+    out
+}
+
+/// Adds a description to a schema.
+fn with_doc(schema: &mut Value, doc: &str) {
+    if let Value::Object(map) = schema {
+        map.insert("description".into(), json!(doc));
+    }
+}
+
+/// A schema that also accepts null (an optional key left empty: absent),
+/// without wrapping it in an `anyOf`, so a validator's error inside it stays
+/// precise (a misspelt key is named, not "no alternative matched").
+fn nullable(mut schema: Value) -> Value {
+    let null = json!("null");
+    if let Value::Object(map) = &mut schema {
+        if let Some(kind) = map.get_mut("type") {
+            match kind {
+                Value::Array(kinds) if !kinds.contains(&null) => kinds.push(null),
+                Value::String(_) => *kind = Value::Array(vec![kind.clone(), null]),
+                _ => {}
+            }
+        } else if let Some(Value::Array(alternatives)) = map.get_mut("anyOf") {
+            alternatives.push(json!({"type": "null"}));
+        } else if let Some(Value::Array(values)) = map.get_mut("enum") {
+            values.push(Value::Null);
+        } else if map.contains_key("$ref") {
+            // The definition itself takes null (see `optional_defs`).
+        }
+    }
+    schema
+}
+
+/// The definitions optional keys refer to: each takes null too.
+fn optional_defs() -> BTreeSet<&'static str> {
+    SECTIONS
+        .iter()
+        .flat_map(|(_, _, entries)| entries.iter())
+        .filter(|e| !e.required)
+        .filter_map(|e| match e.shape {
+            Def(name) => Some(name),
+            _ => None,
+        })
+        .collect()
+}
+
+/// YAML 1.1 spellings of booleans that YAML 1.2 reads as strings.
+const YAML11_BOOLEANS: &[&str] = &[
+    "yes", "Yes", "YES", "no", "No", "NO", "on", "On", "ON", "off", "Off", "OFF",
+];
+
+/// A shape as a schema.
+fn shape(shape: Shape) -> Value {
+    match shape {
+        Text => json!({"type": ["string", "number", "boolean"]}),
+        TextList => json!({"anyOf": [
+            {"type": ["string", "number", "boolean"]},
+            {"type": "array", "items": {"type": ["string", "number", "boolean"]}},
+        ]}),
+        TextMap => json!({
+            "type": "object",
+            "additionalProperties": {"type": ["string", "number", "boolean", "null"]},
+        }),
+        Int => json!({"anyOf": [
+            {"type": "integer"},
+            {"type": "string", "pattern": "^\\s*[+-]?[0-9]+\\s*$"},
+        ]}),
+        Count => json!({"anyOf": [
+            {"type": "integer", "minimum": 0},
+            {"type": "string", "pattern": "^\\s*\\+?[0-9]+\\s*$"},
+        ]}),
+        PortNumber => json!({"anyOf": [
+            {"type": "integer", "minimum": 1, "maximum": 65535},
+            {"type": "string", "pattern": "^\\s*[0-9]{1,5}\\s*$"},
+        ]}),
+        Seconds => json!({"anyOf": [
+            {"type": "number", "minimum": 0},
+            {"type": "string", "pattern": "^\\s*\\+?[0-9]+\\s*$"},
+        ]}),
+        Flag => json!({"anyOf": [{"type": "boolean"}, {"enum": YAML11_BOOLEANS}]}),
+        OneOf(values) => json!({"enum": values}),
+        Size => json!({"anyOf": [
+            {"type": "integer"},
+            {"type": "boolean", "const": false},
+            {"type": "string", "pattern": "^([0-9]*|\\s*[+-]?[0-9_]+\\s*[kKmMgG])$"},
+        ]}),
+        Any => json!({}),
+        Def(name) => json!({"$ref": format!("#/$defs/{name}")}),
+    }
+}
+
+/// A mapping of names to `value`.
+fn named(value: Value, doc: &str) -> Value {
+    json!({"type": "object", "additionalProperties": value, "description": doc})
+}
+
+/// Port syntax: `N`, `N-M`, each with an optional `/tcp` or `/udp`.
+const PORT_SIDE: &str = "[0-9]+(-[0-9]+)?(/(tcp|udp))?";
+
+/// The named definitions the sections refer to.
+fn defs() -> Map<String, Value> {
+    let scalar = json!({"type": ["string", "number", "boolean"]});
+    let mut d = Map::new();
+    let mut put = |name: &str, value: Value| {
+        d.insert(name.into(), value);
+    };
+    put("meta", object_of("meta", &[]));
+    put(
+        "schema_2",
+        json!({
+            "description": "A schema 2 file: __maestro.schema is set to something other than 1.",
+            "required": [top::MAESTRO],
+            "properties": {top::MAESTRO: {
+                "type": "object",
+                "required": [meta::SCHEMA],
+                "properties": {meta::SCHEMA: {"not": {"enum": [1, true]}}},
+            }},
+        }),
+    );
+    put(
+        "registries",
+        named(object_of("registry", &[]), "Registries by name."),
+    );
+    put("retry", object_of("retry", &[]));
+    put(
+        "status_codes",
+        json!({"type": "array", "items": {"anyOf": [
+            {"type": "integer", "minimum": 0, "maximum": 65535},
+            {"type": "string", "pattern": "^\\s*[0-9]{1,5}\\s*$"},
+        ]}}),
+    );
+    put(
+        "ship_defaults",
+        object_of("ship", &[ship::IP, ship::ENDPOINT]),
+    );
+    put("ships", named(object_of("ship", &[]), "Ships by name."));
+    put("ssh_tunnel", object_of("ssh_tunnel", &[]));
+    put(
+        "strict_host_key_checking",
+        json!({"anyOf": [{"type": "boolean"}, {"enum": ["yes", "no", "accept-new"]}]}),
+    );
+    put(
+        "services",
+        named(object_of("service", &[]), "Services by name."),
+    );
+    put(
+        "instances",
+        named(
+            object_of("instance", &[]),
+            "Instances (containers) by name; each name once in the file.",
+        ),
+    );
+    put(
+        "service_names",
+        json!({"type": "array", "items": scalar.clone(), "description": "Service names."}),
+    );
+    put(
+        "command",
+        json!({"anyOf": [scalar.clone(), {"type": "array", "items": scalar.clone()}]}),
+    );
+    put("env", env());
+    put(
+        "env_value",
+        json!({
+            "description": "A variable's value: any scalar (printed as Python prints it: `True`, `1.5`), a list (joined with spaces), or null (the variable without a value).",
+            "anyOf": [
+                {"type": ["string", "number", "boolean", "null", "object"]},
+                {"type": "array", "items": {"$ref": "#/$defs/env_value"}},
+            ],
+        }),
+    );
+    put(
+        "ports",
+        named(
+            json!({"$ref": "#/$defs/port"}),
+            "Ports by name (the name is used in link variables and checks).",
+        ),
+    );
+    put(
+        "port",
+        json!({
+            "description": "`N` (exposed and published on the same port), `\"EXPOSED:EXTERNAL\"` (each `N`, `N-M`, with `/udp` or `/tcp`), or `{exposed, external}`. Quote `A:B`: YAML 1.1 reads 22:22 as a number.",
+            "anyOf": [
+                {"type": "integer", "minimum": 0, "maximum": 65535},
+                {"type": "string", "pattern": format!("^{PORT_SIDE}(:{PORT_SIDE})?$")},
+                object_of("port", &[]),
+            ],
+        }),
+    );
+    put(
+        "port_side",
+        json!({"anyOf": [
+            {"type": "integer", "minimum": 0, "maximum": 65535},
+            {"type": "string", "pattern": format!("^{PORT_SIDE}$")},
+        ]}),
+    );
+    put(
+        "port_external",
+        json!({"anyOf": [
+            {"$ref": "#/$defs/port_side"},
+            {
+                "type": "array",
+                "minItems": 2,
+                "prefixItems": [scalar.clone(), {"$ref": "#/$defs/port_side"}],
+                "description": "[host address, port]",
+            },
+        ]}),
+    );
+    put("volumes", volumes(true));
+    put("volumes_schema_1", nullable(volumes(false)));
+    put(
+        "extra_hosts",
+        json!({"type": "object", "additionalProperties": {"anyOf": [
+            {"type": "string"},
+            object_of("extra_host", &[]),
+        ]}}),
+    );
+    put(
+        "restart",
+        json!({"anyOf": [
+            {
+                "type": "string",
+                "pattern": format!("^({})(:[0-9]+)?$", RESTART_POLICIES.join("|")),
+                "examples": ["no", "always", "on-failure:3", "unless-stopped"],
+            },
+            object_of("restart", &[]),
+            {"const": false, "description": "`restart: no` unquoted: YAML 1.1 reads it as false, which is no restart policy."},
+        ]}),
+    );
+    put("limits", object_of("limits", &[]));
+    put(
+        "ulimits",
+        json!({"type": "object", "additionalProperties": {"anyOf": [
+            {"type": "integer"},
+            object_of("ulimit", &[]),
+        ]}}),
+    );
+    put(
+        "labels",
+        json!({"anyOf": [
+            {"type": "array", "items": scalar.clone()},
+            {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean", "null"]}},
+        ]}),
+    );
+    put("lifecycle", lifecycle());
+    put("check_type", type_names(CHECK_TYPES));
+    put("auditor_type", type_names(AUDITOR_TYPES));
+    put("check", by_type("check", CHECK_TYPES, &[], check_required));
+    put(
+        "scheme",
+        json!({"type": "string", "pattern": "^[hH][tT][tT][pP][sS]?$"}),
+    );
+    put(
+        "http_method",
+        json!({"type": "string", "pattern": "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"}),
+    );
+    put("requests_options", requests_options());
+    put(
+        "audit",
+        json!({"type": "array", "items": {"$ref": "#/$defs/auditor"}}),
+    );
+    put(
+        "auditor",
+        by_type(
+            "auditor",
+            AUDITOR_TYPES,
+            auditor_types::COMMON,
+            auditor_required,
+        ),
+    );
+    put(
+        "audit_level",
+        json!({"anyOf": [{"enum": ["info", "debug"]}, {"type": "integer", "minimum": 0}]}),
+    );
+    for name in optional_defs() {
+        if let Some(def) = d.remove(name) {
+            d.insert(name.to_owned(), nullable(def));
+        }
+    }
+    d
+}
+
+/// `env` and `envfile`: a mapping of variables, an envfile name, or a list
+/// of these, in order (false, 0 and empty are skipped).
+fn env() -> Value {
+    json!({
+        "anyOf": [
+            {"type": "object", "additionalProperties": {"$ref": "#/$defs/env_value"}},
+            {"type": "string", "description": "An envfile (KEY=VALUE lines), relative to this file."},
+            {"type": "array", "items": {"$ref": "#/$defs/env"}},
+            {"enum": [false, 0]},
+        ],
+    })
+}
+
+/// `volumes`: schema 2 also takes `{target, mode}`.
+fn volumes(schema_2: bool) -> Value {
+    let value = if schema_2 {
+        json!({"anyOf": [{"type": "string"}, object_of("volume", &[])]})
+    } else {
+        json!({"type": ["string", "number", "boolean"], "description": "Schema 1: the host path (the key is the container path)."})
+    };
+    json!({"type": "object", "additionalProperties": value})
+}
+
+/// Schema 1 files (no `__maestro.schema`, or 1): volumes are
+/// `container: host` strings, never `{target, mode}`.
+fn schema_1_volumes() -> Value {
+    let instance = json!({"properties": {instance::VOLUMES: {"$ref": "#/$defs/volumes_schema_1"}}});
+    json!({"properties": {top::SERVICES: {"additionalProperties": {"properties": {
+        service::INSTANCES: {"additionalProperties": instance},
+    }}}}})
+}
+
+/// `lifecycle`: checks by state.
+fn lifecycle() -> Value {
+    let properties: Map<String, Value> = LIFECYCLE_STATES
+        .iter()
+        .map(|state| {
+            (
+                (*state).to_owned(),
+                json!({"type": "array", "items": {"$ref": "#/$defs/check"}}),
+            )
+        })
+        .collect();
+    json!({"type": "object", "properties": properties, "additionalProperties": false})
+}
+
+/// The names of a section's types.
+fn type_names(types: &[(&str, &[&str])]) -> Value {
+    json!({"enum": types.iter().map(|(name, _)| *name).collect::<Vec<_>>()})
+}
+
+/// The keys a check of this type needs besides `type`.
+fn check_required(kind: &str) -> Value {
+    match kind {
+        "tcp" | "http" => json!({"required": [check::PORT]}),
+        "exec" => json!({"anyOf": [{"required": [check::COMMAND]}, {"required": [check::CMD]}]}),
+        "rexec" => json!({"required": [check::COMMAND]}),
+        "sleep" => json!({"required": [check::WAIT]}),
+        _ => json!({}),
+    }
+}
+
+/// The keys an auditor of this type needs besides `type`.
+fn auditor_required(kind: &str) -> Value {
+    match kind {
+        "log" => json!({"required": [auditor::FILE]}),
+        "http" => json!({"required": [auditor::ENDPOINT]}),
+        "exec" => json!({"required": [auditor::SCRIPT]}),
+        "slack" => json!({"required": [auditor::CHANNEL, auditor::TOKEN]}),
+        "hipchat" => json!({"required": [auditor::ROOM, auditor::TOKEN]}),
+        _ => json!({}),
+    }
+}
+
+/// A section whose `type` decides which of its keys apply: every key's
+/// schema, and for each type the keys of its table (plus `common`) alone.
+fn by_type(
+    section: &str,
+    types: &[(&str, &[&str])],
+    common: &[&str],
+    required: fn(&str) -> Value,
+) -> Value {
+    let mut out = object_of(section, &[]);
+    let map = out.as_object_mut().expect("an object schema");
+    let mut rules = Vec::new();
+    for (kind, keys) in types {
+        let allowed: Map<String, Value> = common
+            .iter()
+            .chain(keys.iter())
+            .map(|k| ((*k).to_owned(), json!(true)))
+            .collect();
+        let mut then = json!({"properties": allowed, "additionalProperties": false});
+        if let (Value::Object(t), Value::Object(r)) = (&mut then, required(kind)) {
+            t.extend(r);
+        }
+        rules.push(json!({
+            "if": {"properties": {"type": {"const": kind}}, "required": ["type"]},
+            "then": then,
+        }));
+    }
+    map.insert("allOf".into(), Value::Array(rules));
+    out
+}
+
+/// `requests_options` of http checks: the keywords of Python requests that
+/// maestro implements, and those it accepts and ignores (with a warning).
+fn requests_options() -> Value {
+    let pair = |item: Value| json!({"type": "array", "minItems": 2, "maxItems": 2, "items": item});
+    let text = json!({"type": ["string", "number", "boolean"]});
+    let shapes = [
+        (
+            "auth",
+            pair(json!({"type": "string"})),
+            "Basic auth: [user, password].",
+        ),
+        (
+            "headers",
+            json!({"type": "object", "additionalProperties": {"type": ["string", "null"]}}),
+            "Request headers (string values; quote numbers).",
+        ),
+        (
+            "cert",
+            json!({"anyOf": [{"type": "string"}, pair(json!({"type": "string"}))]}),
+            "A client certificate: one PEM file, or [cert, key].",
+        ),
+        (
+            "verify",
+            json!({"type": ["boolean", "string"]}),
+            "Verify the server's certificate, or a CA bundle path.",
+        ),
+        (
+            "timeout",
+            json!({"anyOf": [
+                {"type": "number", "exclusiveMinimum": 0},
+                pair(json!({"type": ["number", "null"]})),
+            ]}),
+            "Seconds, or [connect, read].",
+        ),
+        (
+            "allow_redirects",
+            json!({"type": ["boolean", "null"]}),
+            "Follow redirects (default true).",
+        ),
+        (
+            "params",
+            json!({"anyOf": [
+                {"type": "string"},
+                {"type": "object", "additionalProperties": {"anyOf": [
+                    {"type": ["string", "number", "boolean", "null"]},
+                    {"type": "array", "items": text},
+                ]}},
+            ]}),
+            "Query parameters: a mapping (a list of values repeats the name) or a string.",
+        ),
+    ];
+    let mut properties = Map::new();
+    for key in REQUESTS_OPTIONS {
+        let (schema, doc) = shapes
+            .iter()
+            .find(|(k, _, _)| k == key)
+            .map(|(_, s, d)| (s.clone(), *d))
+            .unwrap_or((json!({}), ""));
+        let mut schema = nullable(schema);
+        with_doc(&mut schema, doc);
+        properties.insert((*key).to_owned(), schema);
+    }
+    for key in IGNORED_REQUESTS_OPTIONS {
+        properties.insert(
+            (*key).to_owned(),
+            json!({"description": "A requests keyword maestro does not implement: ignored, with a warning."}),
+        );
+    }
+    json!({"type": "object", "properties": properties, "additionalProperties": false})
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use serde_json::{Value, json};
+
+    use super::super::build::{Options, build};
+    use super::super::load::{Parsed, Source, read_with};
+    use super::super::yaml::{Node, PyScalar, Value as YamlValue, node_str};
+    use super::*;
+
+    /// The section names `keys.rs` declares with `section!`, read from its
+    /// source, so a section added there is seen here without being listed.
+    fn declared_sections() -> BTreeSet<String> {
+        let source = include_str!("keys.rs");
+        let mut names = BTreeSet::new();
+        for block in source.split("section! {").skip(1) {
+            let name = block
+                .lines()
+                .map(str::trim)
+                .find(|l| !l.is_empty() && !l.starts_with("///") && !l.starts_with("#["))
+                .and_then(|l| l.strip_suffix('{'))
+                .map(|l| l.trim().to_owned());
+            names.insert(name.unwrap_or_default());
+        }
+        names.remove("($(#[$doc:meta])* $section:ident");
+        names
+    }
+
+    /// The `const` tables of a `mod NAME { ... }` of `keys.rs` (the per-type tables).
+    fn type_tables(module: &str) -> Vec<String> {
+        let source = include_str!("keys.rs");
+        let start = source
+            .find(&format!("mod {module} {{"))
+            .unwrap_or_else(|| panic!("keys.rs has no mod {module}"));
+        let body = &source[start..];
+        let body = &body[..body.find("\n}").unwrap_or(body.len())];
+        body.split("const ")
+            .skip(1)
+            .filter_map(|rest| rest.split(':').next())
+            .map(|name| name.trim().to_owned())
+            .collect()
+    }
+
+    /// The test the lead relies on at merge: a key added to any allowed-keys
+    /// table of `keys.rs` (or a new section, or a new check or auditor type)
+    /// without its schema entry fails here, naming it.
+    #[test]
+    fn every_key_of_every_table_has_a_schema_entry() {
+        let listed: BTreeSet<String> = SECTIONS.iter().map(|(n, _, _)| (*n).to_owned()).collect();
+        let declared = declared_sections();
+        assert!(
+            declared.len() >= 16,
+            "read too few sections from keys.rs: {declared:?}"
+        );
+        for name in &declared {
+            assert!(
+                listed.contains(name),
+                "section `{name}` of keys.rs has no schema table: add it to SECTIONS in config/schema.rs"
+            );
+        }
+        for (name, all, entries) in SECTIONS {
+            for key in *all {
+                assert!(
+                    entries.iter().any(|e| e.key == *key),
+                    "key `{key}` of section `{name}` (keys.rs) has no schema entry in config/schema.rs"
+                );
+            }
+            for entry in *entries {
+                assert!(
+                    all.contains(&entry.key),
+                    "schema entry `{}` of section `{name}` is not in keys.rs's table",
+                    entry.key
+                );
+                assert!(
+                    !entry.doc.is_empty(),
+                    "`{}` of `{name}` has no description",
+                    entry.key
+                );
+            }
+            let distinct: BTreeSet<&str> = entries.iter().map(|e| e.key).collect();
+            assert_eq!(
+                distinct.len(),
+                entries.len(),
+                "a key twice in `{name}`'s schema table"
+            );
+        }
+        // Every per-type table of keys.rs is a type here.
+        let checks = type_tables("check_types");
+        assert_eq!(
+            checks.len(),
+            CHECK_TYPES.len(),
+            "keys.rs has the check types {checks:?}: each needs a row in CHECK_TYPES"
+        );
+        let auditors: Vec<String> = type_tables("auditor_types")
+            .into_iter()
+            .filter(|t| t != "COMMON")
+            .collect();
+        assert_eq!(
+            auditors.len(),
+            AUDITOR_TYPES
+                .iter()
+                .filter(|(_, keys)| !keys.is_empty())
+                .count(),
+            "keys.rs has the auditor types {auditors:?}: each needs a row in AUDITOR_TYPES"
+        );
+    }
+
+    /// The generated schema's properties are the tables' keys, each with a description.
+    #[test]
+    fn properties_are_the_loader_s_keys_with_descriptions() {
+        let schema = schema();
+        let instance = &schema["$defs"]["instances"]["additionalProperties"];
+        let properties = instance["properties"]
+            .as_object()
+            .expect("instance properties");
+        let keys: Vec<&str> = properties.keys().map(String::as_str).collect();
+        let mut expected = instance::ALL.to_vec();
+        expected.sort_unstable();
+        assert_eq!(keys, expected);
+        for (key, value) in properties {
+            assert!(
+                value["description"].as_str().is_some_and(|d| !d.is_empty()),
+                "{key}"
+            );
+        }
+        assert_eq!(instance["additionalProperties"], json!(false));
+        assert_eq!(instance["required"], json!(["ship"]));
+        let defaults = schema["$defs"]["ship_defaults"]["properties"]
+            .as_object()
+            .unwrap();
+        assert!(!defaults.contains_key("ip") && defaults.contains_key("docker_port"));
+        let mut drivers = json!(LOG_DRIVERS);
+        drivers.as_array_mut().unwrap().push(Value::Null);
+        assert_eq!(instance["properties"]["log_driver"]["enum"], drivers);
+    }
+
+    fn validator() -> jsonschema::Validator {
+        let schema = schema();
+        jsonschema::draft202012::meta::validate(&schema)
+            .unwrap_or_else(|e| panic!("not a valid 2020-12 schema: {e}"));
+        jsonschema::draft202012::new(&schema).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A YAML 1.1 scalar as JSON, as PyYAML-based validators see it (dates
+    /// as text, numbers JSON cannot hold as their text).
+    fn json_11(node: &Node) -> Value {
+        match &node.value {
+            YamlValue::Scalar(s) => match &s.value {
+                PyScalar::None => Value::Null,
+                PyScalar::Bool(b) => json!(b),
+                PyScalar::Int(d) => d
+                    .parse::<i64>()
+                    .map(Value::from)
+                    .or_else(|_| d.parse::<f64>().map(Value::from))
+                    .unwrap_or_else(|_| json!(d)),
+                PyScalar::Float(f) if f.is_finite() => json!(f),
+                PyScalar::Str(t) => json!(t),
+                _ => json!(s.raw),
+            },
+            YamlValue::Seq(items) => Value::Array(items.iter().map(json_11).collect()),
+            YamlValue::Map(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (node_str(k), json_11(v)))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// A plain scalar as YAML 1.2's core schema reads it (editors' default):
+    /// `yes`, `on`, `22:22` and `2001-12-14` are strings there.
+    fn core_12(raw: &str) -> Value {
+        let int = |s: &str| {
+            let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
+            !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())
+        };
+        match raw {
+            "" | "~" | "null" | "Null" | "NULL" => Value::Null,
+            "true" | "True" | "TRUE" => json!(true),
+            "false" | "False" | "FALSE" => json!(false),
+            _ if int(raw) => raw.parse::<i64>().map_or_else(|_| json!(raw), Value::from),
+            _ if raw.starts_with("0x") && i64::from_str_radix(&raw[2..], 16).is_ok() => {
+                json!(i64::from_str_radix(&raw[2..], 16).unwrap())
+            }
+            _ if raw.starts_with("0o") && i64::from_str_radix(&raw[2..], 8).is_ok() => {
+                json!(i64::from_str_radix(&raw[2..], 8).unwrap())
+            }
+            _ if raw.bytes().any(|b| b.is_ascii_digit())
+                && raw
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b)) =>
+            {
+                raw.parse::<f64>().map_or_else(|_| json!(raw), Value::from)
+            }
+            _ => json!(raw),
+        }
+    }
+
+    /// The tree as a YAML 1.2 editor reads it.
+    fn json_12(node: &Node) -> Value {
+        match &node.value {
+            YamlValue::Scalar(s) if s.plain => core_12(&s.raw),
+            YamlValue::Scalar(s) => json!(s.raw),
+            YamlValue::Seq(items) => Value::Array(items.iter().map(json_12).collect()),
+            YamlValue::Map(entries) => Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            k.scalar().map_or_else(|| node_str(k), |s| s.raw.clone()),
+                            json_12(v),
+                        )
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Both readings' validation errors, each as `path: message`.
+    fn errors(validator: &jsonschema::Validator, root: &Node) -> Vec<String> {
+        let mut out = Vec::new();
+        for (reading, instance) in [("YAML 1.1", json_11(root)), ("YAML 1.2", json_12(root))] {
+            for e in validator.iter_errors(&instance) {
+                out.push(format!("{reading} {}: {e}", e.instance_path()));
+            }
+        }
+        out
+    }
+
+    /// Whether the (strict) loader accepts the file.
+    fn loads(path: &Path) -> bool {
+        let none: [(&str, &str); 0] = [];
+        read_with(&Source::File(path.to_owned()), none)
+            .is_ok_and(|parsed| build(&parsed, Options { strict: true }).is_ok())
+    }
+
+    fn parse_file(path: &Path) -> Parsed {
+        let none: [(&str, &str); 0] = [];
+        read_with(&Source::File(path.to_owned()), none)
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    fn repo_files(dir: &str, name: impl Fn(&str) -> bool) -> Vec<PathBuf> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir);
+        let mut out = Vec::new();
+        let mut stack = vec![root.clone()];
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display())) {
+                let path = entry.expect("a directory entry").path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.file_name().and_then(|n| n.to_str()).is_some_and(&name) {
+                    out.push(path);
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// Every example (rendered, as maestro reads it) and every test
+    /// description validates, read as YAML 1.1 and as YAML 1.2.
+    #[test]
+    fn every_example_and_test_description_validates() {
+        let validator = validator();
+        let yaml = |n: &str| n.ends_with(".yaml") || n.ends_with(".yml");
+        let mut files = repo_files("examples", yaml);
+        files.extend(repo_files("tests/differential/envs", yaml));
+        files.extend(repo_files("fuzz/seeds/yaml_loader", yaml));
+        assert!(files.len() >= 10, "found only {files:?}");
+        let mut checked = 0;
+        let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
+        for path in &files {
+            // A fuzz seed may be broken on purpose: only those the loader accepts.
+            if path.starts_with(&fuzz) && !loads(path) {
+                continue;
+            }
+            let parsed = parse_file(path);
+            if let Err(e) = build(&parsed, Options { strict: true }) {
+                panic!("{} does not load: {e}", path.display());
+            }
+            let root = parsed.root.as_ref().expect("a document");
+            let errors = errors(&validator, root);
+            assert!(
+                errors.is_empty(),
+                "{}:\n{}",
+                path.display(),
+                errors.join("\n")
+            );
+            checked += 1;
+        }
+        assert!(checked >= 10, "validated only {checked} files");
+    }
+
+    /// A misspelt key anywhere fails, and the error names it.
+    #[test]
+    fn a_misspelt_key_fails_naming_the_key() {
+        let validator = validator();
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/zookeeper-kafka/maestro.yaml");
+        let text = std::fs::read_to_string(&path).expect("the example");
+        for (right, wrong, key) in [
+            ("\nships:", "\nshipz:", "shipz"),
+            ("    image:", "    imgae:", "imgae"),
+            ("ship: ", "shp: ", "shp"),
+            ("memory:", "memroy:", "memroy"),
+            ("timeout: 60", "timout: 60", "timout"),
+            ("running:", "runing:", "runing"),
+            ("type: tcp, port: client", "type: tcp, prot: client", "prot"),
+        ] {
+            assert!(text.contains(right), "{right:?} is not in the example");
+            let bad = text.replacen(right, wrong, 1);
+            let source = Source::Text {
+                text: bad,
+                name: "bad.yaml".into(),
+                base_dir: path.parent().unwrap().to_owned(),
+            };
+            let none: [(&str, &str); 0] = [];
+            let parsed = read_with(&source, none).expect("still YAML");
+            let errors = errors(&validator, parsed.root.as_ref().unwrap());
+            assert!(
+                errors
+                    .iter()
+                    .any(|e| e.contains(&format!("'{key}'")) || e.contains(&format!("\"{key}\""))),
+                "{key}: {errors:#?}"
+            );
+        }
+    }
+}
