@@ -1,7 +1,8 @@
 //! The keys of each section of a description, each name written once: the
 //! parsers read a key through its constant and [`Ctx::check_keys`] checks a
 //! mapping against its section's `ALL` table, so the two cannot drift apart.
-//! A new key is one line here plus its parser.
+//! A new key is one line here plus its parser, and its schema entry in
+//! `schema.rs` (whose test fails without it).
 //!
 //! [`Ctx::check_keys`]: super::read::Ctx::check_keys
 

@@ -1478,4 +1478,186 @@ mod tests {
             );
         }
     }
+
+    /// A description with `line` in instance `web-1` (whose service's port
+    /// `http` is 80) and `top` at the top level.
+    fn description(schema: u32, top: &str, line: &str) -> String {
+        format!(
+            "__maestro: {{schema: {schema}}}\nname: t\nships: {{box: {{ip: 10.0.0.1}}}}\n{top}\nservices:\n  web:\n    image: busybox\n    ports: {{http: 80}}\n    instances:\n      web-1:\n        ship: box\n        {line}\n"
+        )
+    }
+
+    /// Whether the strict loader, and the schema under each YAML reading, accept `text`.
+    fn verdicts(validator: &jsonschema::Validator, text: &str) -> (bool, bool, bool) {
+        let source = Source::Text {
+            text: text.to_owned(),
+            name: "t.yaml".into(),
+            base_dir: PathBuf::from("."),
+        };
+        let none: [(&str, &str); 0] = [];
+        let parsed = read_with(&source, none).unwrap_or_else(|e| panic!("{text}: {e}"));
+        let loads = build(&parsed, Options { strict: true }).is_ok();
+        let root = parsed.root.as_ref().expect("a document");
+        (
+            loads,
+            validator.is_valid(&json_11(root)),
+            validator.is_valid(&json_12(root)),
+        )
+    }
+
+    /// The schema's shapes and allowed values are the loader's: what one
+    /// accepts the other accepts, under both YAML readings. Every allowed
+    /// value of the schema is tried.
+    #[test]
+    fn the_loader_and_the_schema_agree() {
+        let validator = validator();
+        let mut cases: Vec<(u32, String, String, bool)> = Vec::new();
+        let mut instance =
+            |line: &str, ok: bool| cases.push((2, String::new(), line.to_owned(), ok));
+        for driver in LOG_DRIVERS {
+            instance(&format!("log_driver: {driver}"), true);
+        }
+        for policy in RESTART_POLICIES {
+            instance(&format!("restart: \"{policy}\""), true);
+            instance(
+                &format!("restart: {{name: \"{policy}\", retries: 2}}"),
+                true,
+            );
+        }
+        for state in LIFECYCLE_STATES {
+            instance(
+                &format!("lifecycle: {{{state}: [{{type: sleep, wait: 1}}]}}"),
+                true,
+            );
+        }
+        for (kind, ok) in [
+            ("{type: tcp, port: http, max_wait: 5}", true),
+            (
+                "{type: http, port: 8080, path: /, scheme: HTTPS, method: head, match_regex: 'up', requests_options: {timeout: [1, 2], verify: false}}",
+                true,
+            ),
+            (
+                "{type: exec, command: 'true', envfrom: stdin, attempts: 2}",
+                true,
+            ),
+            ("{type: exec, cmd: 'true'}", true),
+            ("{type: rexec, command: 'true'}", true),
+            ("{type: sleep, wait: 1.5}", true),
+            ("{type: ping, port: http}", false),
+            ("{type: tcp, port: http, wait: 3}", false),
+            ("{type: sleep}", false),
+            ("{type: exec, command: x, envfrom: file}", false),
+            ("{type: http, port: 80, scheme: ftp}", false),
+            (
+                "{type: http, port: 80, requests_options: {proxy: x}}",
+                false,
+            ),
+        ] {
+            instance(&format!("lifecycle: {{running: [{kind}]}}"), ok);
+        }
+        for (line, ok) in [
+            ("restart: no", true),
+            ("restart: on-failure:3", true),
+            ("restart: sometimes", false),
+            ("restart: {name: always, tries: 2}", false),
+            ("log_driver: loki", false),
+            (
+                "ports: {a: 81, b: 53/udp, c: \"8080:80\", d: 1000-1010, e: {exposed: 82, external: [127.0.0.1, 8082]}, f: 22:22}",
+                true,
+            ),
+            ("ports: {a: \"80:90:100\"}", false),
+            ("ports: {a: {exposed: 80}}", false),
+            ("ports: {a: {exposed: 80, external: 81, host: x}}", false),
+            ("lifecycle: {started: []}", false),
+            ("privileged: yes", true),
+            ("privileged: false", true),
+            ("limits: {memory: 512m, swap: 1G, cpu: 2}", true),
+            ("limits: {memory: 5x}", false),
+            ("limits: {mem: 5m}", false),
+            ("ulimits: {nofile: 1024, nproc: {soft: 1, hard: 2}}", true),
+            ("ulimits: {nproc: {soft: 1, max: 2}}", false),
+            ("volumes: {/h: /c, /h2: {target: /c2, mode: ro}}", true),
+            ("volumes: {/h: {mode: ro}}", false),
+            (
+                "env: {A: yes, B: 1.5, C: ~, D: [a, b], E: 2001-12-14}",
+                true,
+            ),
+            ("command: [sh, -c, 'echo hi']", true),
+            ("extra_hosts: {db: 10.0.0.9, box: {ship: box}}", true),
+            ("extra_hosts: {box: {host: box}}", false),
+            ("dns: [8.8.8.8]", true),
+            ("labels: {a: b}", true),
+            ("stop_timeout: 3", true),
+            ("stop_timeout: -3", false),
+            ("imagee: x", false),
+        ] {
+            instance(line, ok);
+        }
+        // Schema 1: volumes are `container: host` strings.
+        cases.push((1, String::new(), "volumes: {/c: /h}".into(), true));
+        cases.push((
+            1,
+            String::new(),
+            "volumes: {/h: {target: /c}}".into(),
+            false,
+        ));
+        for (kind, ok) in [
+            ("{type: log, file: /tmp/a.log, level: debug}", true),
+            (
+                "{type: http, endpoint: 'http://x.example/hook', method: get, timeout: 2}",
+                true,
+            ),
+            ("{type: exec, script: /bin/true, args: '{action}'}", true),
+            ("{type: slack, channel: ops, token: t}", true),
+            ("{type: hipchat, room: ops, token: t}", true),
+            ("{type: _fail}", true),
+            ("{type: email, to: me}", false),
+            ("{type: log}", false),
+            ("{type: log, file: a, channel: ops}", false),
+            ("{type: log, file: a, level: loud}", false),
+        ] {
+            cases.push((2, format!("audit: [{kind}]"), String::new(), ok));
+        }
+        let mut disagreements = Vec::new();
+        for (schema, top, line, ok) in &cases {
+            let text = description(*schema, top, line);
+            let (loads, v11, v12) = verdicts(&validator, &text);
+            if (loads, v11, v12) != (*ok, *ok, *ok) {
+                disagreements.push(format!(
+                    "{top}{line} (schema {schema}): expected {ok}; loader {loads}, YAML 1.1 schema {v11}, YAML 1.2 schema {v12}"
+                ));
+            }
+        }
+        assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+    }
+
+    /// Where the loader only warns because the value is likely a mistake
+    /// (a flag that is not a boolean, `requires` as one string), the schema
+    /// rejects it, as it rejects unknown keys.
+    #[test]
+    fn what_the_loader_warns_about_the_schema_rejects() {
+        let validator = validator();
+        for (top, line) in [
+            ("", "privileged: 1"),
+            ("", "imagee: x"),
+            ("_anchors: &a {x: 1}\nextra: 1", ""),
+        ] {
+            let text = description(2, top, line);
+            let (loads, v11, v12) = verdicts(&validator, &text);
+            assert!(!v11 && !v12, "{top}{line}: the schema accepts it");
+            let source = Source::Text {
+                text,
+                name: "t.yaml".into(),
+                base_dir: PathBuf::from("."),
+            };
+            let none: [(&str, &str); 0] = [];
+            let parsed = read_with(&source, none).unwrap();
+            let loaded = build(&parsed, Options { strict: false }).expect("loads, with warnings");
+            assert!(!loaded.warnings.is_empty(), "{top}{line}: no warning");
+            let _ = loads;
+        }
+        // `_`-keys (anchors) are accepted by both.
+        let text = description(2, "_globals: &g {image: x}", "");
+        assert_eq!(verdicts(&validator, &text), (true, true, true));
+    }
 }
