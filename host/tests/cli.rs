@@ -1,4 +1,4 @@
-//! The built `maestro` binary: env, deptree, plan, dump, complete,
+//! The built `maestro` binary: env, deptree, plan, dump, schema, complete,
 //! completions, exit statuses.
 
 use std::io::Write;
@@ -694,4 +694,46 @@ fn a_usage_error_prints_no_json_document() {
             stderr(&out)
         );
     }
+}
+
+#[test]
+fn schema_prints_a_json_schema_that_editors_can_use() {
+    // No description is read: the command works anywhere.
+    let out = run(&["-f", "/nonexistent/maestro.yaml", "schema"]);
+    assert_status(&out, 0);
+    let schema: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+    assert_eq!(
+        schema["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
+    assert_eq!(schema, maestro::config::schema::schema());
+    jsonschema::draft202012::meta::validate(&schema).expect("a valid 2020-12 schema");
+    let validator = jsonschema::draft202012::new(&schema).expect("compiles");
+    let good = serde_json::json!({
+        "name": "t",
+        "ships": {"box": {"ip": "10.0.0.1"}},
+        "services": {"web": {"image": "busybox", "instances": {"web-1": {"ship": "box", "ports": {"http": "8080:80"}}}}},
+    });
+    assert!(validator.is_valid(&good));
+    let mut typo = good.clone();
+    typo["services"]["web"]["instances"]["web-1"]["prots"] = serde_json::json!({"http": 80});
+    let errors: Vec<String> = validator
+        .iter_errors(&typo)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.iter().any(|e| e.contains("prots")), "{errors:?}");
+
+    let help = run(&["schema", "--help"]);
+    assert_status(&help, 0);
+    let text = stdout(&help);
+    assert!(
+        text.contains("maestro schema > maestro.schema.json")
+            && text.contains("# yaml-language-server: $schema=")
+            && text.contains("Exit status:"),
+        "{text}"
+    );
+    let out = run(&["complete", "maestro sch"]);
+    assert_eq!(stdout(&out), "schema\n");
+    let out = run(&["completions", "bash"]);
+    assert!(stdout(&out).contains("schema"));
 }
