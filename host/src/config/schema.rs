@@ -1368,6 +1368,14 @@ mod tests {
         }
     }
 
+    /// The schema under draft 7's rules, which editors' YAML servers apply
+    /// (yaml-language-server, VS Code's YAML): it must give the same verdicts.
+    fn draft_7_validator() -> jsonschema::Validator {
+        let mut schema = schema();
+        schema["$schema"] = json!("http://json-schema.org/draft-07/schema#");
+        jsonschema::draft7::new(&schema).unwrap_or_else(|e| panic!("{e}"))
+    }
+
     /// Both readings' validation errors, each as `path: message`.
     fn errors(validator: &jsonschema::Validator, root: &Node) -> Vec<String> {
         let mut out = Vec::new();
@@ -1415,6 +1423,7 @@ mod tests {
     #[test]
     fn every_example_and_test_description_validates() {
         let validator = validator();
+        let draft_7 = draft_7_validator();
         let yaml = |n: &str| n.ends_with(".yaml") || n.ends_with(".yml");
         let mut files = repo_files("examples", yaml);
         files.extend(repo_files("tests/differential/envs", yaml));
@@ -1432,13 +1441,15 @@ mod tests {
                 panic!("{} does not load: {e}", path.display());
             }
             let root = parsed.root.as_ref().expect("a document");
-            let errors = errors(&validator, root);
-            assert!(
-                errors.is_empty(),
-                "{}:\n{}",
-                path.display(),
-                errors.join("\n")
-            );
+            for validator in [&validator, &draft_7] {
+                let errors = errors(validator, root);
+                assert!(
+                    errors.is_empty(),
+                    "{}:\n{}",
+                    path.display(),
+                    errors.join("\n")
+                );
+            }
             checked += 1;
         }
         assert!(checked >= 10, "validated only {checked} files");
@@ -1448,6 +1459,7 @@ mod tests {
     #[test]
     fn a_misspelt_key_fails_naming_the_key() {
         let validator = validator();
+        let draft_7 = draft_7_validator();
         let path =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/zookeeper-kafka/maestro.yaml");
         let text = std::fs::read_to_string(&path).expect("the example");
@@ -1469,13 +1481,16 @@ mod tests {
             };
             let none: [(&str, &str); 0] = [];
             let parsed = read_with(&source, none).expect("still YAML");
-            let errors = errors(&validator, parsed.root.as_ref().unwrap());
-            assert!(
-                errors
-                    .iter()
-                    .any(|e| e.contains(&format!("'{key}'")) || e.contains(&format!("\"{key}\""))),
-                "{key}: {errors:#?}"
-            );
+            for (draft, validator) in [("2020-12", &validator), ("7", &draft_7)] {
+                let errors = errors(validator, parsed.root.as_ref().unwrap());
+                assert!(
+                    errors
+                        .iter()
+                        .any(|e| e.contains(&format!("'{key}'"))
+                            || e.contains(&format!("\"{key}\""))),
+                    "draft {draft}, {key}: {errors:#?}"
+                );
+            }
         }
     }
 
@@ -1511,6 +1526,7 @@ mod tests {
     #[test]
     fn the_loader_and_the_schema_agree() {
         let validator = validator();
+        let draft_7 = draft_7_validator();
         let mut cases: Vec<(u32, String, String, bool)> = Vec::new();
         let mut instance =
             |line: &str, ok: bool| cases.push((2, String::new(), line.to_owned(), ok));
@@ -1622,6 +1638,12 @@ mod tests {
         for (schema, top, line, ok) in &cases {
             let text = description(*schema, top, line);
             let (loads, v11, v12) = verdicts(&validator, &text);
+            let (_, d7_11, d7_12) = verdicts(&draft_7, &text);
+            if (d7_11, d7_12) != (v11, v12) {
+                disagreements.push(format!(
+                    "{top}{line} (schema {schema}): draft 7 says {d7_11}/{d7_12}"
+                ));
+            }
             if (loads, v11, v12) != (*ok, *ok, *ok) {
                 disagreements.push(format!(
                     "{top}{line} (schema {schema}): expected {ok}; loader {loads}, YAML 1.1 schema {v11}, YAML 1.2 schema {v12}"
