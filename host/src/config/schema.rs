@@ -718,9 +718,8 @@ fn nullable(mut schema: Value) -> Value {
             alternatives.push(json!({"type": "null"}));
         } else if let Some(Value::Array(values)) = map.get_mut("enum") {
             values.push(Value::Null);
-        } else if map.contains_key("$ref") {
-            // The definition itself takes null (see `optional_defs`).
         }
+        // A `$ref`: the definition itself takes null (see `optional_defs`).
     }
     schema
 }
@@ -791,10 +790,25 @@ fn named(value: Value, doc: &str) -> Value {
 /// Port syntax: `N`, `N-M`, each with an optional `/tcp` or `/udp`.
 const PORT_SIDE: &str = "[0-9]+(-[0-9]+)?(/(tcp|udp))?";
 
-/// The named definitions the sections refer to.
+/// The named definitions the sections refer to; those optional keys
+/// refer to take null too.
 fn defs() -> Map<String, Value> {
-    let scalar = json!({"type": ["string", "number", "boolean"]});
     let mut d = Map::new();
+    file_defs(&mut d);
+    service_defs(&mut d);
+    port_defs(&mut d);
+    option_defs(&mut d);
+    check_defs(&mut d);
+    for name in optional_defs() {
+        if let Some(def) = d.remove(name) {
+            d.insert(name.to_owned(), nullable(def));
+        }
+    }
+    d
+}
+
+/// The top level, registries and ships.
+fn file_defs(d: &mut Map<String, Value>) {
     let mut put = |name: &str, value: Value| {
         d.insert(name.into(), value);
     };
@@ -833,6 +847,14 @@ fn defs() -> Map<String, Value> {
         "strict_host_key_checking",
         json!({"anyOf": [{"type": "boolean"}, {"enum": ["yes", "no", "accept-new"]}]}),
     );
+}
+
+/// Services, instances and their environment.
+fn service_defs(d: &mut Map<String, Value>) {
+    let scalar = json!({"type": ["string", "number", "boolean"]});
+    let mut put = |name: &str, value: Value| {
+        d.insert(name.into(), value);
+    };
     put(
         "services",
         named(object_of("service", &[]), "Services by name."),
@@ -863,6 +885,14 @@ fn defs() -> Map<String, Value> {
             ],
         }),
     );
+}
+
+/// Ports and their two sides.
+fn port_defs(d: &mut Map<String, Value>) {
+    let scalar = json!({"type": ["string", "number", "boolean"]});
+    let mut put = |name: &str, value: Value| {
+        d.insert(name.into(), value);
+    };
     put(
         "ports",
         named(
@@ -900,6 +930,14 @@ fn defs() -> Map<String, Value> {
             },
         ]}),
     );
+}
+
+/// Volumes, hosts, restart, resources and labels.
+fn option_defs(d: &mut Map<String, Value>) {
+    let scalar = json!({"type": ["string", "number", "boolean"]});
+    let mut put = |name: &str, value: Value| {
+        d.insert(name.into(), value);
+    };
     put("volumes", volumes(true));
     put("volumes_schema_1", nullable(volumes(false)));
     put(
@@ -936,6 +974,13 @@ fn defs() -> Map<String, Value> {
             {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean", "null"]}},
         ]}),
     );
+}
+
+/// Lifecycle checks and auditors.
+fn check_defs(d: &mut Map<String, Value>) {
+    let mut put = |name: &str, value: Value| {
+        d.insert(name.into(), value);
+    };
     put("lifecycle", lifecycle());
     put("check_type", type_names(CHECK_TYPES));
     put("auditor_type", type_names(AUDITOR_TYPES));
@@ -966,12 +1011,6 @@ fn defs() -> Map<String, Value> {
         "audit_level",
         json!({"anyOf": [{"enum": ["info", "debug"]}, {"type": "integer", "minimum": 0}]}),
     );
-    for name in optional_defs() {
-        if let Some(def) = d.remove(name) {
-            d.insert(name.to_owned(), nullable(def));
-        }
-    }
-    d
 }
 
 /// `env` and `envfile`: a mapping of variables, an envfile name, or a list
