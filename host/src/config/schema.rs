@@ -8,6 +8,12 @@
 //! when a key of any table in `keys.rs` has no entry (or an entry names no
 //! key), so a new key cannot ship without its schema.
 //!
+//! A new key: an [`Entry`] in its section's table below, with a [`Shape`]
+//! (a shape that is more than a scalar, a list or a mapping of scalars is a
+//! `Def`, written in one of the `*_defs` functions). A new section of
+//! `keys.rs`: a table here and a row of [`SECTIONS`], and a `Def` of it
+//! (`object_of`) where its parent refers to it.
+//!
 //! What it accepts is what the loader reads without an error, with two
 //! deliberate differences: an unknown key, which MaestroNG ignores and
 //! maestro only warns about (an error with `--strict`), is rejected
@@ -577,8 +583,8 @@ const AUDITOR: &[Entry] = &[
     opt(auditor::FILE, Text, "log: the file to append to."),
     opt(
         auditor::ENDPOINT,
-        Text,
-        "http: the URL (http:// or https://).",
+        Def("url"),
+        "http: the URL (http:// or https://; user:password@ becomes basic auth).",
     ),
     opt(
         auditor::PAYLOAD,
@@ -588,8 +594,8 @@ const AUDITOR: &[Entry] = &[
     opt(auditor::HEADERS, TextMap, "http: request headers."),
     opt(
         auditor::METHOD,
-        OneOf(&["GET", "POST", "get", "post"]),
-        "http: GET or POST (default).",
+        Def("audit_method"),
+        "http: GET or POST (default), in any case.",
     ),
     opt(auditor::TIMEOUT, Seconds, "http: seconds (more than 0)."),
     opt(auditor::SCRIPT, Text, "exec: the script to run."),
@@ -782,9 +788,9 @@ fn shape(shape: Shape) -> Value {
     }
 }
 
-/// A mapping of names to `value`.
+/// A mapping of names to `value` (null reads as empty).
 fn named(value: Value, doc: &str) -> Value {
-    json!({"type": "object", "additionalProperties": value, "description": doc})
+    json!({"type": ["object", "null"], "additionalProperties": value, "description": doc})
 }
 
 /// Port syntax: `N`, `N-M`, each with an optional `/tcp` or `/udp`.
@@ -1010,6 +1016,14 @@ fn check_defs(d: &mut Map<String, Value>) {
     put(
         "audit_level",
         json!({"anyOf": [{"enum": ["info", "debug"]}, {"type": "integer", "minimum": 0}]}),
+    );
+    put(
+        "audit_method",
+        json!({"type": "string", "pattern": "^([gG][eE][tT]|[pP][oO][sS][tT])$"}),
+    );
+    put(
+        "url",
+        json!({"type": "string", "pattern": "^[hH][tT][tT][pP][sS]?://[^/?#]"}),
     );
 }
 
@@ -1274,6 +1288,20 @@ mod tests {
                 entries.len(),
                 "a key twice in `{name}`'s schema table"
             );
+        }
+        // Any other table module of keys.rs (not a `section!`) is unknown here.
+        let source = include_str!("keys.rs");
+        for module in source.split("mod ").skip(1) {
+            let name: String = module
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            if !name.is_empty() && module[name.len()..].starts_with(" {") {
+                assert!(
+                    ["check_types", "auditor_types", "tests"].contains(&name.as_str()),
+                    "keys.rs has tables in `mod {name}`: give their keys schema entries in config/schema.rs"
+                );
+            }
         }
         // Every per-type table of keys.rs is a type here.
         let checks = type_tables("check_types");
@@ -1644,6 +1672,7 @@ mod tests {
             ("labels: {a: b}", true),
             ("stop_timeout: 3", true),
             ("stop_timeout: -3", false),
+            ("ports: ~", true),
             ("imagee: x", false),
         ] {
             instance(line, ok);
@@ -1670,6 +1699,15 @@ mod tests {
             ("{type: log}", false),
             ("{type: log, file: a, channel: ops}", false),
             ("{type: log, file: a, level: loud}", false),
+            (
+                "{type: http, endpoint: 'https://u:p@x.example/h', method: Post}",
+                true,
+            ),
+            ("{type: http, endpoint: 'ftp://x.example/h'}", false),
+            (
+                "{type: http, endpoint: 'http://x.example/h', method: put}",
+                false,
+            ),
         ] {
             cases.push((2, format!("audit: [{kind}]"), String::new(), ok));
         }
