@@ -1522,6 +1522,34 @@ mod tests {
         assert!(checked >= 10, "validated only {checked} files");
     }
 
+    /// The misspelt-key fixture: maestro loads it with a warning only (the
+    /// typo is found when it runs), the schema rejects it naming the key.
+    #[test]
+    fn the_misspelt_key_file_fails_naming_the_key() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/misspelt-key.yaml");
+        let parsed = parse_file(&path);
+        let loaded = build(&parsed, Options { strict: false }).expect("loads, with a warning");
+        assert!(
+            loaded
+                .warnings
+                .iter()
+                .any(|w| w.to_string().contains("volumes_form")),
+            "{:?}",
+            loaded.warnings
+        );
+        for validator in [validator(), draft_7_validator()] {
+            let errors = errors(&validator, parsed.root.as_ref().unwrap());
+            assert!(!errors.is_empty());
+            assert!(
+                errors
+                    .iter()
+                    .all(|e| e.contains("/services/backup/instances/backup-1")
+                        && e.contains("'volumes_form' was unexpected")),
+                "{errors:#?}"
+            );
+        }
+    }
+
     /// A misspelt key anywhere fails, and the error names it.
     #[test]
     fn a_misspelt_key_fails_naming_the_key() {
