@@ -2,24 +2,25 @@
 //! prints, so editors can complete keys and flag typos before maestro runs.
 //!
 //! It is generated from the loader's own tables: each section's properties
-//! are its allowed-keys table in [`keys`](super::keys), in the table's order,
+//! are its allowed-keys table in `keys.rs`, in the table's order,
 //! and each key's accepted shapes, description and allowed values are its
-//! [`Entry`] here, one table per section ([`SECTIONS`]). A unit test fails
+//! `Entry` here, one table per section (`SECTIONS`). A unit test fails
 //! when a key of any table in `keys.rs` has no entry (or an entry names no
 //! key), so a new key cannot ship without its schema.
 //!
-//! A new key: an [`Entry`] in its section's table below, with a [`Shape`]
+//! A new key: an `Entry` in its section's table below, with a `Shape`
 //! (a shape that is more than a scalar, a list or a mapping of scalars is a
 //! `Def`, written in one of the `*_defs` functions). A new section of
-//! `keys.rs`: a table here and a row of [`SECTIONS`], and a `Def` of it
+//! `keys.rs`: a table here and a row of `SECTIONS`, and a `Def` of it
 //! (`object_of`) where its parent refers to it.
 //!
-//! What it accepts is what the loader reads without an error, with two
+//! What it accepts is what the loader reads without an error, with
 //! deliberate differences: an unknown key, which MaestroNG ignores and
 //! maestro only warns about (an error with `--strict`), is rejected
 //! (`additionalProperties: false`), since a typo is what an editor should
-//! show; and a flag must be a boolean (the loader warns about anything
-//! else). Scalars are accepted as both YAML 1.1 (MaestroNG's, so `yes` is
+//! show; and so are the values the loader reads with a warning that they
+//! are likely mistakes (a flag that is not a boolean, `requires` given as
+//! one name). Scalars are accepted as both YAML 1.1 (MaestroNG's, so `yes` is
 //! true and `22:22` a number) and YAML 1.2 (editors' default, where `yes`
 //! is a string) read them. The schema describes the rendered file: a
 //! description whose Jinja tags stand outside YAML strings is not YAML
