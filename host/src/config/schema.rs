@@ -1591,10 +1591,15 @@ mod tests {
     }
 
     /// A description with `line` in instance `web-1` (whose service's port
-    /// `http` is 80) and `top` at the top level.
+    /// `http` is 80), or in service `web` when it starts with `service `,
+    /// and `top` at the top level; service `db` has instance `db-1`.
     fn description(schema: u32, top: &str, line: &str) -> String {
+        let (service, instance) = match line.strip_prefix("service ") {
+            Some(service) => (service, ""),
+            None => ("", line),
+        };
         format!(
-            "__maestro: {{schema: {schema}}}\nname: t\nships: {{box: {{ip: 10.0.0.1}}}}\n{top}\nservices:\n  web:\n    image: busybox\n    ports: {{http: 80}}\n    instances:\n      web-1:\n        ship: box\n        {line}\n"
+            "__maestro: {{schema: {schema}}}\nname: t\nships: {{box: {{ip: 10.0.0.1}}}}\n{top}\nservices:\n  db:\n    image: busybox\n    instances: {{db-1: {{ship: box}}}}\n  web:\n    image: busybox\n    ports: {{http: 80}}\n    {service}\n    instances:\n      web-1:\n        ship: box\n        {instance}\n"
         )
     }
 
@@ -1706,6 +1711,53 @@ mod tests {
         ] {
             instance(line, ok);
         }
+        for (line, ok) in [
+            ("service requires: [db]", true),
+            ("service wants_info: [db]", true),
+            ("service omit: true", true),
+            ("service env: {A: 1, B: [x, y]}", true),
+            ("service envfile: ~", true),
+            ("service limits: {memory: 1g}", true),
+            (
+                "service lifecycle: {running: [{type: tcp, port: http}]}",
+                true,
+            ),
+            ("service instance: {}", false),
+            ("service requires: [{name: db}]", false),
+        ] {
+            cases.push((2, String::new(), line.to_owned(), ok));
+        }
+        for (top, ok) in [
+            (
+                "ship_defaults: {timeout: 10, docker_port: 2376, tls: false, api_version: '1.41'}",
+                true,
+            ),
+            ("ship_defaults: {ip: 10.0.0.9}", false),
+            (
+                "ship_defaults: {ssh_tunnel: {user: u, key: k, port: 2222, strict_host_key_checking: accept-new}}",
+                true,
+            ),
+            (
+                "ship_defaults: {ssh_tunnel: {user: u, key: k, strict_host_key_checking: no}}",
+                true,
+            ),
+            ("ship_defaults: {ssh_tunnel: {user: u}}", false),
+            (
+                "ship_defaults: {ssh_tunnel: {user: u, key: k, strict_host_key_checking: maybe}}",
+                false,
+            ),
+            (
+                "registries: {hub: {registry: 'https://r.example', username: u, password: p, retry: {attempts: 3, when: [500, 502]}}}",
+                true,
+            ),
+            ("registries: {hub: {username: u}}", false),
+            ("registries: {hub: {registry: r, retry: {tries: 3}}}", false),
+            ("ship_provider: static", true),
+            ("ship_provider: aws", false),
+            ("audit: ~", true),
+        ] {
+            cases.push((2, top.to_owned(), String::new(), ok));
+        }
         // Schema 1: volumes are `container: host` strings.
         cases.push((1, String::new(), "volumes: {/c: /h}".into(), true));
         cases.push((
@@ -1767,6 +1819,7 @@ mod tests {
         let validator = validator();
         for (top, line) in [
             ("", "privileged: 1"),
+            ("", "service requires: db"),
             ("", "imagee: x"),
             ("_anchors: &a {x: 1}\nextra: 1", ""),
         ] {
