@@ -253,7 +253,7 @@ const SHIP: &[Entry] = &[
     opt(
         ship::SSL_VERSION,
         Text,
-        "The TLS version (accepted for compatibility).",
+        "A TLS version for MaestroNG; read and not used (TLS 1.2 or 1.3 is negotiated).",
     ),
     opt(
         ship::SSH_TIMEOUT,
@@ -292,7 +292,7 @@ const SERVICE: &[Entry] = &[
     opt(
         service::OMIT,
         Flag,
-        "Leave the service out of plays that name no service.",
+        "Leave the service out when a command names no service or container (status still shows it).",
     ),
     opt(
         service::ENV,
