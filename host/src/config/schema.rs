@@ -345,7 +345,7 @@ const INSTANCE: &[Entry] = &[
     opt(
         instance::COMMAND,
         Def("command"),
-        "The command: a string (run by the image's shell form) or a list of arguments.",
+        "The command: a string (split into arguments as a shell would, without running a shell) or a list of arguments.",
     ),
     opt(
         instance::CMD,
@@ -508,7 +508,7 @@ const CHECK: &[Entry] = &[
     req(
         check::TYPE,
         Def("check_type"),
-        "The check: tcp, http, exec (in the container), rexec (on this machine) or sleep.",
+        "The check: tcp, http, exec (a command on this machine, given the container's environment), rexec (a command in the container) or sleep.",
     ),
     opt(
         check::PORT,
@@ -549,7 +549,7 @@ const CHECK: &[Entry] = &[
     opt(
         check::COMMAND,
         Text,
-        "exec, rexec: the command (exit status 0 passes).",
+        "exec, rexec: the command, split into arguments as a shell would (exit status 0 passes).",
     ),
     opt(check::CMD, Text, "exec: deprecated spelling of command."),
     opt(
@@ -560,7 +560,7 @@ const CHECK: &[Entry] = &[
     opt(
         check::ENVFROM,
         OneOf(&["env", "stdin"]),
-        "exec: how the command gets the container's environment.",
+        "exec: how the command gets the container's environment: as its variables (env) or as JSON on standard input (stdin).",
     ),
     opt(check::WAIT, Seconds, "sleep: seconds to wait."),
 ];
