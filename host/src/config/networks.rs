@@ -13,7 +13,7 @@ use super::yaml::{Node, Value, node_str};
 
 /// The networks every Docker engine has; they cannot be created or removed,
 /// and `net:` already selects them.
-const PREDEFINED: &[&str] = &["bridge", "host", "none", "default"];
+pub(super) const PREDEFINED: &[&str] = &["bridge", "host", "none", "default"];
 
 /// Whether `name` is a name Docker accepts for a volume (and, here, for a
 /// network): `[a-zA-Z0-9][a-zA-Z0-9_.-]+`.

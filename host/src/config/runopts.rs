@@ -123,7 +123,7 @@ fn hostname(ctx: &Ctx, entries: &Entries, path: &str) -> Result<Option<String>, 
 }
 
 /// The signals Linux knows by name (Docker takes them with or without `SIG`).
-const SIGNALS: &[&str] = &[
+pub(super) const SIGNALS: &[&str] = &[
     "ABRT", "ALRM", "BUS", "CHLD", "CLD", "CONT", "FPE", "HUP", "ILL", "INT", "IO", "IOT", "KILL",
     "PIPE", "POLL", "PROF", "PWR", "QUIT", "SEGV", "STKFLT", "STOP", "SYS", "TERM", "TRAP", "TSTP",
     "TTIN", "TTOU", "URG", "USR1", "USR2", "VTALRM", "WINCH", "XCPU", "XFSZ",

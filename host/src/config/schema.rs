@@ -32,10 +32,13 @@ use serde_json::{Map, Value, json};
 
 use super::http::{IGNORED as IGNORED_REQUESTS_OPTIONS, KNOWN as REQUESTS_OPTIONS};
 use super::keys::{
-    auditor, auditor_types, check, check_types, extra_host, instance, limits, meta, port, registry,
-    restart, retry, service, ship, ssh_tunnel, top, ulimit, volume,
+    auditor, auditor_types, check, check_types, extra_host, healthcheck, instance, ipam, limits,
+    meta, named_volume, network, network_ref, port, registry, restart, retry, service, ship,
+    ssh_tunnel, top, ulimit, volume,
 };
+use super::networks::PREDEFINED as PREDEFINED_NETWORKS;
 use super::options::LOG_DRIVERS;
+use super::runopts::SIGNALS;
 
 /// The dialect the schema is written in.
 pub const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
@@ -51,7 +54,17 @@ const CHECK_TYPES: &[(&str, &[&str])] = &[
     ("exec", check_types::EXEC),
     ("rexec", check_types::REXEC),
     ("sleep", check_types::SLEEP),
+    ("health", check_types::HEALTH),
 ];
+/// The states whose checks may wait for the engine's health check (it
+/// probes running containers only).
+const HEALTH_STATES: &[&str] = &["running", "pre-stop"];
+/// A network or named volume name as Docker accepts it.
+const DOCKER_NAME: &str = "^[a-zA-Z0-9][a-zA-Z0-9_.-]+$";
+/// An IPv4 address as Rust's parser reads it (no leading zeros).
+const IPV4: &str = "((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])";
+/// An IPv6 address, loosely (the loader parses it).
+const IPV6: &str = "[0-9a-fA-F]*:[0-9a-fA-F:.]*";
 /// The auditor types and the keys each takes besides the common ones.
 const AUDITOR_TYPES: &[(&str, &[&str])] = &[
     ("log", auditor_types::LOG),
@@ -163,6 +176,16 @@ const TOP: &[Entry] = &[
         top::AUDIT,
         Def("audit"),
         "Auditors told of every play (log file, webhook, script, Slack, HipChat).",
+    ),
+    opt(
+        top::NETWORKS,
+        Def("networks"),
+        "User-defined networks, by name (new in maestro): created on each ship whose containers join them, labelled with the environment.",
+    ),
+    opt(
+        top::VOLUMES,
+        Def("named_volumes"),
+        "Named volumes' settings, by name (new in maestro); an instance mounts one by name in `volumes` (`pgdata: /data`).",
     ),
 ];
 
@@ -329,6 +352,16 @@ const SERVICE: &[Entry] = &[
         Def("service_names"),
         "Services whose link variables are injected, without a start-order dependency.",
     ),
+    opt(
+        service::NETWORKS,
+        Def("service_networks"),
+        "Networks every instance joins: `[NAME, ...]` or `{NAME: {aliases}}` (names of the top-level `networks`); an instance's entry replaces this one for its network.",
+    ),
+    opt(
+        service::HEALTHCHECK,
+        Def("healthcheck"),
+        "The engine's health check of every instance; an instance's keys are merged over it.",
+    ),
 ];
 
 const INSTANCE: &[Entry] = &[
@@ -445,6 +478,206 @@ const INSTANCE: &[Entry] = &[
         Def("lifecycle"),
         "Lifecycle checks, merged over the service's.",
     ),
+    opt(
+        instance::HEALTHCHECK,
+        Def("healthcheck"),
+        "The engine's health check (`HEALTHCHECK`), its keys over the service's.",
+    ),
+    opt(
+        instance::STOP_SIGNAL,
+        Def("stop_signal"),
+        "The signal that stops the container (`--stop-signal`): a name (`SIGUSR1`, `usr1`, `SIGRTMIN+3`) or a number from 1 to 64.",
+    ),
+    opt(
+        instance::HOSTNAME,
+        Def("word"),
+        "The container's host name (`--hostname`); not with `net: host` or `net: container:NAME`.",
+    ),
+    opt(
+        instance::DOMAINNAME,
+        Def("word"),
+        "The container's domain name (`--domainname`).",
+    ),
+    opt(
+        instance::READ_ONLY,
+        Flag,
+        "Mount the root file system read-only (`--read-only`).",
+    ),
+    opt(
+        instance::TMPFS,
+        Def("tmpfs"),
+        "tmpfs mounts (`--tmpfs`): `/run`, `[/run, \"/tmp:size=1m\"]` or `{/run: \"size=1m\"}`; absolute paths, each once.",
+    ),
+    opt(
+        instance::SHM_SIZE,
+        Def("docker_size"),
+        "Size of /dev/shm (`--shm-size`): bytes, or `64m`, `1g` (1k = 1024).",
+    ),
+    opt(
+        instance::DEVICES,
+        Def("devices"),
+        "Host devices (`--device`): `HOST[:CONTAINER][:PERMISSIONS]`, absolute paths, permissions some of rwm.",
+    ),
+    opt(
+        instance::SYSCTLS,
+        Def("sysctls"),
+        "Kernel parameters (`--sysctl`): `{NAME: VALUE}` or `[NAME=VALUE]`.",
+    ),
+    opt(
+        instance::INIT,
+        Flag,
+        "Run the engine's init as PID 1 (`--init`).",
+    ),
+    opt(
+        instance::PID,
+        Def("pid_mode"),
+        "The PID namespace (`--pid`): `host` or `container:NAME`.",
+    ),
+    opt(
+        instance::IPC,
+        Def("ipc_mode"),
+        "The IPC namespace (`--ipc`): `none`, `private`, `shareable`, `host` or `container:NAME`.",
+    ),
+    opt(
+        instance::GROUP_ADD,
+        TextList,
+        "Supplementary groups (`--group-add`): names or ids.",
+    ),
+    opt(
+        instance::ENTRYPOINT,
+        Def("command"),
+        "The entrypoint (`--entrypoint`): a string (split like command) or a list; empty clears the image's.",
+    ),
+    opt(
+        instance::CPUSET,
+        Def("cpuset"),
+        "The CPUs it may use (`--cpuset-cpus`): numbers and ranges, `0-2,4`.",
+    ),
+    opt(
+        instance::MEM_RESERVATION,
+        Def("docker_size"),
+        "Soft memory limit (`--memory-reservation`): bytes, or `256m`, `1g` (1k = 1024).",
+    ),
+    opt(
+        instance::PIDS_LIMIT,
+        Def("pids_limit"),
+        "At most this many processes (`--pids-limit`); -1 for no limit.",
+    ),
+    opt(
+        instance::OOM_KILL_DISABLE,
+        Flag,
+        "Do not OOM-kill the container (`--oom-kill-disable`).",
+    ),
+    opt(
+        instance::RUNTIME,
+        Def("word"),
+        "The OCI runtime (`--runtime`): `runc`, ...",
+    ),
+    opt(
+        instance::NETWORKS,
+        Def("instance_networks"),
+        "Networks the container joins: `[NAME, ...]` or `{NAME: {aliases, ipv4_address}}`, over the service's; not with `net`.",
+    ),
+];
+
+const NETWORK: &[Entry] = &[
+    opt(
+        network::DRIVER,
+        Text,
+        "The network driver (default bridge).",
+    ),
+    opt(
+        network::OPTIONS,
+        Def("string_map"),
+        "The driver's options (`com.docker.network.driver.mtu: 1400`).",
+    ),
+    opt(
+        network::INTERNAL,
+        Flag,
+        "No route to the outside (default false).",
+    ),
+    opt(
+        network::IPAM,
+        Def("ipam"),
+        "A fixed subnet and gateway; an `ipv4_address` needs the subnet.",
+    ),
+];
+
+const IPAM: &[Entry] = &[
+    opt(
+        ipam::SUBNET,
+        Def("cidr"),
+        "The subnet, in CIDR form with the host bits zero (`10.20.0.0/24`).",
+    ),
+    opt(
+        ipam::GATEWAY,
+        Def("ip_address"),
+        "The gateway, an address inside the subnet (needs subnet).",
+    ),
+];
+
+const NAMED_VOLUME: &[Entry] = &[
+    opt(
+        named_volume::DRIVER,
+        Text,
+        "The volume driver (default local).",
+    ),
+    opt(
+        named_volume::DRIVER_OPTS,
+        Def("string_map"),
+        "The driver's options (`{type: none, o: bind, device: /srv/data}`).",
+    ),
+    opt(
+        named_volume::LABELS,
+        Def("labels"),
+        "Labels of the volume: a mapping, or a list of names.",
+    ),
+];
+
+const NETWORK_REF: &[Entry] = &[
+    opt(
+        network_ref::ALIASES,
+        TextList,
+        "More names the container has on this network.",
+    ),
+    opt(
+        network_ref::IPV4_ADDRESS,
+        Def("ipv4_address"),
+        "A fixed address in the network's ipam subnet (instances only, one per ship and network).",
+    ),
+];
+
+const HEALTHCHECK: &[Entry] = &[
+    opt(
+        healthcheck::TEST,
+        Def("health_test"),
+        "The probe: a command line (run by the shell), `[CMD, program, args...]`, `[CMD-SHELL, line]` or `[NONE]` (none).",
+    ),
+    opt(
+        healthcheck::INTERVAL,
+        Def("duration"),
+        "Time between probes: `30s`, `1m30s`, `500ms`, or seconds (0: the image's).",
+    ),
+    opt(
+        healthcheck::TIMEOUT,
+        Def("duration"),
+        "A probe taking longer fails: `30s`, `1m30s`, `500ms`, or seconds.",
+    ),
+    opt(
+        healthcheck::RETRIES,
+        Count,
+        "Failed probes in a row before unhealthy (0: the image's).",
+    ),
+    opt(
+        healthcheck::START_PERIOD,
+        Def("duration"),
+        "Failures in this time after start do not count: `30s`, `1m30s`, or seconds.",
+    ),
+    opt(
+        healthcheck::DISABLE,
+        Flag,
+        "No probe at all, not even the image's (`--no-healthcheck`); not with a test in the same mapping.",
+    ),
 ];
 
 const PORT: &[Entry] = &[
@@ -508,7 +741,7 @@ const CHECK: &[Entry] = &[
     req(
         check::TYPE,
         Def("check_type"),
-        "The check: tcp, http, exec (a command on this machine, given the container's environment), rexec (a command in the container) or sleep.",
+        "The check: tcp, http, exec (a command on this machine, given the container's environment), rexec (a command in the container), sleep, or health (the engine's health check reports healthy; running and pre-stop only).",
     ),
     opt(
         check::PORT,
@@ -539,7 +772,7 @@ const CHECK: &[Entry] = &[
     opt(
         check::MAX_WAIT,
         Count,
-        "tcp, http: seconds to keep trying (defaults 180, 300).",
+        "tcp, http, health: seconds to keep trying (defaults 180, 300, 300).",
     ),
     opt(
         check::REQUESTS_OPTIONS,
@@ -639,6 +872,11 @@ pub(super) const SECTIONS: &[(&str, &[&str], &[Entry])] = &[
     ("limits", limits::ALL, LIMITS),
     ("check", check::ALL, CHECK),
     ("auditor", auditor::ALL, AUDITOR),
+    ("network", network::ALL, NETWORK),
+    ("ipam", ipam::ALL, IPAM),
+    ("named_volume", named_volume::ALL, NAMED_VOLUME),
+    ("network_ref", network_ref::ALL, NETWORK_REF),
+    ("healthcheck", healthcheck::ALL, HEALTHCHECK),
 ];
 
 /// A section's entries by name (a name not in [`SECTIONS`] is a bug here).
@@ -805,6 +1043,8 @@ fn defs() -> Map<String, Value> {
     service_defs(&mut d);
     port_defs(&mut d);
     option_defs(&mut d);
+    run_option_defs(&mut d);
+    network_defs(&mut d);
     check_defs(&mut d);
     for name in optional_defs() {
         if let Some(def) = d.remove(name) {
@@ -983,6 +1223,216 @@ fn option_defs(d: &mut Map<String, Value>) {
     );
 }
 
+/// A pattern matching `word` in any case (`[sS][iI][gG]`).
+fn any_case(word: &str) -> String {
+    word.chars()
+        .map(|c| {
+            if c.is_ascii_alphabetic() {
+                format!("[{}{}]", c.to_ascii_lowercase(), c.to_ascii_uppercase())
+            } else if c.is_ascii_alphanumeric() {
+                c.to_string()
+            } else {
+                format!("\\{c}")
+            }
+        })
+        .collect()
+}
+
+/// A decimal number as Docker's size and Go's duration parsers read it.
+const DECIMAL: &str = "([0-9]+\\.?[0-9]*|\\.[0-9]+)";
+
+/// The `docker run` options' values (`config/runopts.rs`).
+fn run_option_defs(d: &mut Map<String, Value>) {
+    let mut put = |name: &str, value: Value| {
+        d.insert(name.into(), value);
+    };
+    let names: Vec<String> = SIGNALS.iter().map(|s| any_case(s)).collect();
+    let realtime = "([1-9]|1[0-5])";
+    put(
+        "stop_signal",
+        json!({"anyOf": [
+            {"type": "integer", "minimum": 1, "maximum": 64},
+            {"type": "string", "pattern": format!(
+                "^\\s*(\\+?0*([1-9]|[1-5][0-9]|6[0-4])|({})?({}|{}(\\+{realtime})?|{}(-{realtime})?))\\s*$",
+                any_case("SIG"), names.join("|"), any_case("RTMIN"), any_case("RTMAX"),
+            )},
+        ]}),
+    );
+    put(
+        "word",
+        json!({"anyOf": [
+            {"type": "string", "pattern": "^\\S+$"},
+            {"type": ["number", "boolean"]},
+        ]}),
+    );
+    let absolute = json!({"type": "string", "pattern": "^/"});
+    put(
+        "tmpfs",
+        json!({"anyOf": [
+            absolute.clone(),
+            {"type": "array", "items": absolute},
+            {
+                "type": "object",
+                "propertyNames": {"pattern": "^/"},
+                "additionalProperties": {"type": ["string", "number", "boolean", "null"]},
+            },
+        ]}),
+    );
+    let units: String = "kmgtp"
+        .chars()
+        .map(|c| any_case(&c.to_string()))
+        .collect::<Vec<_>>()
+        .join("|");
+    put(
+        "docker_size",
+        json!({"anyOf": [
+            {"type": "integer", "minimum": 0},
+            {"type": "string", "pattern": format!("^\\s*{DECIMAL}\\s*({units})?[iI]?[bB]?\\s*$")},
+        ]}),
+    );
+    let device = json!({"type": "string", "pattern": "^/[^:]*(:/[^:]*)?(:[rwm]{1,3})?$"});
+    put(
+        "devices",
+        json!({"anyOf": [device.clone(), {"type": "array", "items": device}]}),
+    );
+    put(
+        "sysctls",
+        json!({"anyOf": [
+            {
+                "type": "object",
+                "propertyNames": {"pattern": "^\\S+$"},
+                "additionalProperties": {"type": ["string", "number", "boolean"]},
+            },
+            {"type": "array", "items": {"type": "string", "pattern": "^\\s*[^=\\s]+\\s*="}},
+        ]}),
+    );
+    put(
+        "pid_mode",
+        json!({"type": "string", "pattern": "^(host|container:\\S+)$"}),
+    );
+    put(
+        "ipc_mode",
+        json!({"type": "string", "pattern": "^(none|private|shareable|host|container:\\S+)$"}),
+    );
+    put(
+        "cpuset",
+        json!({"anyOf": [
+            {"type": "integer", "minimum": 0},
+            {"type": "string", "pattern": "^[0-9]+(-[0-9]+)?(,[0-9]+(-[0-9]+)?)*$"},
+        ]}),
+    );
+    put(
+        "pids_limit",
+        json!({"anyOf": [
+            {"type": "integer", "minimum": -1},
+            {"type": "string", "pattern": "^\\s*(\\+?[0-9]+|-0*1|-0+)\\s*$"},
+        ]}),
+    );
+    put("healthcheck", object_of("healthcheck", &[]));
+    put("health_test", health_test());
+    put(
+        "duration",
+        json!({"anyOf": [
+            {"type": "number", "minimum": 0},
+            {"type": "string", "pattern": format!(
+                "^\\s*({DECIMAL}|({DECIMAL}(ns|us|µs|ms|s|m|h))+)\\s*$"
+            )},
+        ]}),
+    );
+}
+
+/// `healthcheck.test`: a command line, or a list that starts with `NONE`
+/// (alone), `CMD` (and a program) or `CMD-SHELL` (and one line). A draft 7
+/// engine does not check which word comes first.
+fn health_test() -> Value {
+    let word = json!({"type": ["string", "number", "boolean"]});
+    let list = |first: &str, min: usize, max: Option<usize>| {
+        let mut out = json!({
+            "type": "array",
+            "items": word.clone(),
+            "minItems": min,
+            "prefixItems": [{"const": first}],
+            "contains": {"const": first},
+        });
+        if let Some(max) = max {
+            out["maxItems"] = json!(max);
+        }
+        out
+    };
+    json!({"anyOf": [
+        {"type": "string", "pattern": "\\S"},
+        {"type": ["number", "boolean"]},
+        list("NONE", 1, Some(1)),
+        list("CMD", 2, None),
+        list("CMD-SHELL", 2, Some(2)),
+    ]})
+}
+
+/// Networks, named volumes and memberships (`config/networks.rs`).
+fn network_defs(d: &mut Map<String, Value>) {
+    let mut put = |name: &str, value: Value| {
+        d.insert(name.into(), value);
+    };
+    let network_name = json!({"pattern": DOCKER_NAME, "not": {"enum": PREDEFINED_NETWORKS}});
+    put(
+        "networks",
+        json!({
+            "type": ["object", "null"],
+            "propertyNames": network_name.clone(),
+            "additionalProperties": nullable(object_of("network", &[])),
+            "description": "Networks by name ([a-zA-Z0-9][a-zA-Z0-9_.-]+; not bridge, host, none or default, which `net` selects).",
+        }),
+    );
+    let mut ipam = object_of("ipam", &[]);
+    ipam["if"] = json!({"required": [ipam::GATEWAY], "properties": {ipam::GATEWAY: {"not": {"type": "null"}}}});
+    ipam["then"] = json!({"required": [ipam::SUBNET], "properties": {ipam::SUBNET: {"not": {"type": "null"}}}});
+    put("ipam", ipam);
+    put(
+        "cidr",
+        json!({"type": "string", "pattern": format!(
+            "^({IPV4}/(3[0-2]|[12]?[0-9])|{IPV6}/(12[0-8]|1[01][0-9]|[1-9]?[0-9]))$"
+        )}),
+    );
+    put(
+        "ip_address",
+        json!({"type": "string", "pattern": format!("^({IPV4}|{IPV6})$")}),
+    );
+    put(
+        "ipv4_address",
+        json!({"type": "string", "pattern": format!("^{IPV4}$")}),
+    );
+    put(
+        "string_map",
+        json!({"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}}),
+    );
+    put(
+        "named_volumes",
+        json!({
+            "type": ["object", "null"],
+            "propertyNames": {"pattern": DOCKER_NAME},
+            "additionalProperties": nullable(object_of("named_volume", &[])),
+            "description": "Named volumes by name ([a-zA-Z0-9][a-zA-Z0-9_.-]+).",
+        }),
+    );
+    let memberships = |value: Value| {
+        json!({"anyOf": [
+            {"type": "array", "items": {"type": ["string", "number", "boolean"]}},
+            {
+                "type": "object",
+                "additionalProperties": {"anyOf": [{"type": "null"}, value]},
+            },
+        ]})
+    };
+    put(
+        "service_networks",
+        memberships(object_of("network_ref", &[network_ref::IPV4_ADDRESS])),
+    );
+    put(
+        "instance_networks",
+        memberships(object_of("network_ref", &[])),
+    );
+}
+
 /// Lifecycle checks and auditors.
 fn check_defs(d: &mut Map<String, Value>) {
     let mut put = |name: &str, value: Value| {
@@ -1065,10 +1515,16 @@ fn lifecycle() -> Value {
     let properties: Map<String, Value> = LIFECYCLE_STATES
         .iter()
         .map(|state| {
-            (
-                (*state).to_owned(),
-                json!({"type": "array", "items": {"$ref": "#/$defs/check"}}),
-            )
+            // A health check waits for a running container.
+            let check = if HEALTH_STATES.contains(state) {
+                json!({"$ref": "#/$defs/check"})
+            } else {
+                json!({"allOf": [
+                    {"$ref": "#/$defs/check"},
+                    {"not": {"required": [check::TYPE], "properties": {check::TYPE: {"const": "health"}}}},
+                ]})
+            };
+            ((*state).to_owned(), json!({"type": "array", "items": check}))
         })
         .collect();
     json!({"type": "object", "properties": properties, "additionalProperties": false})
@@ -1086,6 +1542,7 @@ fn check_required(kind: &str) -> Value {
         "exec" => json!({"anyOf": [{"required": [check::COMMAND]}, {"required": [check::CMD]}]}),
         "rexec" => json!({"required": [check::COMMAND]}),
         "sleep" => json!({"required": [check::WAIT]}),
+        "health" => json!({}),
         _ => json!({}),
     }
 }
