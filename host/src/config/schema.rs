@@ -2083,8 +2083,6 @@ mod tests {
     /// value of the schema is tried.
     #[test]
     fn the_loader_and_the_schema_agree() {
-        let validator = validator();
-        let draft_7 = draft_7_validator();
         let mut cases: Vec<(u32, String, String, bool)> = Vec::new();
         let mut instance =
             |line: &str, ok: bool| cases.push((2, String::new(), line.to_owned(), ok));
@@ -2249,8 +2247,18 @@ mod tests {
         ] {
             cases.push((2, format!("audit: [{kind}]"), String::new(), ok));
         }
+        let disagreements = disagreements(&cases);
+        assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+    }
+
+    /// The cases on which the strict loader, the schema (under both YAML
+    /// readings) and its draft 7 form do not give the expected verdict:
+    /// `(file schema version, top-level lines, line of web-1 or service web, ok)`.
+    fn disagreements(cases: &[(u32, String, String, bool)]) -> Vec<String> {
+        let validator = validator();
+        let draft_7 = draft_7_validator();
         let mut disagreements = Vec::new();
-        for (schema, top, line, ok) in &cases {
+        for (schema, top, line, ok) in cases {
             let text = description(*schema, top, line);
             let (loads, v11, v12) = verdicts(&validator, &text);
             let (_, d7_11, d7_12) = verdicts(&draft_7, &text);
@@ -2265,6 +2273,139 @@ mod tests {
                 ));
             }
         }
+        disagreements
+    }
+
+    /// main's keys (none of them in MaestroNG 0.8.3): networks and named
+    /// volumes, the health check and its lifecycle gate, the `docker run`
+    /// options; each allowed form and a wrong one of each.
+    #[test]
+    fn the_loader_and_the_schema_agree_on_networks_health_and_run_options() {
+        let mut cases: Vec<(u32, String, String, bool)> = Vec::new();
+        let declared = "networks: {app: ~, data: {driver: bridge, internal: true, options: {com.docker.network.driver.mtu: 1400}, ipam: {subnet: 10.77.0.0/24, gateway: 10.77.0.254}}}\nvolumes: {pgdata: {driver: local, driver_opts: {type: none}, labels: {backup: nightly}}, cache: ~}";
+        for (line, ok) in [
+            ("stop_signal: usr1", true),
+            ("stop_signal: SIGRTMIN+3", true),
+            ("stop_signal: 10", true),
+            ("stop_signal: 65", false),
+            ("stop_signal: SIGFOO", false),
+            ("stop_signal: rtmax-16", false),
+            ("hostname: h1", true),
+            ("hostname: 'a b'", false),
+            ("domainname: example.test", true),
+            ("read_only: true", true),
+            ("init: yes", true),
+            ("oom_kill_disable: false", true),
+            ("tmpfs: /run", true),
+            ("tmpfs: [/run, '/tmp:size=1m']", true),
+            ("tmpfs: {/run: 'size=1m', /tmp: ~}", true),
+            ("tmpfs: run", false),
+            ("tmpfs: [/run, tmp]", false),
+            ("tmpfs: {run: x}", false),
+            ("shm_size: 64m", true),
+            ("shm_size: 1.5g", true),
+            ("shm_size: 512KiB", true),
+            ("shm_size: 1048576", true),
+            ("shm_size: 64x", false),
+            ("shm_size: -1", false),
+            ("mem_reservation: 1 g", true),
+            ("mem_reservation: 1.5", false),
+            ("devices: /dev/null", true),
+            ("devices: ['/dev/null:/dev/n:r', '/dev/full:rw']", true),
+            ("devices: ['dev/null']", false),
+            ("devices: ['/dev/null:/dev/n:rx']", false),
+            ("sysctls: {net.core.somaxconn: 1024}", true),
+            ("sysctls: [net.ipv4.ip_forward=1]", true),
+            ("sysctls: [net.ipv4.ip_forward]", false),
+            ("sysctls: net.ipv4.ip_forward=1", false),
+            ("sysctls: {net.core.somaxconn: ~}", false),
+            ("pid: host", true),
+            ("pid: 'container:db-1'", true),
+            ("pid: private", false),
+            ("ipc: none", true),
+            ("ipc: private", true),
+            ("ipc: shareable", true),
+            ("ipc: host", true),
+            ("ipc: 'container:db-1'", true),
+            ("ipc: shared", false),
+            ("group_add: [audio, 2000]", true),
+            ("group_add: {audio: 1}", false),
+            ("entrypoint: [/bin/sh, -c]", true),
+            ("entrypoint: '/bin/sh -c'", true),
+            ("cpuset: 0-2,4", true),
+            ("cpuset: 3", true),
+            ("cpuset: all", false),
+            ("pids_limit: -1", true),
+            ("pids_limit: 50", true),
+            ("pids_limit: -2", false),
+            ("runtime: runc", true),
+            (
+                "healthcheck: {test: [CMD, wget, -q, 'http://x/'], interval: 1s, timeout: 1m30s, retries: 3, start_period: 500ms}",
+                true,
+            ),
+            ("healthcheck: {test: 'curl -f http://x/'}", true),
+            ("healthcheck: {test: [NONE]}", true),
+            ("healthcheck: {test: [CMD-SHELL, 'curl x']}", true),
+            ("healthcheck: {disable: true}", true),
+            ("healthcheck: {interval: 30, timeout: 1.5}", true),
+            ("healthcheck: {test: [CMD]}", false),
+            ("healthcheck: {test: [NONE, x]}", false),
+            ("healthcheck: {test: [CMD-SHELL, a, b]}", false),
+            ("healthcheck: {test: ''}", false),
+            ("healthcheck: {test: {cmd: x}}", false),
+            ("healthcheck: {interval: 5 minutes}", false),
+            ("healthcheck: {interval: -1}", false),
+            ("healthcheck: {retries: -1}", false),
+            ("healthcheck: {intervall: 1s}", false),
+            ("lifecycle: {running: [{type: health, max_wait: 60}]}", true),
+            ("lifecycle: {pre-stop: [{type: health}]}", true),
+            ("lifecycle: {pre-start: [{type: health}]}", false),
+            ("lifecycle: {stopped: [{type: health}]}", false),
+            ("lifecycle: {running: [{type: health, port: http}]}", false),
+            ("service healthcheck: {test: 'true', retries: 2}", true),
+            ("service healthcheck: {test: 'true', tries: 2}", false),
+        ] {
+            cases.push((2, String::new(), line.to_owned(), ok));
+        }
+        for (line, ok) in [
+            ("networks: [app, data]", true),
+            (
+                "networks: {app: ~, data: {aliases: [database], ipv4_address: 10.77.0.10}}",
+                true,
+            ),
+            ("networks: {data: {ipv4_address: 10.77.0.300}}", false),
+            ("networks: {data: {ip: 10.77.0.10}}", false),
+            ("networks: app", false),
+            ("service networks: {app: {aliases: [www]}}", true),
+            ("service networks: [app]", true),
+            (
+                "service networks: {data: {ipv4_address: 10.77.0.10}}",
+                false,
+            ),
+            (
+                "volumes: {pgdata: /data, cache: {target: /cache, mode: ro}}",
+                true,
+            ),
+        ] {
+            cases.push((2, declared.to_owned(), line.to_owned(), ok));
+        }
+        for (top, ok) in [
+            ("networks: {app: ~, edge: {}}", true),
+            ("networks: {bridge: {}}", false),
+            ("networks: {a: {}}", false),
+            ("networks: {app: {driver: overlay, scope: x}}", false),
+            ("networks: {app: {ipam: {gateway: 10.0.0.1}}}", false),
+            ("networks: {app: {ipam: {subnet: 10.77.0.0/33}}}", false),
+            ("networks: {app: {ipam: {subnet: 'fd00:1::/64'}}}", true),
+            ("networks: {app: {options: {mtu: ~}}}", false),
+            ("networks: {app: {internal: yes}}", true),
+            ("volumes: ~", true),
+            ("volumes: {'./data': {}}", false),
+            ("volumes: {pgdata: {driver: local, size: 1g}}", false),
+        ] {
+            cases.push((2, top.to_owned(), String::new(), ok));
+        }
+        let disagreements = disagreements(&cases);
         assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
     }
 
