@@ -22,9 +22,12 @@
 //! are likely mistakes (a flag that is not a boolean, `requires` given as
 //! one name). Scalars are accepted as both YAML 1.1 (MaestroNG's, so `yes` is
 //! true and `22:22` a number) and YAML 1.2 (editors' default, where `yes`
-//! is a string) read them. The schema describes the rendered file: a
-//! description whose Jinja tags stand outside YAML strings is not YAML
-//! before rendering.
+//! is a string) read them. Rules that tie a value to another key or
+//! section stay the loader's alone: a membership names a declared network,
+//! an `ipv4_address` lies in its subnet, `net` or `networks`, a `hostname`
+//! without `net: host`, a gateway inside its subnet. The schema describes
+//! the rendered file: a description whose Jinja tags stand outside YAML
+//! strings is not YAML before rendering.
 
 use std::collections::BTreeSet;
 
@@ -1954,6 +1957,14 @@ mod tests {
         files.extend(repo_files("tests/differential/envs", yaml));
         files.extend(repo_files("fuzz/seeds/yaml_loader", yaml));
         assert!(files.len() >= 10, "found only {files:?}");
+        for example in ["networks", "health-and-options", "zookeeper-kafka"] {
+            assert!(
+                files
+                    .iter()
+                    .any(|f| f.ends_with(format!("{example}/maestro.yaml"))),
+                "examples/{example}/maestro.yaml is not among {files:?}"
+            );
+        }
         let mut checked = 0;
         let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
         for path in &files {
@@ -2013,36 +2024,67 @@ mod tests {
     fn a_misspelt_key_fails_naming_the_key() {
         let validator = validator();
         let draft_7 = draft_7_validator();
-        let path =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/zookeeper-kafka/maestro.yaml");
-        let text = std::fs::read_to_string(&path).expect("the example");
-        for (right, wrong, key) in [
-            ("\nships:", "\nshipz:", "shipz"),
-            ("    image:", "    imgae:", "imgae"),
-            ("ship: ", "shp: ", "shp"),
-            ("memory:", "memroy:", "memroy"),
-            ("timeout: 60", "timout: 60", "timout"),
-            ("running:", "runing:", "runing"),
-            ("type: tcp, port: client", "type: tcp, prot: client", "prot"),
-        ] {
-            assert!(text.contains(right), "{right:?} is not in the example");
-            let bad = text.replacen(right, wrong, 1);
-            let source = Source::Text {
-                text: bad,
-                name: "bad.yaml".into(),
-                base_dir: path.parent().unwrap().to_owned(),
-            };
-            let none: [(&str, &str); 0] = [];
-            let parsed = read_with(&source, none).expect("still YAML");
-            for (draft, validator) in [("2020-12", &validator), ("7", &draft_7)] {
-                let errors = errors(validator, parsed.root.as_ref().unwrap());
-                assert!(
-                    errors
-                        .iter()
-                        .any(|e| e.contains(&format!("'{key}'"))
+        let typos: &[(&str, &[(&str, &str, &str)])] = &[
+            (
+                "zookeeper-kafka",
+                &[
+                    ("\nships:", "\nshipz:", "shipz"),
+                    ("    image:", "    imgae:", "imgae"),
+                    ("ship: ", "shp: ", "shp"),
+                    ("memory:", "memroy:", "memroy"),
+                    ("timeout: 60", "timout: 60", "timout"),
+                    ("running:", "runing:", "runing"),
+                    ("type: tcp, port: client", "type: tcp, prot: client", "prot"),
+                ],
+            ),
+            (
+                "networks",
+                &[
+                    ("\nnetworks:", "\nnetwork:", "network"),
+                    ("internal: true", "internl: true", "internl"),
+                    ("      subnet:", "      subnett:", "subnett"),
+                    ("driver_opts:", "driver_opt:", "driver_opt"),
+                    ("ipv4_address:", "ipv4_adress:", "ipv4_adress"),
+                    ("{aliases: [www]}", "{alias: [www]}", "alias"),
+                ],
+            ),
+            (
+                "health-and-options",
+                &[
+                    ("start_period:", "start_perod:", "start_perod"),
+                    ("    healthcheck:", "    healtcheck:", "healtcheck"),
+                    ("stop_signal:", "stop_signl:", "stop_signl"),
+                    ("mem_reservation:", "mem_reservaton:", "mem_reservaton"),
+                    (
+                        "{type: health, max_wait: 60}",
+                        "{type: health, wait: 60}",
+                        "wait",
+                    ),
+                ],
+            ),
+        ];
+        for (example, typos) in typos {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join(format!("../examples/{example}/maestro.yaml"));
+            let text = std::fs::read_to_string(&path).expect("the example");
+            for (right, wrong, key) in *typos {
+                assert!(text.contains(right), "{right:?} is not in the example");
+                let bad = text.replacen(right, wrong, 1);
+                let source = Source::Text {
+                    text: bad,
+                    name: "bad.yaml".into(),
+                    base_dir: path.parent().unwrap().to_owned(),
+                };
+                let none: [(&str, &str); 0] = [];
+                let parsed = read_with(&source, none).expect("still YAML");
+                for (draft, validator) in [("2020-12", &validator), ("7", &draft_7)] {
+                    let errors = errors(validator, parsed.root.as_ref().unwrap());
+                    assert!(
+                        errors.iter().any(|e| e.contains(&format!("'{key}'"))
                             || e.contains(&format!("\"{key}\""))),
-                    "draft {draft}, {key}: {errors:#?}"
-                );
+                        "draft {draft}, {example}, {key}: {errors:#?}"
+                    );
+                }
             }
         }
     }
