@@ -106,7 +106,7 @@ pub(super) fn build_instance(
         container_volumes,
         volumes_from: Vec::new(),
         links,
-        username: ctx.opt_string(at(key::USERNAME), &p(key::USERNAME))?,
+        username: options::user(ctx, entries, path)?,
         privileged,
         cap_add: ctx.string_list(at(key::CAP_ADD), &p(key::CAP_ADD))?,
         cap_drop: ctx.string_list(at(key::CAP_DROP), &p(key::CAP_DROP))?,

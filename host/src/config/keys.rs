@@ -170,6 +170,10 @@ section! {
         OOM_KILL_DISABLE = "oom_kill_disable",
         RUNTIME = "runtime",
         NETWORKS = "networks",
+        // docker compose's spellings of MaestroNG's `username` and
+        // `limits.cpu`: aliases, never given with them.
+        USER = "user",
+        CPU_SHARES = "cpu_shares",
     }
 }
 

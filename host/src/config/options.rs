@@ -26,6 +26,28 @@ pub(super) fn command(ctx: &Ctx, node: &Node, path: &str) -> Result<Command, Con
 }
 
 /// `links`: `NAME: ALIAS`, sorted as MaestroNG sorts them.
+/// The user the container runs as: `username` (MaestroNG's key) or `user`
+/// (docker compose's spelling of it), not both; null counts as absent.
+pub(super) fn user(
+    ctx: &Ctx,
+    entries: &Entries,
+    path: &str,
+) -> Result<Option<String>, ConfigError> {
+    let username = get_set(entries, key::USERNAME);
+    let user = get_set(entries, key::USER);
+    let (upath, npath) = (join(path, key::USER), join(path, key::USERNAME));
+    match (user, username) {
+        (Some(user), Some(username)) => Err(ctx.err_alias(
+            (user, &upath, key::USER),
+            (username, &npath, key::USERNAME),
+            "the user the container runs as",
+        )),
+        (Some(user), None) => ctx.string(user, &upath).map(Some),
+        (None, Some(username)) => ctx.string(username, &npath).map(Some),
+        (None, None) => Ok(None),
+    }
+}
+
 pub(super) fn links(ctx: &Ctx, node: Option<&Node>, path: &str) -> Result<Vec<Link>, ConfigError> {
     let mut links = Vec::new();
     if let Some(n) = node {

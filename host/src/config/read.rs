@@ -33,6 +33,26 @@ impl Ctx<'_> {
         self.err_at(node.map(|n| n.mark), path, message)
     }
 
+    /// An error at `node` for a key given together with `other`, a spelling
+    /// of the same setting: the message names both, `other` with its path
+    /// and file:line:column, so either can be found and one removed.
+    pub fn err_alias(
+        &self,
+        (node, path, key): (&Node, &str, &str),
+        (other, other_path, other_key): (&Node, &str, &str),
+        what: &str,
+    ) -> ConfigError {
+        self.err(
+            Some(node),
+            path,
+            format!(
+                "`{key}` and `{other_key}` both set {what} (`{key}` is docker compose's spelling \
+                 of MaestroNG's `{other_key}`): keep one; `{other_key}` is {other_path} at {}:{}:{}",
+                self.file, other.mark.line, other.mark.col
+            ),
+        )
+    }
+
     /// An error at a position.
     pub fn err_at(
         &self,

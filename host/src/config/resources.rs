@@ -2,10 +2,10 @@
 //! service's and the instance's) and `ulimits`.
 
 use super::error::ConfigError;
-use super::keys::instance::LIMITS;
+use super::keys::instance::{CPU_SHARES, LIMITS};
 use super::keys::{limits, ulimit};
 use super::model::{Limits, Ulimit};
-use super::read::{Ctx, Owners, join};
+use super::read::{Ctx, Owners, get_set, join};
 use super::yaml::{Node, PyScalar, Value, node_str};
 
 fn bytes(ctx: &Ctx, node: &Node, path: &str, container: &str) -> Result<Option<i64>, ConfigError> {
@@ -62,6 +62,8 @@ fn bytes(ctx: &Ctx, node: &Node, path: &str, container: &str) -> Result<Option<i
     }
 }
 
+/// `limits`, the instance's keys over the service's, and the instance's
+/// `cpu_shares` (another spelling of `limits.cpu`).
 pub(super) fn limits(ctx: &mut Ctx, owners: Owners) -> Result<Limits, ConfigError> {
     let path = owners.path;
     let mut merged: Vec<(String, &Node, String)> = Vec::new();
@@ -81,6 +83,23 @@ pub(super) fn limits(ctx: &mut Ctx, owners: Owners) -> Result<Limits, ConfigErro
             }
         }
     }
+    // `cpu_shares` (the instance's) is `limits.cpu` by docker compose's
+    // name: given with a `limits.cpu` that counts (the instance's, or the
+    // service's it does not override with null), it is an error.
+    let cpu_shares = get_set(owners.instance, CPU_SHARES);
+    if let Some(node) = cpu_shares {
+        let spath = join(path, CPU_SHARES);
+        if let Some((_, cpu, cpath)) = merged
+            .iter()
+            .find(|(k, v, _)| k == limits::CPU && !v.is_null())
+        {
+            return Err(ctx.err_alias(
+                (node, &spath, CPU_SHARES),
+                (cpu, cpath, "limits.cpu"),
+                "the container's CPU shares",
+            ));
+        }
+    }
     let container = path.rsplit('.').next().unwrap_or(path).to_owned();
     let mut out = Limits::default();
     for (key, node, kpath) in merged {
@@ -95,6 +114,9 @@ pub(super) fn limits(ctx: &mut Ctx, owners: Owners) -> Result<Limits, ConfigErro
             limits::MEMORY => out.memory = bytes(ctx, node, &kpath, &container)?,
             _ => out.swap = bytes(ctx, node, &kpath, &container)?,
         }
+    }
+    if let Some(node) = cpu_shares {
+        out.cpu_shares = Some(ctx.int(node, &join(path, CPU_SHARES))?);
     }
     Ok(out)
 }
@@ -154,4 +176,89 @@ pub(super) fn ulimits(
         }
     }
     Ok(ulimits)
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{Loaded, Options, Source, load};
+
+    /// Loads service `a` (its own keys `service`) with instance `a-1`
+    /// (`instance`, flow-mapping entries), strictly.
+    fn with(service: &str, instance: &str) -> Result<Loaded, String> {
+        let text = format!(
+            "name: t\nships: {{s1: {{ip: 10.0.0.1}}}}\nservices:\n  a:\n    image: busybox\n    {service}\n    instances:\n      a-1: {{ship: s1, {instance}}}\n"
+        );
+        let source = Source::Text {
+            text,
+            name: "t.yaml".into(),
+            base_dir: std::path::PathBuf::from("."),
+        };
+        load(&source, Options { strict: true }).map_err(|e| e.to_string())
+    }
+
+    /// The whole resolved environment (what Docker and the container get).
+    fn model(service: &str, instance: &str) -> serde_json::Value {
+        let loaded = with(service, instance).unwrap_or_else(|e| panic!("{e}"));
+        assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+        serde_json::to_value(&loaded.environment).expect("JSON")
+    }
+
+    /// `user` and `cpu_shares` are `username` and `limits.cpu` by docker
+    /// compose's names: the resolved environment is the same either way.
+    #[test]
+    fn user_and_cpu_shares_are_username_and_limits_cpu() {
+        let old = model("", "username: '1000:1000', limits: {cpu: 256, memory: 64m}");
+        let new = model(
+            "",
+            "user: '1000:1000', cpu_shares: 256, limits: {memory: 64m}",
+        );
+        assert_eq!(old, new);
+        let instance = &new["instances"][0];
+        assert_eq!(instance["username"], "1000:1000");
+        assert_eq!(instance["limits"]["cpu_shares"], 256);
+        // Over a service's limits without cpu, and a numeric string as int() reads it.
+        let new = model("limits: {memory: 64m}", "user: app, cpu_shares: '512'");
+        assert_eq!(new["instances"][0]["limits"]["cpu_shares"], 512);
+        assert_eq!(new["instances"][0]["username"], "app");
+        // A null spelling is absent, as every null key is.
+        let new = model(
+            "",
+            "user: ~, username: app, cpu_shares: ~, limits: {cpu: 2}",
+        );
+        assert_eq!(new["instances"][0]["username"], "app");
+        assert_eq!(new["instances"][0]["limits"]["cpu_shares"], 2);
+        // An instance's `limits: {cpu: null}` drops the service's, so cpu_shares is alone.
+        let new = model("limits: {cpu: 100}", "cpu_shares: 300, limits: {cpu: ~}");
+        assert_eq!(new["instances"][0]["limits"]["cpu_shares"], 300);
+    }
+
+    /// Both spellings of one setting on a container: an error naming both,
+    /// each with its path and file:line:column.
+    #[test]
+    fn both_spellings_are_an_error_naming_both() {
+        let e = with("", "username: app, user: other").unwrap_err();
+        assert!(
+            e.contains("t.yaml:8:44: ") && e.contains(": services.a.instances.a-1.user: `user` and `username` both set the user the container runs as")
+                && e.contains("`username` is services.a.instances.a-1.username at t.yaml:8:33"),
+            "{e}"
+        );
+        let e = with("", "limits: {cpu: 2}, cpu_shares: 4").unwrap_err();
+        assert!(
+            e.contains("services.a.instances.a-1.cpu_shares: `cpu_shares` and `limits.cpu` both set the container's CPU shares")
+                && e.contains("`limits.cpu` is services.a.instances.a-1.limits.cpu at t.yaml:8:"),
+            "{e}"
+        );
+        // The service's limits.cpu counts for its instances, as 0.8.3 merges limits.
+        let e = with("limits: {cpu: 2}", "cpu_shares: 4").unwrap_err();
+        assert!(
+            e.starts_with("t.yaml:8:35: services.a.instances.a-1.cpu_shares: ")
+                && e.contains("`limits.cpu` is services.a.limits.cpu at t.yaml:6:19"),
+            "{e}"
+        );
+        let e = with("", "cpu_shares: lots").unwrap_err();
+        assert!(
+            e.contains("services.a.instances.a-1.cpu_shares: expected an integer"),
+            "{e}"
+        );
+    }
 }

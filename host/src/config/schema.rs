@@ -577,6 +577,16 @@ const INSTANCE: &[Entry] = &[
         "The OCI runtime (`--runtime`): `runc`, ...",
     ),
     opt(
+        instance::USER,
+        Text,
+        "docker compose's spelling of `username`: the user the command runs as (`user` or `uid:gid`); not with username.",
+    ),
+    opt(
+        instance::CPU_SHARES,
+        Int,
+        "docker compose's spelling of `limits.cpu`: CPU shares (relative weight); not with a limits.cpu of the instance or its service.",
+    ),
+    opt(
         instance::NETWORKS,
         Def("instance_networks"),
         "Networks the container joins: `[NAME, ...]` or `{NAME: {aliases, ipv4_address}}`, over the service's; not with `net`.",
@@ -1112,7 +1122,7 @@ fn service_defs(d: &mut Map<String, Value>) {
     put(
         "instances",
         named(
-            object_of("instance", &[]),
+            instance_object(),
             "Instances (containers) by name; each name once in the file.",
         ),
     );
@@ -1479,6 +1489,32 @@ fn check_defs(d: &mut Map<String, Value>) {
         "url",
         json!({"type": "string", "pattern": "^[hH][tT][tT][pP][sS]?://[^/?#]"}),
     );
+}
+
+/// An instance: its keys, and never both spellings of one setting
+/// (`user` and `username`, `cpu_shares` and `limits.cpu`). A service's
+/// `limits.cpu` under an instance's `cpu_shares` is the loader's to refuse.
+fn instance_object() -> Value {
+    let set = json!({"not": {"type": "null"}});
+    let mut out = object_of("instance", &[]);
+    out["allOf"] = json!([
+        {"not": {
+            "required": [instance::USER, instance::USERNAME],
+            "properties": {instance::USER: set, instance::USERNAME: set},
+        }},
+        {"not": {
+            "required": [instance::CPU_SHARES, instance::LIMITS],
+            "properties": {
+                instance::CPU_SHARES: set,
+                instance::LIMITS: {
+                    "type": "object",
+                    "required": [limits::CPU],
+                    "properties": {limits::CPU: set},
+                },
+            },
+        }},
+    ]);
+    out
 }
 
 /// `env` and `envfile`: a mapping of variables, an envfile name, or a list
@@ -2381,6 +2417,16 @@ mod tests {
             ("pids_limit: 50", true),
             ("pids_limit: -2", false),
             ("runtime: runc", true),
+            ("user: app", true),
+            ("user: '1000:1000'\n        limits: {memory: 1g}", true),
+            ("cpu_shares: 512", true),
+            ("cpu_shares: lots", false),
+            ("user: app\n        username: app", false),
+            ("user: ~\n        username: app", true),
+            ("cpu_shares: 4\n        limits: {cpu: 2}", false),
+            ("cpu_shares: 4\n        limits: {memory: 1g}", true),
+            ("cpu_shares: 4\n        limits: ~", true),
+            ("cpu_shares: ~\n        limits: {cpu: 2}", true),
             (
                 "healthcheck: {test: [CMD, wget, -q, 'http://x/'], interval: 1s, timeout: 1m30s, retries: 3, start_period: 500ms}",
                 true,
