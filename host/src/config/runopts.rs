@@ -1,8 +1,9 @@
 //! The `docker run` options maestro adds to an instance (MaestroNG #131):
 //! one reader per key, values in docker compose's forms (sizes `64m`,
 //! `tmpfs` and `sysctls` as a list or a mapping). MaestroNG 0.8.3's own keys
-//! for the same settings (`username`, `limits.cpu`) keep their spelling and
-//! are read elsewhere.
+//! for the same settings (`username`, `limits.cpu`) and their docker compose
+//! spellings (`user`, `cpu_shares`) are read where those keys are
+//! (`options::user`, `resources::limits`).
 
 use super::error::ConfigError;
 use super::keys::instance as key;
