@@ -4,8 +4,9 @@
 //! container; the stop signal ends it through its trap; and `maestro env` is
 //! the same as without the options.
 //!
-//! `user` and `cpu_shares` are MaestroNG 0.8.3's `username` and `limits.cpu`,
-//! checked here beside the new keys.
+//! `--user` and `--cpu-shares` are MaestroNG 0.8.3's `username` and
+//! `limits.cpu`, checked here beside the new keys, and again through docker
+//! compose's spellings of them, `user` and `cpu_shares`.
 
 mod support;
 
@@ -127,9 +128,11 @@ fn every_run_option_reaches_the_engine() {
     );
     assert_eq!(main.inspect(&name)["State"]["ExitCode"], 0);
 
-    // The options change nothing a container observes of its environment.
-    let plain = Project::new(&scope, &yaml(tb, &scope, &name, ""));
+    // The options change nothing a container observes of its environment
+    // (both projects write the one scratch maestro.yaml: the env with the
+    // options is read before the plain file replaces it).
     let with_options = project.run(&["env", &name]);
+    let plain = Project::new(&scope, &yaml(tb, &scope, &name, ""));
     let without = plain.run(&["env", &name]);
     assert_status(&with_options, 0);
     assert_eq!(stdout(&with_options), stdout(&without));
@@ -154,4 +157,64 @@ fn a_bad_option_is_a_configuration_error_at_its_line() {
         text(&out)
     );
     assert!(scope.containers(&Docker::new(tb.main_host())).is_empty());
+}
+
+/// `user` and `cpu_shares`, docker compose's spellings of `username` and
+/// `limits.cpu`, reach the engine as those do, and change nothing of the
+/// container's environment; both spellings at once start nothing.
+#[test]
+fn user_and_cpu_shares_reach_the_engine_as_username_and_limits_cpu() {
+    let tb = Testbed::load();
+    let scope = Scope::new("runopts-alias");
+    let name = scope.name("opts");
+    let spelt = "        user: \"1000:1000\"\n        cpu_shares: 768\n";
+    let project = Project::new(&scope, &yaml(tb, &scope, &name, spelt));
+
+    let out = project.run(&["--strict", "start"]);
+    assert_status(&out, 0);
+    assert!(stderr(&out).is_empty(), "no warnings: {}", text(&out));
+    let main = Docker::new(tb.main_host());
+    let c = main.inspect(&name);
+    assert_eq!(c["Config"]["User"], "1000:1000", "user");
+    assert_eq!(c["HostConfig"]["CpuShares"], 768, "cpu_shares");
+    assert_eq!(
+        main.run(["exec", &name, "sh", "-c", "id -u; id -g"]),
+        "1000\n1000"
+    );
+
+    // The same environment as with 0.8.3's spellings, and as with neither
+    // (each project replaces the scope's one scratch maestro.yaml).
+    let env = stdout(&project.run(&["env", &name]));
+    assert!(env.contains("GREETING=hi"), "{env}");
+    assert_status(&project.run(&["kill", "-a"]), 0);
+    for options in [
+        "        username: \"1000:1000\"\n        limits: {cpu: 768}\n",
+        "",
+    ] {
+        let other = Project::new(&scope, &yaml(tb, &scope, &name, options));
+        assert_eq!(stdout(&other.run(&["env", &name])), env, "{options}");
+    }
+
+    // Both spellings: a configuration error naming both, nothing started.
+    let both = Scope::new("runopts-both");
+    let other = both.name("opts");
+    let project = Project::new(
+        &both,
+        &yaml(
+            tb,
+            &both,
+            &other,
+            &format!("{spelt}        limits: {{cpu: 512}}\n"),
+        ),
+    );
+    let out = project.run(&["start"]);
+    assert_status(&out, 2);
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("maestro.yaml:14:21: services.opts.instances.{other}.cpu_shares: `cpu_shares` and `limits.cpu` both set"))
+            && err.contains(&format!("`limits.cpu` is services.opts.instances.{other}.limits.cpu at ")),
+        "{}",
+        text(&out)
+    );
+    assert!(both.containers(&main).is_empty());
 }
