@@ -167,8 +167,10 @@ fn user_and_cpu_shares_reach_the_engine_as_username_and_limits_cpu() {
     let tb = Testbed::load();
     let scope = Scope::new("runopts-alias");
     let name = scope.name("opts");
-    let spelt = "        user: \"1000:1000\"\n        cpu_shares: 768\n";
-    let project = Project::new(&scope, &yaml(tb, &scope, &name, spelt));
+    // The command is one string for sh -c, as with every option above.
+    let shell = "        entrypoint: [/bin/sh, -c]\n";
+    let spelt = format!("{shell}        user: \"1000:1000\"\n        cpu_shares: 768\n");
+    let project = Project::new(&scope, &yaml(tb, &scope, &name, &spelt));
 
     let out = project.run(&["--strict", "start"]);
     assert_status(&out, 0);
@@ -188,10 +190,10 @@ fn user_and_cpu_shares_reach_the_engine_as_username_and_limits_cpu() {
     assert!(env.contains("GREETING=hi"), "{env}");
     assert_status(&project.run(&["kill", "-a"]), 0);
     for options in [
-        "        username: \"1000:1000\"\n        limits: {cpu: 768}\n",
-        "",
+        format!("{shell}        username: \"1000:1000\"\n        limits: {{cpu: 768}}\n"),
+        String::new(),
     ] {
-        let other = Project::new(&scope, &yaml(tb, &scope, &name, options));
+        let other = Project::new(&scope, &yaml(tb, &scope, &name, &options));
         assert_eq!(stdout(&other.run(&["env", &name])), env, "{options}");
     }
 
@@ -211,7 +213,7 @@ fn user_and_cpu_shares_reach_the_engine_as_username_and_limits_cpu() {
     assert_status(&out, 2);
     let err = stderr(&out);
     assert!(
-        err.contains(&format!("maestro.yaml:14:21: services.opts.instances.{other}.cpu_shares: `cpu_shares` and `limits.cpu` both set"))
+        err.contains(&format!("maestro.yaml:15:21: services.opts.instances.{other}.cpu_shares: `cpu_shares` and `limits.cpu` both set"))
             && err.contains(&format!("`limits.cpu` is services.opts.instances.{other}.limits.cpu at ")),
         "{}",
         text(&out)
