@@ -1057,7 +1057,10 @@ fn defs() -> Map<String, Value> {
     port_defs(&mut d);
     option_defs(&mut d);
     run_option_defs(&mut d);
+    size_and_device_defs(&mut d);
+    limit_and_health_defs(&mut d);
     network_defs(&mut d);
+    membership_defs(&mut d);
     check_defs(&mut d);
     for name in optional_defs() {
         if let Some(def) = d.remove(name) {
@@ -1254,7 +1257,7 @@ fn any_case(word: &str) -> String {
 /// A decimal number as Docker's size and Go's duration parsers read it.
 const DECIMAL: &str = "([0-9]+\\.?[0-9]*|\\.[0-9]+)";
 
-/// The `docker run` options' values (`config/runopts.rs`).
+/// The `docker run` options' signals, names and tmpfs mounts (`config/runopts.rs`).
 fn run_option_defs(d: &mut Map<String, Value>) {
     let mut put = |name: &str, value: Value| {
         d.insert(name.into(), value);
@@ -1291,6 +1294,13 @@ fn run_option_defs(d: &mut Map<String, Value>) {
             },
         ]}),
     );
+}
+
+/// Sizes, devices and sysctls (`config/runopts.rs`).
+fn size_and_device_defs(d: &mut Map<String, Value>) {
+    let mut put = |name: &str, value: Value| {
+        d.insert(name.into(), value);
+    };
     let units: String = "kmgtp"
         .chars()
         .map(|c| any_case(&c.to_string()))
@@ -1319,6 +1329,14 @@ fn run_option_defs(d: &mut Map<String, Value>) {
             {"type": "array", "items": {"type": "string", "pattern": "^\\s*[^=\\s]+\\s*="}},
         ]}),
     );
+}
+
+/// The namespaces, CPU and process limits and the health check
+/// (`config/runopts.rs`, `config/healthcheck.rs`).
+fn limit_and_health_defs(d: &mut Map<String, Value>) {
+    let mut put = |name: &str, value: Value| {
+        d.insert(name.into(), value);
+    };
     put(
         "pid_mode",
         json!({"type": "string", "pattern": "^(host|container:\\S+)$"}),
@@ -1381,7 +1399,7 @@ fn health_test() -> Value {
     ]})
 }
 
-/// Networks, named volumes and memberships (`config/networks.rs`).
+/// Networks and their addresses (`config/networks.rs`).
 fn network_defs(d: &mut Map<String, Value>) {
     let mut put = |name: &str, value: Value| {
         d.insert(name.into(), value);
@@ -1418,6 +1436,13 @@ fn network_defs(d: &mut Map<String, Value>) {
         "string_map",
         json!({"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}}),
     );
+}
+
+/// Named volumes and the networks services and instances join.
+fn membership_defs(d: &mut Map<String, Value>) {
+    let mut put = |name: &str, value: Value| {
+        d.insert(name.into(), value);
+    };
     put(
         "named_volumes",
         json!({
@@ -2060,7 +2085,9 @@ mod tests {
     fn a_misspelt_key_fails_naming_the_key() {
         let validator = validator();
         let draft_7 = draft_7_validator();
-        let typos: &[(&str, &[(&str, &str, &str)])] = &[
+        // (example, [(right, wrong, the misspelt key)])
+        type Typos<'a> = &'a [(&'a str, &'a str, &'a str)];
+        let typos: &[(&str, Typos)] = &[
             (
                 "zookeeper-kafka",
                 &[
