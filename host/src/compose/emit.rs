@@ -320,8 +320,8 @@ mod tests {
         assert_eq!(
             document(&doc),
             "# top { {x}}\nname: app\nservices:\n  web:\n    # not imported: build\n    \
-             ports: {p80: \"80:8080\"}\n    lifecycle:\n      running: [{type: health, max_wait: 30}]\n    \
-             empty: {}\n    deep:\n      - a: [1]\n        b: true\n"
+             ports: {p80: \"80:8080\"}\n    lifecycle: {running: [{type: health, max_wait: 30}]}\n    \
+             empty: {}\n    deep: [{a: [1], b: true}]\n"
         );
     }
 }

@@ -113,6 +113,7 @@ fn parse_until(text: &str, close: Option<char>) -> Result<(Vec<Seg>, &str), Stri
                 }
                 let tail = &inner[end..];
                 let (op, op_len) = match tail.as_bytes() {
+                    [] => return Err(format!("unclosed ${{ in {text:?}")),
                     [b'}', ..] => (Op::Plain, 0),
                     [b':', b'-', ..] => (Op::Default { colon: true }, 2),
                     [b':', b'+', ..] => (Op::Alternative { colon: true }, 2),

@@ -155,6 +155,8 @@ pub(crate) struct Cx<'a> {
     notes: Vec<Diagnostic>,
     /// Comments for the output, drained into the section being written.
     pending: Vec<String>,
+    /// The `.env` variables written into the output as defaults.
+    dotenv_used: std::collections::BTreeSet<String>,
 }
 
 impl Cx<'_> {
@@ -218,11 +220,20 @@ impl Cx<'_> {
         for name in interp::required(&segs) {
             self.note(node, path, format!("${{{name}:?...}} (a required variable): maestro does not stop when {name} is unset"));
         }
-        if interp::has_vars(&segs) {
-            Ok(Y::Jinja(interp::jinja(&segs, &self.opts.vars.dotenv)))
-        } else {
-            Ok(Y::Str(interp::resolve(&segs, &self.opts.vars)))
+        Ok(self.value(&segs))
+    }
+
+    /// Parsed text as a value: a Jinja expression when it uses variables.
+    fn value(&mut self, segs: &[interp::Seg]) -> Y {
+        if !interp::has_vars(segs) {
+            return Y::Str(interp::resolve(segs, &self.opts.vars));
         }
+        for name in interp::names(segs) {
+            if self.opts.vars.dotenv.contains_key(&name) {
+                self.dotenv_used.insert(name);
+            }
+        }
+        Y::Jinja(interp::jinja(segs, &self.opts.vars.dotenv))
     }
 
     /// A value the importer must read itself: interpolated now, with a note
@@ -300,6 +311,7 @@ pub fn import(text: &str, opts: &Options) -> Result<Imported, ComposeError> {
         opts,
         notes: Vec::new(),
         pending: Vec::new(),
+        dotenv_used: Default::default(),
     };
     let Some(root) = root else {
         return Err(ComposeError::Invalid(cx.diag(
@@ -377,9 +389,16 @@ pub fn import(text: &str, opts: &Options) -> Result<Imported, ComposeError> {
     let vol_comments = cx.take_comments();
 
     let mut doc = vec![Item::Comment(format!(
-        "Imported from {} by `maestro import-compose`. What maestro cannot\nexpress is in comments starting with \"not imported:\" where it was.",
+        "Imported from {} by `maestro import-compose`.\nWhat maestro cannot express is in comments starting with \"not imported:\".",
         opts.file
     ))];
+    if !cx.dotenv_used.is_empty() {
+        let used: Vec<&str> = cx.dotenv_used.iter().map(String::as_str).collect();
+        doc.push(Item::Comment(format!(
+            "The values of {} in .env are written below as defaults (the process\nenvironment wins when maestro runs, as in compose); remove any secret\nand export it when running maestro instead.",
+            used.join(", ")
+        )));
+    }
     doc.extend(top_comments);
     doc.push(Item::Entry("name".into(), Y::str(project.clone())));
     // Schema 2: `volumes` are `host path or volume name: container path`.
@@ -611,11 +630,7 @@ fn string_map(cx: &mut Cx, node: &Node, path: &str) -> Result<Y, ComposeError> {
                 let raw = cx.raw(item, &format!("{path}[{i}]"))?;
                 let (k, v) = raw.split_once('=').unwrap_or((&raw, ""));
                 let segs = interp::parse(v).map_err(|m| cx.err(item, path, m))?;
-                let value = if interp::has_vars(&segs) {
-                    Y::Jinja(interp::jinja(&segs, &cx.opts.vars.dotenv))
-                } else {
-                    Y::Str(interp::resolve(&segs, &cx.opts.vars))
-                };
+                let value = cx.value(&segs);
                 out.push((k.to_owned(), value));
             }
         }
@@ -669,3 +684,6 @@ pub fn dotenv(dir: &Path) -> BTreeMap<String, String> {
         .map(|t| interp::parse_dotenv(&t))
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests;

@@ -473,11 +473,7 @@ fn argv(cx: &mut Cx, node: &Node, path: &str) -> Result<Y, ComposeError> {
             let mut out = Vec::new();
             for w in words {
                 let segs = interp::parse(&w).map_err(|m| cx.err(node, path, m))?;
-                out.push(if interp::has_vars(&segs) {
-                    Y::Jinja(interp::jinja(&segs, &cx.opts.vars.dotenv))
-                } else {
-                    Y::Str(interp::resolve(&segs, &cx.opts.vars))
-                });
+                out.push(cx.value(&segs));
             }
             Ok(Y::Seq(out))
         }
@@ -506,14 +502,7 @@ fn environment(cx: &mut Cx, node: &Node, path: &str) -> Result<Y, ComposeError> 
                 match raw.split_once('=') {
                     Some((k, v)) => {
                         let segs = interp::parse(v).map_err(|m| cx.err(item, &ip, m))?;
-                        out.push((
-                            k.to_owned(),
-                            if interp::has_vars(&segs) {
-                                Y::Jinja(interp::jinja(&segs, &cx.opts.vars.dotenv))
-                            } else {
-                                Y::Str(interp::resolve(&segs, &cx.opts.vars))
-                            },
-                        ));
+                        out.push((k.to_owned(), cx.value(&segs)));
                     }
                     None => out.push((raw.clone(), pass(&raw))),
                 }
