@@ -328,7 +328,10 @@ pub fn unquote(v: &str) -> String {
 mod tests {
     use super::*;
 
-    fn vars(environ: &[(&str, &str)], dotenv: &[(&str, &str)]) -> Vars {
+    /// Variables as (name, value) pairs.
+    type Pairs<'a> = &'a [(&'a str, &'a str)];
+
+    fn vars(environ: Pairs, dotenv: Pairs) -> Vars {
         let m = |v: &[(&str, &str)]| {
             v.iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -358,7 +361,7 @@ mod tests {
 
     #[test]
     fn jinja_and_resolution_agree_with_compose() {
-        let cases: &[(&str, &[(&str, &str)], &[(&str, &str)], &str)] = &[
+        let cases: &[(&str, Pairs, Pairs, &str)] = &[
             ("${TAG}", &[("TAG", "1.2")], &[], "1.2"),
             ("${TAG}", &[], &[("TAG", "dot")], "dot"),
             ("${TAG}", &[("TAG", "env")], &[("TAG", "dot")], "env"),

@@ -323,37 +323,9 @@ pub fn import(text: &str, opts: &Options) -> Result<Imported, ComposeError> {
     let top = entries(&cx, &root, "")?;
     let get = |k: &str| top.iter().find(|(key, _, _)| key == k).map(|(_, _, v)| *v);
 
-    let project = match (&opts.project, get("name")) {
-        (Some(p), _) => project_name(p),
-        (None, Some(n)) => project_name(&cx.resolved(n, "name")?),
-        (None, None) => project_name(
-            &opts
-                .base_dir
-                .canonicalize()
-                .unwrap_or_else(|_| opts.base_dir.clone())
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "default".into()),
-        ),
-    };
-    if project.is_empty() {
-        return Err(ComposeError::Invalid(cx.diag(
-            get("name"),
-            "name",
-            "the project name is empty once reduced to [a-z0-9_-]; give one with -p",
-        )));
-    }
+    let project = project(&mut cx, get("name"))?;
 
-    for (key, knode, _) in &top {
-        match key.as_str() {
-            "name" | "services" | "networks" | "volumes" => {}
-            "version" => cx.note(knode, key, "obsolete in the compose specification; ignored"),
-            k if k.starts_with("x-") => cx.note(knode, key, "an extension field; maestro has none (its anchors were applied where used)"),
-            "secrets" | "configs" => cx.note(knode, key, "maestro has no secrets or configs; mount the files with volumes, or give them to maestro-guest's --file-env"),
-            "include" => cx.note(knode, key, "maestro does not include other compose files; import each and merge them"),
-            _ => cx.note(knode, key, "not a key maestro knows"),
-        }
-    }
+    top_level_notes(&mut cx, &top);
     let top_comments = cx.take_comments();
 
     let names = Names {
@@ -388,17 +360,7 @@ pub fn import(text: &str, opts: &Options) -> Result<Imported, ComposeError> {
     let volumes = volumes(&mut cx, &project, get("volumes"))?;
     let vol_comments = cx.take_comments();
 
-    let mut doc = vec![Item::Comment(format!(
-        "Imported from {} by `maestro import-compose`.\nWhat maestro cannot express is in comments starting with \"not imported:\".",
-        opts.file
-    ))];
-    if !cx.dotenv_used.is_empty() {
-        let used: Vec<&str> = cx.dotenv_used.iter().map(String::as_str).collect();
-        doc.push(Item::Comment(format!(
-            "The values of {} in .env are written below as defaults (the process\nenvironment wins when maestro runs, as in compose); remove any secret\nand export it when running maestro instead.",
-            used.join(", ")
-        )));
-    }
+    let mut doc = header(&cx);
     doc.extend(top_comments);
     doc.push(Item::Entry("name".into(), Y::str(project.clone())));
     // Schema 2: `volumes` are `host path or volume name: container path`.
@@ -430,6 +392,63 @@ pub fn import(text: &str, opts: &Options) -> Result<Imported, ComposeError> {
         services,
         instances,
     })
+}
+
+/// The project name: `-p`, else the file's `name`, else its directory's.
+fn project(cx: &mut Cx, name: Option<&Node>) -> Result<String, ComposeError> {
+    let opts = cx.opts;
+    let project = match (&opts.project, name) {
+        (Some(p), _) => project_name(p),
+        (None, Some(n)) => project_name(&cx.resolved(n, "name")?),
+        (None, None) => project_name(
+            &opts
+                .base_dir
+                .canonicalize()
+                .unwrap_or_else(|_| opts.base_dir.clone())
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "default".into()),
+        ),
+    };
+    if project.is_empty() {
+        return Err(ComposeError::Invalid(cx.diag(
+            name,
+            "name",
+            "the project name is empty once reduced to [a-z0-9_-]; give one with -p",
+        )));
+    }
+
+    Ok(project)
+}
+
+/// Notes the top-level keys that are not imported.
+fn top_level_notes(cx: &mut Cx, top: &[(String, &Node, &Node)]) {
+    for (key, knode, _) in top {
+        match key.as_str() {
+            "name" | "services" | "networks" | "volumes" => {}
+            "version" => cx.note(knode, key, "obsolete in the compose specification; ignored"),
+            k if k.starts_with("x-") => cx.note(knode, key, "an extension field; maestro has none (its anchors were applied where used)"),
+            "secrets" | "configs" => cx.note(knode, key, "maestro has no secrets or configs; mount the files with volumes, or give them to maestro-guest's --file-env"),
+            "include" => cx.note(knode, key, "maestro does not include other compose files; import each and merge them"),
+            _ => cx.note(knode, key, "not a key maestro knows"),
+        }
+    }
+}
+
+/// The comments that open the output.
+fn header(cx: &Cx) -> Vec<Item> {
+    let mut doc = vec![Item::Comment(format!(
+        "Imported from {} by `maestro import-compose`.\nWhat maestro cannot express is in comments starting with \"not imported:\".",
+        cx.opts.file
+    ))];
+    if !cx.dotenv_used.is_empty() {
+        let used: Vec<&str> = cx.dotenv_used.iter().map(String::as_str).collect();
+        doc.push(Item::Comment(format!(
+            "The values of {} in .env are written below as defaults (the process\nenvironment wins when maestro runs, as in compose); remove any secret\nand export it when running maestro instead.",
+            used.join(", ")
+        )));
+    }
+    doc
 }
 
 /// The `ships` section.

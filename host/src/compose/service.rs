@@ -168,6 +168,33 @@ impl Run {
     }
 }
 
+/// A service being read: what its keys said so far.
+#[derive(Default)]
+struct Svc<'n> {
+    image: Option<Y>,
+    build: Option<&'n Node>,
+    service: Vec<Item>,
+    run: Run,
+    replicas: usize,
+    global: bool,
+    container_name: Option<(String, &'n Node)>,
+    networks: Vec<String>,
+    network_mode: bool,
+    health_wait: Option<u64>,
+    health_disabled: bool,
+    deps: Vec<Dep<'n>>,
+    omit: bool,
+    ports: Vec<(String, Y)>,
+    publishes: bool,
+}
+
+/// Where the service is, for the keys that need more than their value.
+struct At<'a> {
+    project: &'a str,
+    names: &'a Names,
+    path: String,
+}
+
 /// Builds one service.
 pub(super) fn build<'n>(
     cx: &mut Cx,
@@ -177,272 +204,377 @@ pub(super) fn build<'n>(
     name: &str,
     node: &'n Node,
 ) -> Result<Built<'n>, ComposeError> {
-    let path = join("services", name);
-    let mut image: Option<Y> = None;
-    let mut build_note = None;
-    let mut service: Vec<Item> = Vec::new();
-    let mut run = Run::default();
-    let mut replicas: usize = 1;
-    let mut global = false;
-    let mut container_name = None;
-    let mut networks: Vec<String> = Vec::new();
-    let mut network_mode = false;
-    let mut health = (None, false);
-    let mut deps = Vec::new();
-    let mut omit = false;
-    let mut ports: Vec<(String, Y)> = Vec::new();
-    let mut publishes = false;
+    let at = At {
+        project,
+        names,
+        path: join("services", name),
+    };
+    let mut svc = Svc {
+        replicas: 1,
+        ..Svc::default()
+    };
+    for (key, knode, v) in entries(cx, node, &at.path)? {
+        let kp = join(&at.path, &key);
+        if !svc.service_key(cx, &at, &key, knode, v, &kp)? && !svc.run_key(cx, &at, &key, v, &kp)? {
+            unsupported(cx, &key, knode, &kp);
+        }
+    }
+    svc.finish(cx, &at, ships, name, node)
+}
 
-    for (key, knode, v) in entries(cx, node, &path)? {
-        let kp = join(&path, &key);
-        match key.as_str() {
-            "image" => image = Some(cx.text(v, &kp)?),
-            "build" => build_note = Some(knode),
-            "command" => run.push("command", argv(cx, v, &kp)?),
-            "entrypoint" => run.push("entrypoint", argv(cx, v, &kp)?),
-            "environment" => service.push(Item::Entry("env".into(), environment(cx, v, &kp)?)),
-            "env_file" => service.push(Item::Entry("envfile".into(), env_files(cx, v, &kp)?)),
-            "ports" => {
-                let Value::Seq(items) = &v.value else {
-                    return Err(cx.err(v, &kp, format!("expected a list, found {}", kind(v))));
-                };
-                for (i, item) in items.iter().enumerate() {
-                    let (pname, spec, published) = port(cx, item, &format!("{kp}[{i}]"))?;
-                    publishes |= published;
-                    let mut unique = pname.clone();
-                    let mut n = 2;
-                    while ports.iter().any(|(p, _)| *p == unique) {
-                        unique = format!("{pname}-{n}");
-                        n += 1;
-                    }
-                    ports.push((unique, spec));
-                }
+/// Notes a key maestro has no word for.
+fn unsupported(cx: &mut Cx, key: &str, knode: &Node, kp: &str) {
+    let why = match key {
+        k if k.starts_with("x-") => "an extension field; maestro has none",
+        "extends" => "maestro does not extend services; copy the keys of the extended service here",
+        "secrets" | "configs" => {
+            "maestro has no secrets or configs; mount the files with volumes, or give them to maestro-guest's --file-env"
+        }
+        "cpus" => "maestro limits CPU by shares (cpu_shares) and cpuset, not by a number of CPUs",
+        "expose" => {
+            "maestro publishes only `ports`; containers on a shared network reach every port anyway"
+        }
+        _ => "maestro has no equivalent",
+    };
+    cx.note(knode, kp, why);
+}
+
+impl<'n> Svc<'n> {
+    /// The keys that shape the service itself; false when `key` is not one.
+    fn service_key(
+        &mut self,
+        cx: &mut Cx,
+        at: &At,
+        key: &str,
+        knode: &'n Node,
+        v: &'n Node,
+        kp: &str,
+    ) -> Result<bool, ComposeError> {
+        match key {
+            "image" => self.image = Some(cx.text(v, kp)?),
+            "build" => self.build = Some(knode),
+            "environment" => self
+                .service
+                .push(Item::Entry("env".into(), environment(cx, v, kp)?)),
+            "env_file" => self
+                .service
+                .push(Item::Entry("envfile".into(), env_files(cx, v, kp)?)),
+            "ports" => self.ports(cx, v, kp)?,
+            "depends_on" => depends_on(cx, v, kp, &mut self.deps)?,
+            "links" => self.links(cx, v, kp)?,
+            "healthcheck" => {
+                let (y, wait, disabled) = healthcheck(cx, v, kp)?;
+                (self.health_wait, self.health_disabled) = (wait, disabled);
+                self.service.push(Item::Entry("healthcheck".into(), y));
             }
-            "expose" => cx.note(knode, &kp, "maestro publishes only `ports`; containers on a shared network reach every port anyway"),
-            "volumes" => volumes(cx, v, &kp, &mut run, &|n| names.volume(project, n))?,
+            "deploy" => deploy(
+                cx,
+                v,
+                kp,
+                &mut self.replicas,
+                &mut self.global,
+                &mut self.run,
+            )?,
+            "scale" => self.replicas = count(cx, v, kp)?,
+            "container_name" => self.container_name = Some((cx.resolved(v, kp)?, knode)),
+            "networks" => {
+                let (y, used) = networks(cx, at, v, kp)?;
+                self.networks.extend(used);
+                self.service.push(Item::Entry("networks".into(), y));
+            }
+            "profiles" => {
+                self.omit = true;
+                cx.note(knode, kp, "maestro has no profiles; the service is `omit: true`: it starts only when named (maestro start SERVICE)");
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// `ports`: each named, a name used once.
+    fn ports(&mut self, cx: &mut Cx, v: &Node, kp: &str) -> Result<(), ComposeError> {
+        let Value::Seq(items) = &v.value else {
+            return Err(cx.err(v, kp, format!("expected a list, found {}", kind(v))));
+        };
+        for (i, item) in items.iter().enumerate() {
+            let (pname, spec, published) = port(cx, item, &format!("{kp}[{i}]"))?;
+            self.publishes |= published;
+            let mut unique = pname.clone();
+            let mut n = 2;
+            while self.ports.iter().any(|(p, _)| *p == unique) {
+                unique = format!("{pname}-{n}");
+                n += 1;
+            }
+            self.ports.push((unique, spec));
+        }
+        Ok(())
+    }
+
+    /// `links`: a dependency each; an alias is noted.
+    fn links(&mut self, cx: &mut Cx, v: &'n Node, kp: &str) -> Result<(), ComposeError> {
+        for (i, item) in list(cx, v, kp)?.into_iter().enumerate() {
+            let ip = format!("{kp}[{i}]");
+            let text = cx.resolved(item, &ip)?;
+            let (svc, alias) = text.split_once(':').unwrap_or((&text, ""));
+            if !alias.is_empty() {
+                cx.note(item, &ip, format!("the alias {alias:?}: {svc} is reachable by its service name on the shared network; give it a network alias for this name"));
+            }
+            self.deps.push(Dep {
+                service: svc.to_owned(),
+                condition: Condition::Started,
+                node: item,
+                path: ip,
+            });
+        }
+        Ok(())
+    }
+
+    /// The container's run options, the same on every instance; false when
+    /// `key` is not one.
+    fn run_key(
+        &mut self,
+        cx: &mut Cx,
+        at: &At,
+        key: &str,
+        v: &Node,
+        kp: &str,
+    ) -> Result<bool, ComposeError> {
+        let run = &mut self.run;
+        match key {
+            "command" | "entrypoint" => run.push(key, argv(cx, v, kp)?),
+            "volumes" => volumes(cx, v, kp, run, &|n| at.names.volume(at.project, n))?,
             "tmpfs" => {
-                for item in list(cx, v, &kp)? {
-                    let y = cx.text(item, &kp)?;
+                for item in list(cx, v, kp)? {
+                    let y = cx.text(item, kp)?;
                     run.tmpfs.push(y);
                 }
             }
-            "depends_on" => depends_on(cx, v, &kp, &mut deps)?,
-            "links" => {
-                for (i, item) in list(cx, v, &kp)?.into_iter().enumerate() {
-                    let ip = format!("{kp}[{i}]");
-                    let text = cx.resolved(item, &ip)?;
-                    let (svc, alias) = text.split_once(':').unwrap_or((&text, ""));
-                    if !alias.is_empty() {
-                        cx.note(item, &ip, format!("the alias {alias:?}: {svc} is reachable by its service name on the shared network; give it a network alias for this name"));
-                    }
-                    deps.push(Dep {
-                        service: svc.to_owned(),
-                        condition: Condition::Started,
-                        node: item,
-                        path: ip,
-                    });
-                }
-            }
-            "healthcheck" => {
-                let (y, wait, disabled) = healthcheck(cx, v, &kp)?;
-                health = (wait, disabled);
-                service.push(Item::Entry("healthcheck".into(), y));
-            }
-            "restart" => run.push("restart", Y::Str(cx.resolved(v, &kp)?)),
-            "deploy" => deploy(cx, v, &kp, &mut replicas, &mut global, &mut run)?,
-            "scale" => replicas = count(cx, v, &kp)?,
-            "container_name" => container_name = Some((cx.resolved(v, &kp)?, knode)),
-            "networks" => {
-                let mut refs: Vec<(String, Y)> = Vec::new();
-                let mut as_list = true;
-                match &v.value {
-                    Value::Seq(items) => {
-                        for (i, item) in items.iter().enumerate() {
-                            refs.push((cx.resolved(item, &format!("{kp}[{i}]"))?, Y::Map(Vec::new())));
-                        }
-                    }
-                    _ => {
-                        for (net, _, spec) in entries(cx, v, &kp)? {
-                            let np = join(&kp, &net);
-                            let mut out = Vec::new();
-                            for (nk, nkn, nv) in entries(cx, spec, &np)? {
-                                let nkp = join(&np, &nk);
-                                match nk.as_str() {
-                                    "aliases" => {
-                                        let mut aliases = Vec::new();
-                                        for a in list(cx, nv, &nkp)? {
-                                            aliases.push(cx.text(a, &nkp)?);
-                                        }
-                                        out.push(("aliases".to_owned(), Y::Seq(aliases)));
-                                    }
-                                    "ipv4_address" => out.push((nk.clone(), Y::Str(cx.resolved(nv, &nkp)?))),
-                                    _ => cx.note(nkn, &nkp, "maestro's network memberships have aliases and ipv4_address only"),
-                                }
-                            }
-                            as_list &= out.is_empty();
-                            refs.push((net, Y::map(out)));
-                        }
-                    }
-                }
-                networks.extend(refs.iter().map(|(n, _)| n.clone()));
-                let scoped_refs: Vec<(String, Y)> = refs
-                    .into_iter()
-                    .map(|(n, y)| (names.network(project, &n), y))
-                    .collect();
-                let y = if as_list {
-                    Y::Seq(scoped_refs.into_iter().map(|(n, _)| Y::Str(n)).collect())
-                } else {
-                    Y::map(scoped_refs)
-                };
-                service.push(Item::Entry("networks".into(), y));
-            }
+            "restart" => run.push("restart", Y::Str(cx.resolved(v, kp)?)),
             "network_mode" => {
-                network_mode = true;
-                let mode = cx.resolved(v, &kp)?;
+                self.network_mode = true;
+                let mode = cx.resolved(v, kp)?;
                 let net = match mode.strip_prefix("service:") {
                     Some(other) => {
-                        cx.note(knode, &kp, format!("{mode}: read as the first container of {other} ({project}-{other}-1); it must be on the same ship"));
-                        format!("container:{project}-{other}-1")
+                        let first = format!("{}-{other}-1", at.project);
+                        cx.note(v, kp, format!("{mode}: read as the first container of {other} ({first}); it must be on the same ship"));
+                        format!("container:{first}")
                     }
                     None => mode,
                 };
                 run.push("net", Y::Str(net));
             }
-            "labels" => run.push("labels", string_map(cx, v, &kp)?),
+            "labels" => run.push("labels", string_map(cx, v, kp)?),
+            "sysctls" => run.push("sysctls", string_map(cx, v, kp)?),
             "hostname" | "domainname" | "stop_signal" | "ipc" | "pid" | "runtime" | "cpuset" => {
-                run.push(&key, cx.text(v, &kp)?);
+                run.push(key, cx.text(v, kp)?);
             }
-            "shm_size" | "mem_reservation" => run.push(&key, Y::Str(size(&cx.resolved(v, &kp)?))),
+            "user" => run.push("username", cx.text(v, kp)?),
+            "working_dir" => run.push("workdir", cx.text(v, kp)?),
+            "shm_size" | "mem_reservation" => run.push(key, Y::Str(size(&cx.resolved(v, kp)?))),
             "read_only" | "init" | "oom_kill_disable" | "privileged" => {
-                let b = cx.resolved(v, &kp)?;
-                run.push(&key, Y::Bool(b == "true"));
+                let b = cx.resolved(v, kp)?;
+                run.push(key, Y::Bool(b == "true"));
             }
-            "pids_limit" => run.push(&key, Y::Int(integer(cx, v, &kp)?)),
-            "cpu_shares" => run.limits.push(("cpu".into(), Y::Int(integer(cx, v, &kp)?))),
-            "mem_limit" => run.limits.push(("memory".into(), Y::Str(size(&cx.resolved(v, &kp)?)))),
-            "memswap_limit" => run.limits.push(("swap".into(), Y::Str(size(&cx.resolved(v, &kp)?)))),
+            "pids_limit" => run.push(key, Y::Int(integer(cx, v, kp)?)),
+            "cpu_shares" => run.limits.push(("cpu".into(), Y::Int(integer(cx, v, kp)?))),
+            "mem_limit" => run
+                .limits
+                .push(("memory".into(), Y::Str(size(&cx.resolved(v, kp)?)))),
+            "memswap_limit" => run
+                .limits
+                .push(("swap".into(), Y::Str(size(&cx.resolved(v, kp)?)))),
             "devices" | "group_add" | "cap_add" | "cap_drop" | "dns" | "security_opt" => {
                 let mut out = Vec::new();
-                for item in list(cx, v, &kp)? {
-                    out.push(cx.text(item, &kp)?);
+                for item in list(cx, v, kp)? {
+                    out.push(cx.text(item, kp)?);
                 }
-                run.push(&key, Y::Seq(out));
+                run.push(key, Y::Seq(out));
             }
-            "sysctls" => run.push("sysctls", string_map(cx, v, &kp)?),
-            "user" => run.push("username", cx.text(v, &kp)?),
-            "working_dir" => run.push("workdir", cx.text(v, &kp)?),
-            "extra_hosts" => run.push("extra_hosts", extra_hosts(cx, v, &kp)?),
-            "ulimits" => run.push("ulimits", ulimits(cx, v, &kp)?),
-            "logging" => logging(cx, v, &kp, &mut run)?,
+            "extra_hosts" => run.push("extra_hosts", extra_hosts(cx, v, kp)?),
+            "ulimits" => run.push("ulimits", ulimits(cx, v, kp)?),
+            "logging" => logging(cx, v, kp, run)?,
             "stop_grace_period" => {
-                let text = cx.resolved(v, &kp)?;
-                let ms = duration_ms(&text).ok_or_else(|| cx.err(v, &kp, format!("invalid duration {text:?}")))?;
+                let text = cx.resolved(v, kp)?;
+                let ms = duration_ms(&text)
+                    .ok_or_else(|| cx.err(v, kp, format!("invalid duration {text:?}")))?;
                 run.push("stop_timeout", Y::Int(ms.div_ceil(1000) as i64));
             }
-            "profiles" => {
-                omit = true;
-                cx.note(knode, &kp, "maestro has no profiles; the service is `omit: true`: it starts only when named (maestro start SERVICE)");
-            }
-            k if k.starts_with("x-") => cx.note(knode, &kp, "an extension field; maestro has none"),
-            "extends" => cx.note(knode, &kp, "maestro does not extend services; copy the keys of the extended service here"),
-            "secrets" | "configs" => cx.note(knode, &kp, "maestro has no secrets or configs; mount the files with volumes, or give them to maestro-guest's --file-env"),
-            "cpus" => cx.note(knode, &kp, "maestro limits CPU by shares (cpu_shares) and cpuset, not by a number of CPUs"),
-            _ => cx.note(knode, &kp, "maestro has no equivalent"),
+            _ => return Ok(false),
         }
+        Ok(true)
     }
 
-    let image = match (image, build_note) {
-        (Some(i), Some(b)) => {
-            cx.note(b, &join(&path, "build"), "maestro does not build images: build and push the image where every ship can pull it");
-            i
+    /// The service's entries and its instances, placed on the ships in turn.
+    fn finish(
+        mut self,
+        cx: &mut Cx,
+        at: &At,
+        ships: &[String],
+        name: &str,
+        node: &Node,
+    ) -> Result<Built<'n>, ComposeError> {
+        let (project, path) = (at.project, &at.path);
+        let image = self.image(cx, project, name, node, path)?;
+        if !self.network_mode && self.networks.is_empty() {
+            self.networks.push("default".into());
+            self.service.push(Item::Entry(
+                "networks".into(),
+                Y::Seq(vec![Y::Str(at.names.network(project, "default"))]),
+            ));
         }
-        (None, Some(b)) => {
-            let default = format!("{project}-{name}");
-            cx.note(b, &join(&path, "build"), format!("maestro does not build images: the image is named {default}, as compose names it; build and push it where every ship can pull it"));
-            Y::Str(default)
+        if !self.ports.is_empty() {
+            let ports = std::mem::take(&mut self.ports);
+            self.service
+                .insert(0, Item::Entry("ports".into(), Y::map(ports)));
         }
-        (Some(i), None) => i,
-        (None, None) => return Err(cx.err(node, &path, "the service has neither image nor build")),
-    };
-    if !network_mode && networks.is_empty() {
-        networks.push("default".into());
-        service.push(Item::Entry(
-            "networks".into(),
-            Y::Seq(vec![Y::Str(names.network(project, "default"))]),
-        ));
-    }
-    if !ports.is_empty() {
-        service.insert(0, Item::Entry("ports".into(), Y::map(ports)));
-    }
-    let mut head = vec![Item::Entry("image".into(), image)];
-    if omit {
-        head.push(Item::Entry("omit".into(), Y::Bool(true)));
-    }
-    head.extend(service);
-
-    // The instances: the same run options on each, placed in turn.
-    let mut shared = run.items;
-    if !run.volumes.is_empty() {
-        shared.push(Item::Entry("volumes".into(), Y::map(run.volumes)));
-    }
-    if !run.container_volumes.is_empty() {
-        shared.push(Item::Entry(
-            "container_volumes".into(),
-            Y::Seq(run.container_volumes),
-        ));
-    }
-    if !run.tmpfs.is_empty() {
-        shared.push(Item::Entry("tmpfs".into(), Y::Seq(run.tmpfs)));
-    }
-    if !run.limits.is_empty() {
-        shared.push(Item::Entry("limits".into(), Y::map(run.limits)));
-    }
-    let count = if global { ships.len() } else { replicas };
-    if count == 0 {
-        cx.note(
-            node,
-            &path,
-            "0 replicas: the service has no instance and is `omit: true`",
-        );
-    }
-    if publishes && count > ships.len() {
-        cx.note(node, &path, format!("{count} instances on {} ship(s) publish the same host ports: the instances sharing a ship will fail to start; give them other ports or more ships (--ship)", ships.len()));
-    }
-    let mut instances = Vec::new();
-    for i in 0..count {
-        let iname = match &container_name {
-            Some((n, _)) if count == 1 => n.clone(),
-            _ => format!("{project}-{name}-{}", i + 1),
+        let count = if self.global {
+            ships.len()
+        } else {
+            self.replicas
         };
-        let mut items = vec![Item::Entry(
-            "ship".into(),
-            Y::Str(ships[i % ships.len()].clone()),
-        )];
-        items.extend(shared.iter().cloned());
-        instances.push((iname, items));
+        if count == 0 {
+            cx.note(
+                node,
+                path,
+                "0 replicas: the service has no instance and is `omit: true`",
+            );
+        }
+        let mut head = vec![Item::Entry("image".into(), image)];
+        if self.omit || count == 0 {
+            head.push(Item::Entry("omit".into(), Y::Bool(true)));
+        }
+        head.append(&mut self.service);
+        if self.publishes && count > ships.len() {
+            cx.note(node, path, format!("{count} instances on {} ship(s) publish the same host ports: the instances sharing a ship will fail to start; give them other ports or more ships (--ship)", ships.len()));
+        }
+        if let Some((_, knode)) = self.container_name.as_ref().filter(|_| count > 1) {
+            cx.note(
+                knode,
+                &join(path, "container_name"),
+                format!("one name for {count} instances: they are named {project}-{name}-N"),
+            );
+        }
+        let shared = self.run.into_items();
+        let instances = (0..count)
+            .map(|i| {
+                let iname = match &self.container_name {
+                    Some((n, _)) if count == 1 => n.clone(),
+                    _ => format!("{project}-{name}-{}", i + 1),
+                };
+                let mut items = vec![Item::Entry(
+                    "ship".into(),
+                    Y::Str(ships[i % ships.len()].clone()),
+                )];
+                items.extend(shared.iter().cloned());
+                (iname, items)
+            })
+            .collect();
+        Ok(Built {
+            name: name.to_owned(),
+            comments: cx.take_comments(),
+            service: head,
+            running_checks: Vec::new(),
+            instances,
+            networks: self.networks,
+            health_wait: self.health_wait,
+            health_disabled: self.health_disabled,
+            deps: self.deps,
+        })
     }
-    if let Some((_, knode)) = container_name.filter(|_| count > 1) {
-        cx.note(
-            knode,
-            &join(&path, "container_name"),
-            format!("one name for {count} instances: they are named {project}-{name}-N"),
-        );
+
+    /// The image: `image`, else the name compose gives a built one.
+    fn image(
+        &mut self,
+        cx: &mut Cx,
+        project: &str,
+        name: &str,
+        node: &Node,
+        path: &str,
+    ) -> Result<Y, ComposeError> {
+        let bpath = join(path, "build");
+        match (self.image.take(), self.build) {
+            (Some(i), Some(b)) => {
+                cx.note(b, &bpath, "maestro does not build images: build and push the image where every ship can pull it");
+                Ok(i)
+            }
+            (None, Some(b)) => {
+                let default = format!("{project}-{name}");
+                cx.note(b, &bpath, format!("maestro does not build images: the image is named {default}, as compose names it; build and push it where every ship can pull it"));
+                Ok(Y::Str(default))
+            }
+            (Some(i), None) => Ok(i),
+            (None, None) => Err(cx.err(node, path, "the service has neither image nor build")),
+        }
     }
-    if count == 0 && !omit {
-        head.insert(1, Item::Entry("omit".into(), Y::Bool(true)));
+}
+
+impl Run {
+    /// The instance entries: the options in order, then the mounts and limits.
+    fn into_items(self) -> Vec<Item> {
+        let mut items = self.items;
+        if !self.volumes.is_empty() {
+            items.push(Item::Entry("volumes".into(), Y::map(self.volumes)));
+        }
+        if !self.container_volumes.is_empty() {
+            items.push(Item::Entry(
+                "container_volumes".into(),
+                Y::Seq(self.container_volumes),
+            ));
+        }
+        if !self.tmpfs.is_empty() {
+            items.push(Item::Entry("tmpfs".into(), Y::Seq(self.tmpfs)));
+        }
+        if !self.limits.is_empty() {
+            items.push(Item::Entry("limits".into(), Y::map(self.limits)));
+        }
+        items
     }
-    let comments = cx.take_comments();
-    Ok(Built {
-        name: name.to_owned(),
-        comments,
-        service: head,
-        running_checks: Vec::new(),
-        instances,
-        networks,
-        health_wait: health.0,
-        health_disabled: health.1,
-        deps,
-    })
+}
+
+/// A service's `networks`: a list of names, or a mapping with aliases and
+/// addresses; and the compose names it uses.
+fn networks(cx: &mut Cx, at: &At, v: &Node, kp: &str) -> Result<(Y, Vec<String>), ComposeError> {
+    let mut refs: Vec<(String, Vec<(String, Y)>)> = Vec::new();
+    match &v.value {
+        Value::Seq(items) => {
+            for (i, item) in items.iter().enumerate() {
+                refs.push((cx.resolved(item, &format!("{kp}[{i}]"))?, Vec::new()));
+            }
+        }
+        _ => {
+            for (net, _, spec) in entries(cx, v, kp)? {
+                let np = join(kp, &net);
+                let mut out = Vec::new();
+                for (nk, nkn, nv) in entries(cx, spec, &np)? {
+                    let nkp = join(&np, &nk);
+                    match nk.as_str() {
+                        "aliases" => {
+                            let mut aliases = Vec::new();
+                            for a in list(cx, nv, &nkp)? {
+                                aliases.push(cx.text(a, &nkp)?);
+                            }
+                            out.push(("aliases".to_owned(), Y::Seq(aliases)));
+                        }
+                        "ipv4_address" => out.push((nk.clone(), Y::Str(cx.resolved(nv, &nkp)?))),
+                        _ => cx.note(
+                            nkn,
+                            &nkp,
+                            "maestro's network memberships have aliases and ipv4_address only",
+                        ),
+                    }
+                }
+                refs.push((net, out));
+            }
+        }
+    }
+    let used = refs.iter().map(|(n, _)| n.clone()).collect();
+    let docker = |n: &str| at.names.network(at.project, n);
+    let y = if refs.iter().all(|(_, spec)| spec.is_empty()) {
+        Y::Seq(refs.iter().map(|(n, _)| Y::Str(docker(n))).collect())
+    } else {
+        Y::map(refs.into_iter().map(|(n, spec)| (docker(&n), Y::map(spec))))
+    };
+    Ok((y, used))
 }
 
 /// A list's items (a single scalar counts as a one-item list).
