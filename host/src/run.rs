@@ -38,6 +38,7 @@ const COMMANDS: &[&str] = &[
     "completions",
     "ships",
     "man",
+    "import-compose",
 ];
 
 /// Runs the command.
