@@ -384,6 +384,12 @@ mod tests {
                 "q'uo\"te\\it's \"x\" \\ {{ y }}",
             ),
             ("pré-${A}", &[("A", "ü")], &[], "pré-ü"),
+            (
+                "{{ x }}}} {% y %} {# z #}${A}",
+                &[("A", "a")],
+                &[],
+                "{{ x }}}} {% y %} {# z #}a",
+            ),
         ];
         for (text, environ, dotenv, want) in cases {
             let v = vars(environ, dotenv);

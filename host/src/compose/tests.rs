@@ -309,7 +309,13 @@ const ISSUE_16_KEYS: &[&str] = &[
 fn outputs_load_with_maestros_loader() {
     // The fixtures whose output this build can load entirely (the others
     // wait for a health lifecycle check: see `health_checks_need_issue_16`).
-    for name in ["web-db-cache", "unsupported", "testbed"] {
+    for name in [
+        "web-db-cache",
+        "unsupported",
+        "testbed",
+        "wordpress-mysql",
+        "prometheus-grafana",
+    ] {
         let imported = import_fixture(name, two_ships());
         let (env, warnings) = load(name, &imported);
         assert!(!env.instances.is_empty(), "{name}");
@@ -400,4 +406,58 @@ fn ship_arguments() {
     ] {
         assert!(parse_ship(bad).is_err(), "{bad}");
     }
+}
+
+#[test]
+fn wordpress_mysql_awesome_compose_style() {
+    let imported = import_fixture("wordpress-mysql", Vec::new());
+    assert_expected("wordpress-mysql", &imported);
+    has_note(&imported, "services.db.expose", "only `ports`");
+    assert_eq!(imported.notes.len(), 1, "{:#?}", notes(&imported));
+    let (env, _) = load("wordpress-mysql", &imported);
+    let wp = env.instance("wordpress-mysql-wordpress-1").unwrap();
+    assert_eq!(wp.volumes[0].host, "wordpress-mysql_wp_data");
+    assert_eq!(
+        (wp.ports[0].exposed.start, wp.ports[0].external.start),
+        (80, 80)
+    );
+    let db = env.instance("wordpress-mysql-db-1").unwrap();
+    assert_eq!(
+        db.command,
+        Some(config::model::Command::Argv(vec![
+            "--default-authentication-plugin=mysql_native_password".into()
+        ]))
+    );
+}
+
+#[test]
+fn prometheus_grafana_awesome_compose_style() {
+    let imported = import_fixture("prometheus-grafana", Vec::new());
+    assert_expected("prometheus-grafana", &imported);
+    assert_eq!(notes(&imported), Vec::<String>::new());
+    let (env, _) = load("prometheus-grafana", &imported);
+    // container_name names the single instance; the bind mount is absolute.
+    let prom = env.instance("prometheus").unwrap();
+    let dir = fixture_dir("prometheus-grafana");
+    assert_eq!(
+        prom.volumes[0].host,
+        dir.join("prometheus").display().to_string()
+    );
+    assert_eq!(
+        prom.command,
+        Some(config::model::Command::Argv(vec![
+            "--config.file=/etc/prometheus/prometheus.yml".into(),
+            "--storage.tsdb.retention.time=15d".into()
+        ]))
+    );
+    // A Go template in a label reaches Docker as written, not as Jinja.
+    let grafana = env.instance("grafana").unwrap();
+    assert_eq!(
+        grafana.labels,
+        [(
+            "org.example.logs".to_owned(),
+            "{{.Name}} on {{.Node.Hostname}}".to_owned()
+        )]
+    );
+    assert_eq!(env.service("grafana").unwrap().requires, ["prometheus"]);
 }
