@@ -179,6 +179,8 @@ struct Svc<'n> {
     global: bool,
     container_name: Option<(String, &'n Node)>,
     networks: Vec<String>,
+    /// Memberships with a fixed address, which belong to one instance.
+    fixed: Option<Vec<NetRef>>,
     network_mode: bool,
     health_wait: Option<u64>,
     health_disabled: bool,
@@ -278,9 +280,15 @@ impl<'n> Svc<'n> {
             "scale" => self.replicas = count(cx, v, kp)?,
             "container_name" => self.container_name = Some((cx.resolved(v, kp)?, knode)),
             "networks" => {
-                let (y, used) = networks(cx, at, v, kp)?;
-                self.networks.extend(used);
-                self.service.push(Item::Entry("networks".into(), y));
+                let refs = networks(cx, at, v, kp)?;
+                self.networks.extend(refs.iter().map(|r| r.compose.clone()));
+                if refs.iter().any(|r| r.ipv4_address.is_some()) {
+                    // An address is one container's: the instances say it.
+                    self.fixed = Some(refs);
+                } else {
+                    self.service
+                        .push(Item::Entry("networks".into(), net_refs(&refs, true)));
+                }
             }
             "profiles" => {
                 self.omit = true;
@@ -454,6 +462,13 @@ impl<'n> Svc<'n> {
                 format!("one name for {count} instances: they are named {project}-{name}-N"),
             );
         }
+        if self.fixed.is_some() && count > 1 {
+            cx.note(
+                node,
+                path,
+                format!("a fixed ipv4_address for {count} instances: only the first gets it"),
+            );
+        }
         let shared = self.run.into_items();
         let instances = (0..count)
             .map(|i| {
@@ -465,6 +480,9 @@ impl<'n> Svc<'n> {
                     "ship".into(),
                     Y::Str(ships[i % ships.len()].clone()),
                 )];
+                if let Some(refs) = &self.fixed {
+                    items.push(Item::Entry("networks".into(), net_refs(refs, i == 0)));
+                }
                 items.extend(shared.iter().cloned());
                 (iname, items)
             })
@@ -531,20 +549,63 @@ impl Run {
     }
 }
 
+/// A service's membership of a network.
+#[derive(Debug, Clone)]
+struct NetRef {
+    /// The compose name.
+    compose: String,
+    /// The Docker name.
+    docker: String,
+    aliases: Option<Y>,
+    ipv4_address: Option<String>,
+}
+
+/// Memberships as maestro writes them: a list of names, or a mapping when
+/// one has aliases or (with `address`) an address.
+fn net_refs(refs: &[NetRef], address: bool) -> Y {
+    let spec = |r: &NetRef| {
+        let mut e = Vec::new();
+        if let Some(a) = &r.aliases {
+            e.push(("aliases", a.clone()));
+        }
+        if let Some(ip) = r.ipv4_address.as_ref().filter(|_| address) {
+            e.push(("ipv4_address", Y::Str(ip.clone())));
+        }
+        e
+    };
+    if refs.iter().all(|r| spec(r).is_empty()) {
+        Y::Seq(refs.iter().map(|r| Y::Str(r.docker.clone())).collect())
+    } else {
+        Y::map(refs.iter().map(|r| (r.docker.clone(), Y::map(spec(r)))))
+    }
+}
+
 /// A service's `networks`: a list of names, or a mapping with aliases and
-/// addresses; and the compose names it uses.
-fn networks(cx: &mut Cx, at: &At, v: &Node, kp: &str) -> Result<(Y, Vec<String>), ComposeError> {
-    let mut refs: Vec<(String, Vec<(String, Y)>)> = Vec::new();
+/// addresses.
+fn networks(cx: &mut Cx, at: &At, v: &Node, kp: &str) -> Result<Vec<NetRef>, ComposeError> {
+    let mut refs = Vec::new();
+    let docker = |n: &str| at.names.network(at.project, n);
     match &v.value {
         Value::Seq(items) => {
             for (i, item) in items.iter().enumerate() {
-                refs.push((cx.resolved(item, &format!("{kp}[{i}]"))?, Vec::new()));
+                let compose = cx.resolved(item, &format!("{kp}[{i}]"))?;
+                refs.push(NetRef {
+                    docker: docker(&compose),
+                    compose,
+                    aliases: None,
+                    ipv4_address: None,
+                });
             }
         }
         _ => {
             for (net, _, spec) in entries(cx, v, kp)? {
                 let np = join(kp, &net);
-                let mut out = Vec::new();
+                let mut r = NetRef {
+                    docker: docker(&net),
+                    compose: net,
+                    aliases: None,
+                    ipv4_address: None,
+                };
                 for (nk, nkn, nv) in entries(cx, spec, &np)? {
                     let nkp = join(&np, &nk);
                     match nk.as_str() {
@@ -553,9 +614,9 @@ fn networks(cx: &mut Cx, at: &At, v: &Node, kp: &str) -> Result<(Y, Vec<String>)
                             for a in list(cx, nv, &nkp)? {
                                 aliases.push(cx.text(a, &nkp)?);
                             }
-                            out.push(("aliases".to_owned(), Y::Seq(aliases)));
+                            r.aliases = Some(Y::Seq(aliases));
                         }
-                        "ipv4_address" => out.push((nk.clone(), Y::Str(cx.resolved(nv, &nkp)?))),
+                        "ipv4_address" => r.ipv4_address = Some(cx.resolved(nv, &nkp)?),
                         _ => cx.note(
                             nkn,
                             &nkp,
@@ -563,18 +624,11 @@ fn networks(cx: &mut Cx, at: &At, v: &Node, kp: &str) -> Result<(Y, Vec<String>)
                         ),
                     }
                 }
-                refs.push((net, out));
+                refs.push(r);
             }
         }
     }
-    let used = refs.iter().map(|(n, _)| n.clone()).collect();
-    let docker = |n: &str| at.names.network(at.project, n);
-    let y = if refs.iter().all(|(_, spec)| spec.is_empty()) {
-        Y::Seq(refs.iter().map(|(n, _)| Y::Str(docker(n))).collect())
-    } else {
-        Y::map(refs.into_iter().map(|(n, spec)| (docker(&n), Y::map(spec))))
-    };
-    Ok((y, used))
+    Ok(refs)
 }
 
 /// A list's items (a single scalar counts as a one-item list).
