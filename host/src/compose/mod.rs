@@ -176,7 +176,12 @@ impl Cx<'_> {
 
     /// Records something not imported as it was: a warning and a comment.
     fn note(&mut self, node: &Node, path: &str, message: impl Into<String>) {
-        let d = self.diag(Some(node), path, message);
+        self.note_at(Some(node), path, message);
+    }
+
+    /// [`Cx::note`] about something the file does not write (no position).
+    fn note_at(&mut self, node: Option<&Node>, path: &str, message: impl Into<String>) {
+        let d = self.diag(node, path, message);
         self.pending
             .push(format!("not imported: {}: {}", d.path, d.message));
         self.notes.push(d);
@@ -550,12 +555,39 @@ fn networks(
 ) -> Result<Vec<Item>, ComposeError> {
     let mut out: Vec<Item> = Vec::new();
     let mut declared = Vec::new();
+    // A network is one bridge per ship: name resolution stops at the ship.
+    let across_ships = |cx: &mut Cx, name: &str, knode: Option<&Node>| {
+        let mut ships: Vec<&str> = Vec::new();
+        for b in built
+            .iter()
+            .filter(|b| b.networks.iter().any(|n| n == name))
+        {
+            for s in &b.ships {
+                if !ships.contains(&s.as_str()) {
+                    ships.push(s);
+                }
+            }
+        }
+        if ships.len() > 1 {
+            let users: Vec<&str> = built
+                .iter()
+                .filter(|b| b.networks.iter().any(|n| n == name))
+                .map(|b| b.name())
+                .collect();
+            cx.note_at(knode, &join("networks", name), format!(
+                "its services ({}) have containers on ships {}: a network is per ship, so a container reaches those of another ship by the ship's address and published ports (the link variables maestro gives, e.g. SERVICE_CONTAINER_PORT_PORT), not by service name",
+                users.join(", "),
+                ships.join(", ")
+            ));
+        }
+    };
     if let Some(node) = node {
         for (name, knode, v) in entries(cx, node, "networks")? {
             let path = join("networks", &name);
             declared.push(name.clone());
             let mut spec: Vec<Item> = Vec::new();
             let mut docker_name = scoped(project, &name);
+            across_ships(cx, &name, Some(knode));
             for (key, kn, value) in entries(cx, v, &path)? {
                 let kp = join(&path, &key);
                 match key.as_str() {
@@ -597,7 +629,6 @@ fn networks(
                 }
             }
             out.extend(cx.take_comments());
-            let _ = knode;
             out.push(Item::Entry(docker_name, Y::Map(spec)));
         }
     }
@@ -605,6 +636,8 @@ fn networks(
         .iter()
         .any(|s| s.networks.iter().any(|n| n == "default"));
     if uses_default && !declared.iter().any(|n| n == "default") {
+        across_ships(cx, "default", None);
+        out.extend(cx.take_comments());
         out.push(Item::Entry(scoped(project, "default"), Y::Map(Vec::new())));
     }
     Ok(out)

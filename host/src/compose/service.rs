@@ -35,6 +35,8 @@ pub(super) struct Built<'n> {
     pub instances: Vec<(String, Vec<Item>)>,
     /// The compose networks it joins.
     pub networks: Vec<String>,
+    /// The ships its instances are on, in order, each once.
+    pub ships: Vec<String>,
     /// How long its health check may take to pass, when it has one.
     health_wait: Option<u64>,
     health_disabled: bool,
@@ -487,7 +489,12 @@ impl<'n> Svc<'n> {
                 (iname, items)
             })
             .collect();
+        let mut on: Vec<String> = Vec::new();
+        for ship in ships.iter().cycle().take(count.min(ships.len())) {
+            on.push(ship.clone());
+        }
         Ok(Built {
+            ships: on,
             name: name.to_owned(),
             comments: cx.take_comments(),
             service: head,
@@ -1255,4 +1262,11 @@ fn size(text: &str) -> String {
         }
     }
     lower.strip_suffix('b').map(str::to_owned).unwrap_or(lower)
+}
+
+impl Built<'_> {
+    /// The service's name.
+    pub(super) fn name(&self) -> &str {
+        &self.name
+    }
 }

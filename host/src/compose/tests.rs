@@ -208,7 +208,8 @@ fn conditions_replicas_networks_volumes_env_files() {
         "no CPU counts",
     );
     has_note(&imported, "services.monitor.volumes[0]", "\"rslave\"");
-    assert_eq!(imported.notes.len(), 7, "{:#?}", notes(&imported));
+    has_note(&imported, "networks.backend", "containers on ships a, b: a network is per ship");
+    assert_eq!(imported.notes.len(), 8, "{:#?}", notes(&imported));
     // Replicas spread over the ships in turn; global: one per ship.
     assert!(imported.yaml.contains("queue-worker-3:\n        ship: a\n"));
     assert!(imported.yaml.contains("queue-worker-2:\n        ship: b\n"));
@@ -266,10 +267,11 @@ fn unsupported_things_are_all_noted() {
         ("services.api.container_name", "one name for 2 instances"),
         ("networks.front.external", "maestro creates its networks"),
         ("networks.front.attachable", "not a network setting"),
+        ("networks.front", "its services (api, db) have containers on ships a, b"),
     ] {
         has_note(&imported, path, text);
     }
-    assert_eq!(imported.notes.len(), 31, "{:#?}", notes(&imported));
+    assert_eq!(imported.notes.len(), 32, "{:#?}", notes(&imported));
     // Every note has the compose file's line and column.
     assert!(imported.notes.iter().all(|n| n.mark.is_some()));
     let (env, _) = load("unsupported", &imported);
