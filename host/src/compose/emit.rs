@@ -24,6 +24,8 @@ pub enum Y {
     Seq(Vec<Y>),
     /// A mapping, in order, with comments between its entries.
     Map(Vec<Item>),
+    /// A mapping always written as a block (a service), however short.
+    Block(Vec<Item>),
 }
 
 /// An entry of a mapping, or a comment line before the next one.
@@ -76,6 +78,8 @@ impl Y {
                 }
                 Some(format!("{{{}}}", parts.join(", ")))
             }
+            Y::Block(items) if items.is_empty() => Some("{}".into()),
+            Y::Block(_) => None,
         }
     }
 }
@@ -129,7 +133,7 @@ fn value_after_key(out: &mut String, value: &Y, level: usize) {
     }
     out.push('\n');
     match value {
-        Y::Map(items) => map_block(out, items, level + 2),
+        Y::Map(items) | Y::Block(items) => map_block(out, items, level + 2),
         Y::Seq(items) => seq_block(out, items, level + 2),
         _ => unreachable!("leaves always have a flow form"),
     }
@@ -145,7 +149,9 @@ fn seq_block(out: &mut String, items: &[Y], level: usize) {
         indent(out, level);
         out.push('-');
         match item {
-            Y::Map(entries) if short_flow(item).is_none() && !entries.is_empty() => {
+            Y::Map(entries) | Y::Block(entries)
+                if short_flow(item).is_none() && !entries.is_empty() =>
+            {
                 // The first entry on the dash's line, the others below it.
                 let mut first = String::new();
                 map_block(&mut first, entries, level + 2);

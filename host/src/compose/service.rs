@@ -63,7 +63,7 @@ impl Built<'_> {
                     .collect(),
             ),
         ));
-        Item::Entry(self.name, Y::Map(items))
+        Item::Entry(self.name, Y::Block(items))
     }
 }
 

@@ -208,7 +208,11 @@ fn conditions_replicas_networks_volumes_env_files() {
         "no CPU counts",
     );
     has_note(&imported, "services.monitor.volumes[0]", "\"rslave\"");
-    has_note(&imported, "networks.backend", "containers on ships a, b: a network is per ship");
+    has_note(
+        &imported,
+        "networks.backend",
+        "containers on ships a, b: a network is per ship",
+    );
     assert_eq!(imported.notes.len(), 8, "{:#?}", notes(&imported));
     // Replicas spread over the ships in turn; global: one per ship.
     assert!(imported.yaml.contains("queue-worker-3:\n        ship: a\n"));
@@ -267,7 +271,10 @@ fn unsupported_things_are_all_noted() {
         ("services.api.container_name", "one name for 2 instances"),
         ("networks.front.external", "maestro creates its networks"),
         ("networks.front.attachable", "not a network setting"),
-        ("networks.front", "its services (api, db) have containers on ships a, b"),
+        (
+            "networks.front",
+            "its services (api, db) have containers on ships a, b",
+        ),
     ] {
         has_note(&imported, path, text);
     }
@@ -462,4 +469,85 @@ fn prometheus_grafana_awesome_compose_style() {
         )]
     );
     assert_eq!(env.service("grafana").unwrap().requires, ["prometheus"]);
+}
+
+/// Imports `text` with project `p` on `ships` ship names (plain TCP).
+fn import_text(text: &str, ships: &[&str]) -> Imported {
+    let opts = Options {
+        file: "c.yaml".into(),
+        base_dir: ".".into(),
+        out_dir: ".".into(),
+        project: Some("p".into()),
+        ships: ships
+            .iter()
+            .map(|s| parse_ship(&format!("{s}=10.0.0.1")).unwrap())
+            .collect(),
+        vars: Vars::default(),
+    };
+    import(text, &opts).unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn placement_notes() {
+    // Three replicas publishing a port on two ships: two share a ship.
+    let i = import_text(
+        "services:\n  web:\n    image: x\n    ports: ['80:80']\n    deploy: {replicas: 3}\n",
+        &["a", "b"],
+    );
+    has_note(
+        &i,
+        "services.web",
+        "3 instances on 2 ship(s) publish the same host ports",
+    );
+    // Without published ports, no conflict.
+    let i = import_text(
+        "services:\n  web:\n    image: x\n    deploy: {replicas: 3}\n    networks: [n]\nnetworks: {n: {}}\n",
+        &["a"],
+    );
+    assert_eq!(notes(&i), Vec::<String>::new());
+    // A fixed address goes to the first instance only.
+    let i = import_text(
+        "services:\n  web:\n    image: x\n    scale: 2\n    networks: {n: {ipv4_address: 10.5.0.9}}\nnetworks: {n: {}}\n",
+        &["a"],
+    );
+    has_note(
+        &i,
+        "services.web",
+        "a fixed ipv4_address for 2 instances: only the first gets it",
+    );
+    assert!(
+        i.yaml
+            .contains("p-web-1: {ship: a, networks: {p_n: {ipv4_address: \"10.5.0.9\"}}}\n"),
+        "{}",
+        i.yaml
+    );
+    assert!(
+        i.yaml.contains("p-web-2: {ship: a, networks: [p_n]}\n"),
+        "{}",
+        i.yaml
+    );
+    // network_mode: service:X is X's first container; 0 replicas: omitted.
+    let i = import_text(
+        "services:\n  vpn: {image: v}\n  app:\n    image: a\n    network_mode: service:vpn\n  off:\n    image: o\n    deploy: {replicas: 0}\n",
+        &["a"],
+    );
+    has_note(
+        &i,
+        "services.app.network_mode",
+        "the first container of vpn (p-vpn-1)",
+    );
+    assert!(i.yaml.contains("net: container:p-vpn-1}"), "{}", i.yaml);
+    has_note(&i, "services.off", "0 replicas");
+    // (`off` is a YAML 1.1 boolean: quoted.)
+    assert!(
+        i.yaml
+            .contains("  \"off\":\n    # not imported: services.off: 0 replicas"),
+        "{}",
+        i.yaml
+    );
+    assert!(
+        i.yaml.contains("    image: o\n    omit: true\n"),
+        "{}",
+        i.yaml
+    );
 }
