@@ -9,7 +9,6 @@ mod support;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
@@ -61,40 +60,21 @@ impl Vars {
     }
 }
 
-/// Removes, on both ships, the networks and volumes named after `project`
-/// (compose's `PROJECT_NAME`), after the containers are gone.
-struct Leftovers<'a> {
-    project: &'a str,
-    daemons: Vec<Docker>,
-}
-
-impl Drop for Leftovers<'_> {
-    fn drop(&mut self) {
-        for d in &self.daemons {
-            // The project's containers first (when a failed assertion left
-            // them), which would hold on to the volumes and networks.
-            let mine = d
-                .try_run(["ps", "-aq", "--filter", &format!("name={}-", self.project)])
-                .unwrap_or_default();
-            for id in mine.lines().filter(|l| !l.is_empty()) {
-                let _ = d.try_run(["rm", "-f", "-v", id]);
-            }
-            for (kind, filter) in [("network", "name"), ("volume", "name")] {
-                let listed = d
-                    .try_run([
-                        kind,
-                        "ls",
-                        "-q",
-                        "--filter",
-                        &format!("{filter}={}_", self.project),
-                    ])
-                    .unwrap_or_default();
-                for id in listed.lines().filter(|l| !l.is_empty()) {
-                    let _ = d.try_run([kind, "rm", id]);
-                }
+/// `wget http://HOST:PORT/` inside `container` (under `timeout`: this
+/// busybox's `wget -T` crashes), retried for a few seconds.
+fn fetch_inside(docker: &Docker, container: &str, host: &str, port: u16) -> Result<String, String> {
+    let url = format!("http://{host}:{port}/");
+    let mut last = String::new();
+    poll(Duration::from_secs(15), || {
+        match docker.try_run(["exec", container, "timeout", "5", "wget", "-q", "-O-", &url]) {
+            Ok(page) => Some(page),
+            Err(e) => {
+                last = e;
+                None
             }
         }
-    }
+    })
+    .ok_or(last)
 }
 
 #[test]
@@ -146,6 +126,7 @@ fn imported_compose_file_starts_and_answers() {
     for want in [
         "services.db.ports[0]: \"${DB_PORT}:5432\" was resolved at import time (DB_PORT)",
         "services.db.image: ${TEST_IMAGE:?...} (a required variable)",
+        "networks.default: its services (db, api, web) have containers on ships main, ship2",
     ] {
         assert!(warnings.contains(want), "no warning {want:?}:\n{warnings}");
     }
@@ -169,10 +150,6 @@ fn imported_compose_file_starts_and_answers() {
         text(&out)
     );
 
-    let _leftovers = Leftovers {
-        project: &project,
-        daemons: vec![tb.main(), tb.ship2()],
-    };
     // Start it: TEST_IMAGE and SHOUT are read when maestro runs, as compose
     // reads them at `up`.
     let mut start = maestro_e2e::maestro_cli(&maestro_yaml, &["start"]);
@@ -223,6 +200,27 @@ fn imported_compose_file_starts_and_answers() {
         "web: hello from env_file, shout=loud, data in /data",
     );
 
+    // As in compose, containers find each other by service name on the
+    // project's network, on their ship: web reaches db and api (api's
+    // instance on its own ship).
+    let from_web =
+        fetch_inside(&main, &name("web", 1), "api", 8080).expect("web reaches api by name");
+    assert!(
+        from_web.contains(&format!("api {} of", name("api", 1))),
+        "{from_web}"
+    );
+    let from_web =
+        fetch_inside(&main, &name("web", 1), "db", 5432).expect("web reaches db by name");
+    assert!(from_web.contains("db up"), "{from_web}");
+    let net = format!("{project}_default");
+    for d in [&main, &ship2] {
+        assert!(
+            d.try_run(["network", "inspect", &net]).is_ok(),
+            "{net} on {}",
+            d.host()
+        );
+    }
+
     // Labels and the restart policy reached Docker.
     let web = main.inspect(&name("web", 1));
     assert_eq!(
@@ -243,6 +241,4 @@ fn imported_compose_file_starts_and_answers() {
         assert_status(&out, 0);
     }
     assert!(scope.containers(&main).is_empty() && scope.containers(&ship2).is_empty());
-    drop(_leftovers);
-    assert!(Path::new(&maestro_yaml).exists());
 }
