@@ -238,6 +238,9 @@ fn unsupported(cx: &mut Cx, key: &str, knode: &Node, kp: &str) {
         "expose" => {
             "maestro publishes only `ports`; containers on a shared network reach every port anyway"
         }
+        "volumes_from" => {
+            "maestro's volumes_from names containers of the same ship: add it to the instances once they are placed (volumes_from: [NAME])"
+        }
         _ => "maestro has no equivalent",
     };
     cx.note(knode, kp, why);
