@@ -1256,20 +1256,59 @@ fn count(cx: &mut Cx, node: &Node, path: &str) -> Result<usize, ComposeError> {
     usize::try_from(n).map_err(|_| cx.err(node, path, format!("{n} replicas: expected 0 or more")))
 }
 
-/// A size as maestro reads it: compose's `1gb`/`512MB` → `1g`/`512m`.
+/// A size as maestro reads it: compose's `1gb`/`512MB` → `1g`/`512m`,
+/// fractions (`1.5g`, which Docker accepts) in bytes; anything else as
+/// written, for the loader to judge.
 fn size(text: &str) -> String {
     let lower = text.trim().to_ascii_lowercase();
-    for unit in ["kb", "mb", "gb", "tb"] {
-        if let Some(n) = lower.strip_suffix(unit) {
-            return format!("{n}{}", &unit[..1]);
+    let digits = lower
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(lower.len());
+    let (number, unit) = lower.split_at(digits);
+    let unit = unit.trim().strip_suffix('b').unwrap_or(unit.trim());
+    let shift = match unit {
+        "" => 0,
+        "k" => 10,
+        "m" => 20,
+        "g" => 30,
+        "t" => 40,
+        _ => return lower,
+    };
+    match (number.parse::<u64>(), number.parse::<f64>()) {
+        (Ok(n), _) if unit != "t" => format!("{n}{unit}"),
+        (Ok(n), _) => format!("{}g", n * 1024),
+        (Err(_), Ok(f)) if f.is_finite() && f >= 0.0 => {
+            format!("{}", (f * (1u64 << shift) as f64).round() as u64)
         }
+        _ => lower,
     }
-    lower.strip_suffix('b').map(str::to_owned).unwrap_or(lower)
 }
 
 impl Built<'_> {
     /// The service's name.
     pub(super) fn name(&self) -> &str {
         &self.name
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::size;
+
+    #[test]
+    fn sizes_as_maestro_reads_them() {
+        for (compose, maestro) in [
+            ("512m", "512m"),
+            ("512MB", "512m"),
+            ("1gb", "1g"),
+            ("2T", "2048g"),
+            ("1.5g", "1610612736"),
+            ("0.5k", "512"),
+            ("1048576", "1048576"),
+            ("100b", "100"),
+            ("lots", "lots"),
+        ] {
+            assert_eq!(size(compose), maestro, "{compose}");
+        }
     }
 }
