@@ -551,3 +551,36 @@ fn placement_notes() {
         i.yaml
     );
 }
+
+#[test]
+fn awesome_compose_react_express_mongodb_as_published() {
+    let imported = import_fixture("awesome-react-express-mongodb", two_ships());
+    assert_expected("awesome-react-express-mongodb", &imported);
+    has_note(
+        &imported,
+        "services.frontend.build",
+        "the image is named awesome-react-express-mongodb-frontend",
+    );
+    has_note(&imported, "services.frontend.stdin_open", "no equivalent");
+    has_note(
+        &imported,
+        "services.backend.build",
+        "the image is named awesome-react-express-mongodb-backend",
+    );
+    has_note(&imported, "services.backend.expose", "only `ports`");
+    has_note(&imported, "services.mongo.expose", "only `ports`");
+    assert_eq!(imported.notes.len(), 5, "{:#?}", notes(&imported));
+    let (env, _) = load("awesome-react-express-mongodb", &imported);
+    // The anonymous volume stays anonymous; the bind mount is absolute.
+    let fe = env
+        .instance("awesome-react-express-mongodb-frontend-1")
+        .unwrap();
+    assert_eq!(fe.container_volumes, ["/usr/src/app/node_modules"]);
+    assert!(
+        fe.volumes[0]
+            .host
+            .ends_with("awesome-react-express-mongodb/frontend")
+    );
+    assert_eq!(env.service("frontend").unwrap().requires, ["backend"]);
+    assert_eq!(env.service("backend").unwrap().requires, ["mongo"]);
+}
