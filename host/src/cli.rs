@@ -110,6 +110,7 @@ Examples:
   maestro -f prod.yaml import-compose docker-compose.yml \\
       --ship web1=10.0.0.1:2375 --ship web2=10.0.0.2:2375
   maestro import-compose -o - | less            # print instead of writing
+  docker compose config | maestro import-compose - --ship a=10.0.0.1   # compose's own reading
 
 Each compose service becomes a service whose instances (deploy.replicas, scale; one
 per ship for deploy.mode: global) are placed on the --ship ships in turn (default:
@@ -130,8 +131,8 @@ Exit status:
 #[derive(Debug, Clone, Args)]
 #[command(after_help = IMPORT_COMPOSE_HELP)]
 pub struct ImportComposeArgs {
-    /// The compose file (default: compose.yaml, compose.yml, docker-compose.yaml or
-    /// docker-compose.yml in the current directory).
+    /// The compose file, `-` for standard input (default: compose.yaml, compose.yml,
+    /// docker-compose.yaml or docker-compose.yml in the current directory).
     #[arg(value_name = "COMPOSE_FILE")]
     pub compose_file: Option<PathBuf>,
     /// A ship for the instances: NAME=ADDRESS, ADDRESS being HOST[:PORT] or

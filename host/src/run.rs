@@ -543,8 +543,16 @@ fn import_compose(cli: &Cli, args: &cli::ImportComposeArgs) -> Result<u8, Error>
                 ))
             })?,
     };
-    let text = std::fs::read_to_string(&compose_file)
-        .map_err(|e| Error::Usage(format!("cannot read {}: {e}", compose_file.display())))?;
+    // `-`: standard input (`docker compose config | maestro import-compose -`).
+    let text = if compose_file.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|e| Error::Usage(format!("cannot read the compose file from stdin: {e}")))?;
+        text
+    } else {
+        std::fs::read_to_string(&compose_file)
+            .map_err(|e| Error::Usage(format!("cannot read {}: {e}", compose_file.display())))?
+    };
     let ships = args
         .ships
         .iter()

@@ -795,6 +795,17 @@ fn import_compose_errors_are_usage_errors() {
         "{}",
         stderr(&out)
     );
+    // From standard input (`docker compose config | maestro import-compose -`).
+    let out = run_with_stdin(
+        &["import-compose", "-", "-p", "piped", "-o", "-"],
+        Some("services:\n  web: {image: busybox}\n"),
+    );
+    assert_status(&out, 0);
+    assert!(
+        stdout(&out).contains("piped-web-1: {ship: local}"),
+        "{}",
+        stdout(&out)
+    );
     let out = run(&["import-compose", dir.join("missing.yml").to_str().unwrap()]);
     assert_status(&out, 2);
     assert!(stderr(&out).contains("cannot read"), "{}", stderr(&out));
