@@ -817,6 +817,8 @@ fn port(cx: &mut Cx, node: &Node, path: &str) -> Result<(String, Y, bool), Compo
                     "host_ip" => pm.host_ip = Some(cx.resolved(v, &kp)?),
                     "protocol" => pm.protocol = cx.resolved(v, &kp)?,
                     "name" => name = Some(cx.resolved(v, &kp)?),
+                    // What `docker compose config` writes for every port.
+                    "mode" if cx.resolved(v, &kp)? == "ingress" => {}
                     "mode" | "app_protocol" => cx.note(
                         kn,
                         &kp,
@@ -917,6 +919,8 @@ fn volumes(
                         "source" => s = Some(cx.resolved(v, &kp)?),
                         "target" => target = cx.resolved(v, &kp)?,
                         "read_only" => ro = cx.resolved(v, &kp)? == "true",
+                        // Docker's own behaviour, which `docker compose config` spells out.
+                        "bind" | "volume" if compose_default(v) => {}
                         _ => cx.note(
                             kn,
                             &kp,
@@ -980,6 +984,24 @@ fn volumes(
         }
     }
     Ok(())
+}
+
+/// Whether a mount's `bind`/`volume` options are Docker's defaults
+/// (`{create_host_path: true}`, `{nocopy: false}`, `{}`).
+fn compose_default(node: &Node) -> bool {
+    match &node.value {
+        Value::Map(e) => e.iter().all(|(k, v)| {
+            let (k, v) = (
+                k.scalar().map(|s| s.raw.as_str()),
+                v.scalar().map(|s| s.raw.as_str()),
+            );
+            matches!(
+                (k, v),
+                (Some("create_host_path"), Some("true")) | (Some("nocopy"), Some("false"))
+            )
+        }),
+        _ => node.is_null(),
+    }
 }
 
 /// A bind mount's source as an absolute path, as compose resolves it.

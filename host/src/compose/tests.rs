@@ -584,3 +584,58 @@ fn awesome_compose_react_express_mongodb_as_published() {
     assert_eq!(env.service("frontend").unwrap().requires, ["backend"]);
     assert_eq!(env.service("backend").unwrap().requires, ["mongo"]);
 }
+
+/// What `docker compose config` prints (its normalized form: long port and
+/// volume syntax, `networks: {default: null}`, named networks) imports
+/// without notes about its spelled-out defaults.
+#[test]
+fn docker_compose_config_output() {
+    let text = r#"name: shop
+services:
+  web:
+    command:
+      - httpd
+      - -f
+    environment:
+      A: "1"
+    image: busybox
+    networks:
+      default: null
+    ports:
+      - mode: ingress
+        target: 80
+        published: "8080"
+        protocol: tcp
+    volumes:
+      - type: bind
+        source: /srv/www
+        target: /www
+        bind:
+          create_host_path: true
+      - type: volume
+        source: data
+        target: /data
+        volume: {}
+networks:
+  default:
+    name: shop_default
+volumes:
+  data:
+    name: shop_data
+"#;
+    let i = import_text(text, &["a"]);
+    assert_eq!(notes(&i), Vec::<String>::new());
+    assert!(i.yaml.contains("ports: {p80: \"80:8080\"}"), "{}", i.yaml);
+    assert!(i.yaml.contains("networks: [shop_default]"), "{}", i.yaml);
+    assert!(
+        i.yaml
+            .contains("volumes: {/srv/www: /www, shop_data: /data}"),
+        "{}",
+        i.yaml
+    );
+    assert!(
+        i.yaml.contains("networks:\n  shop_default: {}\n"),
+        "{}",
+        i.yaml
+    );
+}
