@@ -1,6 +1,7 @@
 //! `maestro import-compose`: a compose file → an equivalent `maestro.yaml`.
 //!
-//! Pure: text in, text and notes out; no Docker, no async. The compose file
+//! Text in, text and notes out; no Docker, no async, and no I/O but reading
+//! the env files it checks and resolving the directories. The compose file
 //! is read with maestro's own YAML reader (errors with file:line:column,
 //! merge keys and anchors as compose's files use them), each service is
 //! turned into a maestro service with its instances placed on the ships
