@@ -125,7 +125,8 @@ Exit status:
   0  the description was written (warnings list what was not imported)
   1  the output could not be written
   2  the compose file cannot be read, or a usage error (an existing output
-     without --force)";
+     without --force); with --strict, also when anything cannot be imported
+     as it is (nothing is written then)";
 
 /// `import-compose` arguments.
 #[derive(Debug, Clone, Args)]

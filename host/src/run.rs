@@ -591,6 +591,12 @@ fn import_compose(cli: &Cli, args: &cli::ImportComposeArgs) -> Result<u8, Error>
     for note in &imported.notes {
         output::report(Level::Warning, &note.to_string());
     }
+    if cli.strict && !imported.notes.is_empty() {
+        return Err(Error::Usage(format!(
+            "--strict: {} thing(s) cannot be imported as they are (the warnings above); nothing was written",
+            imported.notes.len()
+        )));
+    }
     if !to_stdout {
         std::fs::write(&dest, &imported.yaml).map_err(|source| Error::WriteFile {
             path: dest.clone().into(),

@@ -755,6 +755,24 @@ fn import_compose_writes_reports_and_refuses_to_overwrite() {
     assert_status(&plan, 0);
     assert!(stdout(&plan).contains("shop-web-2"), "{}", stdout(&plan));
 
+    // --strict: the tty, and two replicas publishing a port on one ship, are
+    // errors, and nothing is written.
+    let strict_out = dir.join("strict.yaml");
+    let out = run(&[
+        "--strict",
+        "import-compose",
+        c,
+        "-o",
+        strict_out.to_str().unwrap(),
+    ]);
+    assert_status(&out, 2);
+    assert!(
+        stderr(&out).contains("error: --strict: 2 thing(s) cannot be imported as they are"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!strict_out.exists());
+
     // Again: the output exists.
     let out = run(&["-f", o, "import-compose", c]);
     assert_status(&out, 2);

@@ -639,3 +639,48 @@ volumes:
         i.yaml
     );
 }
+
+/// Bad input is an error, never a panic: every prefix of every fixture, and
+/// every fixture with one line removed, imports or fails with a message
+/// that names the file.
+#[test]
+fn truncated_and_damaged_files_never_panic() {
+    for name in [
+        "web-db-cache",
+        "nginx-flask-mysql",
+        "conditions",
+        "unsupported",
+        "testbed",
+        "wordpress-mysql",
+        "prometheus-grafana",
+        "awesome-react-express-mongodb",
+    ] {
+        let dir = fixture_dir(name);
+        let text = std::fs::read_to_string(dir.join("compose.yaml")).unwrap();
+        let opts = Options {
+            file: "c.yaml".into(),
+            base_dir: dir.clone(),
+            out_dir: dir.clone(),
+            project: Some("p".into()),
+            ships: two_ships(),
+            vars: Vars::default(),
+        };
+        let check = |variant: &str| match import(variant, &opts) {
+            Ok(_) => {}
+            Err(e) => assert!(e.to_string().starts_with("c.yaml"), "{name}: {e}"),
+        };
+        for (at, _) in text.char_indices() {
+            check(&text[..at]);
+        }
+        let lines: Vec<&str> = text.lines().collect();
+        for skip in 0..lines.len() {
+            let damaged: Vec<&str> = lines
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != skip)
+                .map(|(_, l)| *l)
+                .collect();
+            check(&damaged.join("\n"));
+        }
+    }
+}
