@@ -316,8 +316,8 @@ const ISSUE_16_KEYS: &[&str] = &[
 
 #[test]
 fn outputs_load_with_maestros_loader() {
-    // The fixtures whose output this build can load entirely (the others
-    // wait for a health lifecycle check: see `health_checks_need_issue_16`).
+    // The fixtures whose output this build can load entirely: the others
+    // give a `{type: health}` lifecycle check (issue 16), not in this build.
     for name in [
         "web-db-cache",
         "unsupported",
