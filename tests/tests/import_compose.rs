@@ -159,6 +159,7 @@ fn imported_compose_file_starts_and_answers() {
     let out = start.output().expect("running maestro start");
     assert_status(&out, 0);
     assert!(stdout(&out).contains("start: 4 done in "), "{}", text(&out));
+    let started_out = stdout(&out);
 
     // Placement: api's replicas one per ship, the rest on the first ship.
     let (main, ship2) = (tb.main(), tb.ship2());
@@ -173,13 +174,19 @@ fn imported_compose_file_starts_and_answers() {
         assert_eq!(running, "true", "{c} on {}", d.host());
     }
     // depends_on: db, then api, then web.
-    let started = |c: &str, d: &Docker| d.run(["inspect", "--format", "{{.State.StartedAt}}", c]);
+    // Compared as times: Docker's timestamps drop a fraction's trailing zeros.
+    let at = |t: &str| maestro::timestamp::parse_rfc3339(t).expect("a Docker timestamp");
+    let started =
+        |c: &str, d: &Docker| at(&d.run(["inspect", "--format", "{{.State.StartedAt}}", c]));
     let (db_t, api_t, web_t) = (
         started(&name("db", 1), &main),
         started(&name("api", 1), &main),
         started(&name("web", 1), &main),
     );
-    assert!(db_t < api_t && api_t < web_t, "{db_t} {api_t} {web_t}");
+    assert!(
+        db_t < api_t && api_t < web_t,
+        "{db_t:?} {api_t:?} {web_t:?}"
+    );
 
     // The services answer.
     page("127.0.0.1", vars.db, "db up");
@@ -220,6 +227,24 @@ fn imported_compose_file_starts_and_answers() {
             d.host()
         );
     }
+
+    // db's health check reached the engine, and the start waited for it
+    // before it began api (service_healthy), as its progress shows.
+    let db = main.inspect(&name("db", 1));
+    assert_eq!(db["State"]["Health"]["Status"], "healthy", "{db}");
+    assert_eq!(db["Config"]["Healthcheck"]["Retries"], 10, "{db}");
+    let progress = &started_out;
+    let line_of = |what: &str| {
+        progress
+            .lines()
+            .position(|l| l.contains(what))
+            .unwrap_or_else(|| panic!("no progress line with {what:?}:\n{progress}"))
+    };
+    assert!(
+        line_of(&format!("{} (db on main): checking health", name("db", 1)))
+            < line_of(&format!("{} (api on main): creating", name("api", 1))),
+        "{progress}"
+    );
 
     // Labels and the restart policy reached Docker.
     let web = main.inspect(&name("web", 1));

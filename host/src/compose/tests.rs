@@ -298,45 +298,89 @@ fn unsupported_things_are_all_noted() {
     }
 }
 
-/// The keys of issue 16 the importer writes, which a build without them
-/// warns about (and ignores).
-const ISSUE_16_KEYS: &[&str] = &[
-    "networks",
-    "volumes",
-    "healthcheck",
-    "tmpfs",
-    "entrypoint",
-    "init",
-    "hostname",
-    "read_only",
-    "stop_signal",
-    "mem_reservation",
-    "pid",
-];
-
 #[test]
-fn outputs_load_with_maestros_loader() {
-    // The fixtures whose output this build can load entirely: the others
-    // give a `{type: health}` lifecycle check (issue 16), not in this build.
+fn outputs_load_with_maestros_loader_without_a_warning() {
     for name in [
         "web-db-cache",
+        "nginx-flask-mysql",
         "unsupported",
         "testbed",
         "wordpress-mysql",
         "prometheus-grafana",
+        "awesome-react-express-mongodb",
     ] {
         let imported = import_fixture(name, two_ships());
         let (env, warnings) = load(name, &imported);
         assert!(!env.instances.is_empty(), "{name}");
-        for w in warnings {
-            // Only keys this build may not know yet (issue 16's) warn.
-            assert!(
-                w.contains("unknown")
-                    && ISSUE_16_KEYS.iter().any(|k| w.contains(&format!("{k:?}"))),
-                "{name}: {w}"
-            );
-        }
+        assert_eq!(warnings, Vec::<String>::new(), "{name}");
     }
+}
+
+/// The service_healthy waits, health checks, networks and run options of
+/// the output, as maestro reads them back.
+#[test]
+fn health_waits_networks_and_run_options_load_as_written() {
+    use config::model::Check;
+    let imported = import_fixture("nginx-flask-mysql", Vec::new());
+    let (env, _) = load("nginx-flask-mysql", &imported);
+    let db = env.instance("nginx-flask-mysql-db-1").unwrap();
+    assert_eq!(db.lifecycle.running, [Check::Health { max_wait: 228 }]);
+    let hc = db.healthcheck.as_ref().expect("db's healthcheck");
+    assert_eq!(hc.retries, Some(5));
+    assert_eq!(hc.interval, Some(std::time::Duration::from_secs(3)));
+    let backend = env.instance("nginx-flask-mysql-backend-1").unwrap();
+    let nets: Vec<&str> = backend
+        .networks
+        .iter()
+        .map(|n| n.network.as_str())
+        .collect();
+    assert_eq!(
+        nets,
+        ["nginx-flask-mysql_backnet", "nginx-flask-mysql_frontnet"]
+    );
+
+    // conditions: its optional worker.env made, in a copy of the fixture.
+    let imported = import_fixture("conditions", two_ships());
+    let dir =
+        std::env::temp_dir().join(format!("maestro-compose-conditions-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(
+        fixture_dir("conditions").join("common.env"),
+        dir.join("common.env"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("worker.env"), "").unwrap();
+    let loaded = config::load(
+        &Source::Text {
+            text: imported.yaml.clone(),
+            name: "conditions/maestro.yaml".into(),
+            base_dir: dir.clone(),
+        },
+        config::Options { strict: true },
+    );
+    std::fs::remove_dir_all(&dir).ok();
+    let env = loaded
+        .unwrap_or_else(|e| panic!("{e}\n{}", imported.yaml))
+        .environment;
+    let broker = env.instance("queue-broker-1").unwrap();
+    assert_eq!(broker.lifecycle.running, [Check::Health { max_wait: 110 }]);
+    assert_eq!(
+        broker.networks[0].ipv4_address.as_deref(),
+        Some("172.28.0.10")
+    );
+    assert_eq!(broker.networks[0].aliases, ["rabbit", "mq"]);
+    let worker2 = env.instance("queue-worker-2").unwrap();
+    assert_eq!(worker2.ship, "b");
+    assert!(worker2.run.read_only);
+    assert_eq!(worker2.run.init, Some(true));
+    assert_eq!(worker2.run.stop_signal.as_deref(), Some("SIGINT"));
+    assert_eq!(
+        env.service("worker").unwrap().requires,
+        ["broker", "migrate", "cache"]
+    );
+    assert_eq!(instance_ships(&env, "cache").len(), 2);
+    let net = env.network("queue_backend").unwrap();
+    assert_eq!(net.subnet.as_deref(), Some("172.28.0.0/16"));
 }
 
 #[test]
