@@ -735,7 +735,8 @@ fn import_compose_writes_reports_and_refuses_to_overwrite() {
     args.extend(ships);
     let out = run(&args);
     assert_status(&out, 0);
-    let report: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("a JSON report");
+    let mut shape = readme_shape("`maestro import-compose --format json`");
+    let report = shape.check_text(&stdout(&out));
     assert_eq!(report["project"], "shop");
     assert_eq!(report["instances"], 2);
     assert_eq!(report["output"], o);
@@ -781,7 +782,7 @@ fn import_compose_writes_reports_and_refuses_to_overwrite() {
         "{}",
         stderr(&out)
     );
-    // To stdout: the YAML itself.
+    // To stdout: the YAML itself, or in the JSON report.
     let out = run(&["import-compose", c, "-p", "shop", "-o", "-"]);
     assert_status(&out, 0);
     assert!(
@@ -789,6 +790,26 @@ fn import_compose_writes_reports_and_refuses_to_overwrite() {
         "{}",
         stdout(&out)
     );
+    let out = run(&[
+        "import-compose",
+        c,
+        "-p",
+        "shop",
+        "-o",
+        "-",
+        "--format",
+        "json",
+    ]);
+    assert_status(&out, 0);
+    let report = shape.check_text(&stdout(&out));
+    assert!(
+        report["yaml"]
+            .as_str()
+            .unwrap()
+            .starts_with("# Imported from "),
+        "{report}"
+    );
+    shape.assert_covered(&[]);
     std::fs::remove_dir_all(&dir).ok();
 }
 
