@@ -131,11 +131,19 @@ fn value_after_key(out: &mut String, value: &Y, level: usize) {
         let _ = writeln!(out, " {flow}");
         return;
     }
-    out.push('\n');
     match value {
-        Y::Map(items) | Y::Block(items) => map_block(out, items, level + 2),
-        Y::Seq(items) => seq_block(out, items, level + 2),
-        _ => unreachable!("leaves always have a flow form"),
+        Y::Map(items) | Y::Block(items) => {
+            out.push('\n');
+            map_block(out, items, level + 2);
+        }
+        Y::Seq(items) => {
+            out.push('\n');
+            seq_block(out, items, level + 2);
+        }
+        // A leaf always has a flow form, written above.
+        Y::Str(_) | Y::Int(_) | Y::Bool(_) | Y::Jinja(_) => {
+            let _ = writeln!(out, " {}", value.flow().unwrap_or_default());
+        }
     }
 }
 

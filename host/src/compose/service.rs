@@ -1182,7 +1182,7 @@ fn deploy(
                 run.push("restart", y);
             }
             "resources" => {
-                for (rk, rkn, rv) in entries(cx, v, &kp)? {
+                for (rk, _, rv) in entries(cx, v, &kp)? {
                     let rp = join(&kp, &rk);
                     for (lk, lkn, lv) in entries(cx, rv, &rp)? {
                         let lp = join(&rp, &lk);
@@ -1193,7 +1193,6 @@ fn deploy(
                             _ => cx.note(lkn, &lp, "maestro has memory limits and reservations, cpu shares and cpuset, no CPU counts or devices"),
                         }
                     }
-                    let _ = rkn;
                 }
             }
             _ => cx.note(kn, &kp, "swarm's; maestro places instances on the ships given with --ship, in turn"),
