@@ -102,7 +102,10 @@ pub(super) fn add_health_waits(cx: &mut Cx, built: &mut [Built]) -> Result<(), C
                 Condition::Healthy => {
                     let b = &built[j];
                     if b.health_disabled {
-                        cx.note(dep.node, &dep.path, format!("service_healthy on {}, whose health check is disabled: compose would never start this service; maestro waits for a health status that never comes", dep.service));
+                        // No health status will ever come: compose refuses
+                        // to start; maestro starts it once the dependency runs.
+                        cx.note(dep.node, &dep.path, format!("service_healthy on {}, whose health check is disabled: compose refuses to start this service; maestro starts it once {} runs", dep.service, dep.service));
+                        continue;
                     }
                     let wait = match b.health_wait {
                         Some(w) => w,

@@ -594,6 +594,27 @@ fn placement_notes() {
         "{}",
         i.yaml
     );
+    // service_healthy on a disabled health check: only the order (a health
+    // wait would never pass), and the output loads.
+    let h = import_text(
+        "services:\n  db:\n    image: d\n    healthcheck: {disable: true}\n  app:\n    image: a\n    depends_on: {db: {condition: service_healthy}}\n",
+        &["a"],
+    );
+    has_note(
+        &h,
+        "services.app.depends_on.db",
+        "compose refuses to start this service; maestro starts it once db runs",
+    );
+    assert!(!h.yaml.contains("type: health"), "{}", h.yaml);
+    config::load(
+        &Source::Text {
+            text: h.yaml.clone(),
+            name: "m.yaml".into(),
+            base_dir: ".".into(),
+        },
+        config::Options { strict: true },
+    )
+    .unwrap_or_else(|e| panic!("{e}\n{}", h.yaml));
 }
 
 #[test]
