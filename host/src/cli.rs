@@ -100,6 +100,72 @@ pub enum Command {
     Ships(ShipsArgs),
     /// Print a man page, or write all of maestro's and maestro-guest's into a directory.
     Man(ManArgs),
+    /// Write a maestro.yaml equivalent to a docker compose file; what it cannot express
+    /// is listed as comments in the output and as warnings.
+    #[command(name = "import-compose")]
+    ImportCompose(ImportComposeArgs),
+}
+
+/// `import-compose`'s help after its options.
+pub const IMPORT_COMPOSE_HELP: &str = "\
+Examples:
+  maestro import-compose                        # ./compose.yaml (or docker-compose.yml) -> ./maestro.yaml
+  maestro -f prod.yaml import-compose docker-compose.yml \\
+      --ship web1=10.0.0.1:2375 --ship web2=10.0.0.2:2375
+  maestro import-compose -o - | less            # print instead of writing
+  docker compose config | maestro import-compose - --ship a=10.0.0.1   # compose's own reading
+
+Each compose service becomes a service whose instances (deploy.replicas, scale; one
+per ship for deploy.mode: global) are placed on the --ship ships in turn (default:
+one ship, local, on /var/run/docker.sock). Instances are named PROJECT-SERVICE-N, as
+compose names containers; networks and volumes PROJECT_NAME. depends_on becomes
+requires, and service_healthy also a health lifecycle check on the dependency.
+${VAR} interpolation is kept as maestro's Jinja `env` (read when maestro runs, .env
+values as defaults), except where the value must be read now (ports, counts,
+durations): those are resolved from the environment and .env, with a warning.
+
+Exit status:
+  0  the description was written (warnings list what was not imported)
+  1  the output could not be written
+  2  the compose file cannot be read, or a usage error (an existing output
+     without --force); with --strict, also when anything cannot be imported
+     as it is (nothing is written then)";
+
+/// `import-compose` arguments.
+#[derive(Debug, Clone, Args)]
+#[command(after_help = IMPORT_COMPOSE_HELP)]
+pub struct ImportComposeArgs {
+    /// The compose file, `-` for standard input (default: compose.yaml, compose.yml,
+    /// docker-compose.yaml or docker-compose.yml in the current directory).
+    #[arg(value_name = "COMPOSE_FILE")]
+    pub compose_file: Option<PathBuf>,
+    /// A ship for the instances: NAME=ADDRESS, ADDRESS being HOST[:PORT] or
+    /// tcp://HOST[:PORT] (plain TCP, port 2375 by default) or unix:///PATH. Repeat it
+    /// to spread replicas over several ships.
+    #[arg(long = "ship", value_name = "NAME=ADDRESS")]
+    pub ships: Vec<String>,
+    /// The project name (default: the file's `name`, else its directory's name).
+    #[arg(short = 'p', long = "project-name", value_name = "NAME")]
+    pub project: Option<String>,
+    /// Where to write the description (`-` for standard output; default: the
+    /// -f file, ./maestro.yaml).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<String>,
+    /// Overwrite the output if it exists.
+    #[arg(long)]
+    pub force: bool,
+    /// How to report what was imported (on stdout; warnings go to stderr).
+    #[arg(long, value_enum, default_value_t = ImportFormat::Text)]
+    pub format: ImportFormat,
+}
+
+/// Output formats of `import-compose`'s report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormat {
+    /// One line: what was written where.
+    Text,
+    /// A JSON object with the counts and every note.
+    Json,
 }
 
 /// Examples of `man`, shown in its `--help`.

@@ -21,6 +21,9 @@ pub enum Error {
     /// The environment description could not be loaded (exit status 2).
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// The compose file cannot be imported (exit status 2).
+    #[error(transparent)]
+    Compose(#[from] crate::compose::ComposeError),
     /// The request names nothing that can be planned (exit status 2).
     #[error(transparent)]
     Plan(#[from] PlanError),
@@ -59,7 +62,7 @@ impl Error {
     /// The exit status this error ends the command with.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Config(_) | Error::Plan(_) | Error::Usage(_) => EXIT_USAGE,
+            Error::Config(_) | Error::Compose(_) | Error::Plan(_) | Error::Usage(_) => EXIT_USAGE,
             Error::AuditBeforePlay { .. }
             | Error::Output(_)
             | Error::Runtime(_)

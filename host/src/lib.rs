@@ -35,6 +35,7 @@
 
 pub mod audit;
 pub mod cli;
+pub mod compose;
 pub mod config;
 pub mod connect;
 pub mod credentials;

@@ -18,7 +18,7 @@ use crate::output::{self, Level};
 use crate::plan::{self, Action, Request};
 use crate::progress::Phase;
 use crate::signals::{Interrupt, Interrupts};
-use crate::{connect, execute};
+use crate::{compose, connect, execute};
 
 /// MaestroNG's command list for `complete` (its `AVAILABLE_MAESTRO_COMMANDS`
 /// plus the commands it has but does not list, and ours).
@@ -39,6 +39,7 @@ const COMMANDS: &[&str] = &[
     "ships",
     "man",
     "schema",
+    "import-compose",
 ];
 
 /// Runs the command.
@@ -152,6 +153,7 @@ fn execute(cli: &Cli) -> Result<u8, Error> {
         Command::Completions(args) => completions(args.shell),
         Command::Man(args) => man(args),
         Command::Schema => emit(&output::schema(&config::schema::schema())),
+        Command::ImportCompose(args) => import_compose(cli, args),
     }
 }
 
@@ -517,6 +519,111 @@ fn ships(cli: &Cli, format: cli::ShipsFormat) -> Result<u8, Error> {
     } else {
         EXIT_FAILURE
     })
+}
+
+/// The compose file names compose looks for, in its order.
+const COMPOSE_FILES: &[&str] = &[
+    "compose.yaml",
+    "compose.yml",
+    "docker-compose.yaml",
+    "docker-compose.yml",
+];
+
+/// `import-compose`: writes the description, prints the notes as warnings,
+/// then checks that the description loads.
+fn import_compose(cli: &Cli, args: &cli::ImportComposeArgs) -> Result<u8, Error> {
+    let compose_file = match &args.compose_file {
+        Some(f) => f.clone(),
+        None => COMPOSE_FILES
+            .iter()
+            .map(std::path::PathBuf::from)
+            .find(|p| p.is_file())
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "no compose file given and none of {} here",
+                    COMPOSE_FILES.join(", ")
+                ))
+            })?,
+    };
+    // `-`: standard input (`docker compose config | maestro import-compose -`).
+    let text = if compose_file.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|e| Error::Usage(format!("cannot read the compose file from stdin: {e}")))?;
+        text
+    } else {
+        std::fs::read_to_string(&compose_file)
+            .map_err(|e| Error::Usage(format!("cannot read {}: {e}", compose_file.display())))?
+    };
+    let ships = args
+        .ships
+        .iter()
+        .map(|s| compose::parse_ship(s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(Error::Usage)?;
+    let dir_of = |p: &std::path::Path| match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let dest = args.output.clone().unwrap_or_else(|| cli.file.clone());
+    let to_stdout = dest == "-";
+    let base_dir = dir_of(&compose_file);
+    let out_dir = if to_stdout {
+        std::path::PathBuf::from(".")
+    } else {
+        dir_of(std::path::Path::new(&dest))
+    };
+    if !to_stdout && !args.force && std::path::Path::new(&dest).exists() {
+        return Err(Error::Usage(format!(
+            "{dest} exists; give --force to overwrite it, or -o another file"
+        )));
+    }
+    let options = compose::Options {
+        file: compose_file.display().to_string(),
+        vars: compose::Vars {
+            environ: compose::environ(),
+            dotenv: compose::dotenv(&base_dir),
+        },
+        base_dir,
+        out_dir: out_dir.clone(),
+        project: args.project.clone(),
+        ships,
+    };
+    let imported = compose::import(&text, &options)?;
+    for note in &imported.notes {
+        output::report(Level::Warning, &note.to_string());
+    }
+    if cli.strict && !imported.notes.is_empty() {
+        return Err(Error::Usage(format!(
+            "--strict: {} thing(s) cannot be imported as they are (the warnings above); nothing was written",
+            imported.notes.len()
+        )));
+    }
+    if !to_stdout {
+        std::fs::write(&dest, &imported.yaml).map_err(|source| Error::WriteFile {
+            path: dest.clone().into(),
+            source,
+        })?;
+    }
+    // What was written must load; when it does not (an env file missing,
+    // a key this maestro lacks), say so now rather than at the first play.
+    let source = config::Source::Text {
+        text: imported.yaml.clone(),
+        name: if to_stdout { "-".into() } else { dest.clone() },
+        base_dir: out_dir,
+    };
+    if let Err(e) = config::load(&source, Options { strict: false }) {
+        output::report(
+            Level::Warning,
+            &format!("the imported description does not load yet: {e}"),
+        );
+    }
+    match (args.format, to_stdout) {
+        (cli::ImportFormat::Json, true) => emit(&output::import_json(&imported, None)),
+        (cli::ImportFormat::Json, false) => emit(&output::import_json(&imported, Some(&dest))),
+        (cli::ImportFormat::Text, true) => emit(&imported.yaml),
+        (cli::ImportFormat::Text, false) => emit(&output::import_text(&imported, &dest)),
+    }
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, Error> {

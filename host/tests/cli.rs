@@ -737,3 +737,158 @@ fn schema_prints_a_json_schema_that_editors_can_use() {
     let out = run(&["completions", "bash"]);
     assert!(stdout(&out).contains("schema"));
 }
+
+/// A fresh directory for one test's files.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("maestro-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("creating a scratch dir");
+    dir
+}
+
+#[test]
+fn import_compose_writes_reports_and_refuses_to_overwrite() {
+    let dir = scratch("import");
+    let compose = dir.join("docker-compose.yml");
+    std::fs::write(
+        &compose,
+        "services:\n  web:\n    image: busybox\n    ports: ['8080:80']\n    tty: true\n    deploy: {replicas: 2}\n",
+    )
+    .unwrap();
+    let out_file = dir.join("maestro.yaml");
+    let (c, o) = (compose.to_str().unwrap(), out_file.to_str().unwrap());
+    let ships = [
+        "--ship",
+        "a=unix:///var/run/docker.sock",
+        "--ship",
+        "b=10.0.0.2",
+    ];
+
+    let mut args = vec![
+        "-f",
+        o,
+        "import-compose",
+        c,
+        "-p",
+        "shop",
+        "--format",
+        "json",
+    ];
+    args.extend(ships);
+    let out = run(&args);
+    assert_status(&out, 0);
+    let mut shape = readme_shape("`maestro import-compose --format json`");
+    let report = shape.check_text(&stdout(&out));
+    assert_eq!(report["project"], "shop");
+    assert_eq!(report["instances"], 2);
+    assert_eq!(report["output"], o);
+    assert_eq!(report["not_imported"][0]["path"], "services.web.tty");
+    assert_eq!(report["not_imported"][0]["line"], 5);
+    assert!(
+        stderr(&out).contains(&format!(
+            "warning: {c}:5:5: services.web.tty: maestro has no equivalent"
+        )),
+        "{}",
+        stderr(&out)
+    );
+    let written = std::fs::read_to_string(&out_file).unwrap();
+    assert!(written.contains("shop-web-2: {ship: b}"), "{written}");
+    // The written description is maestro's: plan reads it.
+    let plan = run(&["-f", o, "plan", "start"]);
+    assert_status(&plan, 0);
+    assert!(stdout(&plan).contains("shop-web-2"), "{}", stdout(&plan));
+
+    // --strict: the tty, and two replicas publishing a port on one ship, are
+    // errors, and nothing is written.
+    let strict_out = dir.join("strict.yaml");
+    let out = run(&[
+        "--strict",
+        "import-compose",
+        c,
+        "-o",
+        strict_out.to_str().unwrap(),
+    ]);
+    assert_status(&out, 2);
+    assert!(
+        stderr(&out).contains("error: --strict: 2 thing(s) cannot be imported as they are"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!strict_out.exists());
+
+    // Again: the output exists.
+    let out = run(&["-f", o, "import-compose", c]);
+    assert_status(&out, 2);
+    assert!(
+        stderr(&out).contains("exists; give --force"),
+        "{}",
+        stderr(&out)
+    );
+    // To stdout: the YAML itself, or in the JSON report.
+    let out = run(&["import-compose", c, "-p", "shop", "-o", "-"]);
+    assert_status(&out, 0);
+    assert!(
+        stdout(&out).starts_with("# Imported from "),
+        "{}",
+        stdout(&out)
+    );
+    let out = run(&[
+        "import-compose",
+        c,
+        "-p",
+        "shop",
+        "-o",
+        "-",
+        "--format",
+        "json",
+    ]);
+    assert_status(&out, 0);
+    let report = shape.check_text(&stdout(&out));
+    assert!(
+        report["yaml"]
+            .as_str()
+            .unwrap()
+            .starts_with("# Imported from "),
+        "{report}"
+    );
+    shape.assert_covered(&[]);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn import_compose_errors_are_usage_errors() {
+    let dir = scratch("import-bad");
+    let compose = dir.join("compose.yaml");
+    std::fs::write(&compose, "services:\n  web:\n    image: [busybox\n").unwrap();
+    let c = compose.to_str().unwrap();
+    let out = run(&["import-compose", c, "-o", "-"]);
+    assert_status(&out, 2);
+    assert!(
+        stderr(&out).starts_with(&format!("error: {c}:4:1: ")),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::write(&compose, "services:\n  web: {image: busybox}\n").unwrap();
+    let out = run(&["import-compose", c, "-o", "-", "--ship", "nameless"]);
+    assert_status(&out, 2);
+    assert!(
+        stderr(&out).contains("expected NAME=ADDRESS"),
+        "{}",
+        stderr(&out)
+    );
+    // From standard input (`docker compose config | maestro import-compose -`).
+    let out = run_with_stdin(
+        &["import-compose", "-", "-p", "piped", "-o", "-"],
+        Some("services:\n  web: {image: busybox}\n"),
+    );
+    assert_status(&out, 0);
+    assert!(
+        stdout(&out).contains("piped-web-1: {ship: local}"),
+        "{}",
+        stdout(&out)
+    );
+    let out = run(&["import-compose", dir.join("missing.yml").to_str().unwrap()]);
+    assert_status(&out, 2);
+    assert!(stderr(&out).contains("cannot read"), "{}", stderr(&out));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -3,6 +3,7 @@
 //! [`report`] write them, with colour only on a terminal and never with
 //! `NO_COLOR`.
 
+mod import;
 pub mod live;
 pub mod logs;
 pub mod man;
@@ -15,6 +16,7 @@ use std::time::Duration;
 
 mod ships;
 
+pub use import::{import_json, import_text};
 pub use ships::{ships_json, ships_text};
 
 use crate::config::model::{EnvVar, Environment};
