@@ -35,6 +35,11 @@ use clap::Parser;
 extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc::c_int {
     // SAFETY: the C runtime passes `argc` valid, NUL-terminated strings in `argv`.
     let args = unsafe { arguments(argc, argv) };
+    if let Some(run) = cli::parse_run_fast(&args) {
+        // `run` writes to stderr only: no stdout to flush, and its code
+        // (touched on every container start and exit) stays untouched.
+        return status(init::run(run));
+    }
     let code = run(args);
     // Rust's runtime would flush stdout at exit; without it, do it here.
     let _ = std::io::Write::flush(&mut std::io::stdout());
@@ -60,13 +65,10 @@ unsafe fn arguments(argc: libc::c_int, argv: *const *const libc::c_char) -> Vec<
         .collect()
 }
 
-/// Dispatches the command line; `run -- CMD` skips clap (see
-/// [`cli::parse_run_fast`]).
+/// Dispatches the command line through clap (`main` has taken the
+/// `run -- CMD` fast path, [`cli::parse_run_fast`], already).
 #[cfg_attr(test, allow(dead_code))] // unit tests have the harness's main
 fn run(args: Vec<OsString>) -> ExitCode {
-    if let Some(run) = cli::parse_run_fast(&args) {
-        return init::run(run);
-    }
     let cli = cli::Cli::parse_from(args);
     match cli.command {
         cli::Command::Query(query) => queries::run(query),

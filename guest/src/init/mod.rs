@@ -109,7 +109,9 @@ fn become_subreaper() {
     if std::process::id() == 1 {
         return;
     }
-    if let Err(error) = nix::sys::prctl::set_child_subreaper(true) {
+    // SAFETY: PR_SET_CHILD_SUBREAPER takes an integer and touches no memory.
+    if unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1) } != 0 {
+        let error = std::io::Error::last_os_error();
         eprintln!(
             "maestro-guest: warning: cannot become a subreaper ({error}); orphans will not be reaped"
         );

@@ -3,9 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use libc::pid_t;
-use nix::errno::Errno;
-use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use libc::{c_int, pid_t};
 
 use super::signals::{self, SigSet};
 
@@ -14,11 +12,14 @@ use super::signals::{self, SigSet};
 pub struct Status(pub u8);
 
 impl Status {
-    fn of(status: WaitStatus) -> Option<Status> {
-        match status {
-            WaitStatus::Exited(_, code) => Some(Status(code as u8)),
-            WaitStatus::Signaled(_, signal, _) => Some(Status(128 + signal as u8)),
-            _ => None,
+    /// The status of a `waitpid` status word, if it says the process ended.
+    fn of(status: c_int) -> Option<Status> {
+        if libc::WIFEXITED(status) {
+            Some(Status(libc::WEXITSTATUS(status) as u8))
+        } else if libc::WIFSIGNALED(status) {
+            Some(Status(128 + libc::WTERMSIG(status) as u8))
+        } else {
+            None
         }
     }
 }
@@ -32,21 +33,29 @@ pub struct Reaped {
 }
 
 /// Reaps every zombie child without blocking.
+///
+/// `libc::waitpid` itself, not a wrapper: this runs on every container's
+/// exit path, where each further page of code touched is a page fault.
 pub fn zombies(main: pid_t) -> Reaped {
     let mut reaped = Reaped {
         main: None,
         none_left: false,
     };
     loop {
-        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
-            Ok(WaitStatus::StillAlive) => return reaped,
-            Ok(status) => {
-                if status.pid().map(|p| p.as_raw()) == Some(main) {
+        let mut status: c_int = 0;
+        // SAFETY: `status` is a valid place for the status word.
+        let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+        match pid {
+            0 => return reaped,
+            pid if pid > 0 => {
+                if pid == main {
                     reaped.main = Status::of(status);
                 }
             }
-            Err(Errno::EINTR) => continue,
-            Err(_) => {
+            // SAFETY: errno is this thread's, read right after the call.
+            _ if unsafe { *libc::__errno_location() } == libc::EINTR => continue,
+            // ECHILD: no child is left.
+            _ => {
                 reaped.none_left = true;
                 return reaped;
             }
