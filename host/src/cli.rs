@@ -79,6 +79,12 @@ pub enum Command {
     /// networks and named volumes no container uses).
     #[command(after_help = CLEAN_HELP)]
     Clean(CleanArgs),
+    /// Deploy a new version without an outage: pull first, replace changed containers
+    /// in health-gated batches, roll a failed replacement back.
+    Upgrade(UpgradeArgs),
+    /// Put back the image each container ran before its last upgrade (batched and
+    /// gated as upgrade).
+    Rollback(UpgradeArgs),
     /// Show the logs of containers (one or several; -F follows them).
     Logs(LogsArgs),
     /// Show the dependency tree.
@@ -497,6 +503,58 @@ pub struct RestartArgs {
     pub only_if_changed: bool,
 }
 
+/// `upgrade`'s and `rollback`'s examples and exit statuses, shown in their `--help`.
+pub const UPGRADE_HELP: &str = "\
+upgrade pulls every image it needs on every ship first (a failed pull stops it
+before anything is touched), then, dependencies first, replaces each container
+whose image id or creation configuration is not what the file asks: the old one
+is stopped and kept aside as NAME.previous, the new one is created and must pass
+its running checks (or stay up --min-up seconds); then the old one is removed.
+A replacement that fails is removed and the old container is put back, started
+and checked again, and the upgrade stops there. rollback puts back the image
+each container ran before its last upgrade (by image id), the same way.
+
+Examples:
+  maestro upgrade -a                       every service, one instance at a time
+  maestro upgrade -s web --batch 2         web's instances two at a time
+  maestro upgrade -s web --step-delay 10 --min-up 20
+  maestro plan upgrade -s web --observe    what would change, without changing it
+  maestro rollback -s web                  back to the image before the upgrade
+
+Exit status:
+  0  every container is up to date (or rolled back, for rollback) and passed
+  1  a pull failed (nothing was touched), a replacement failed and was rolled
+     back (the summary names it, with its last log lines), or a ship failed
+  2  configuration or usage error
+  130/143  interrupted: the swaps under way are finished, no new one begins";
+
+/// `upgrade` and `rollback` arguments.
+#[derive(Debug, Clone, Args)]
+#[command(after_help = UPGRADE_HELP)]
+pub struct UpgradeArgs {
+    /// Container or service names.
+    #[arg(value_name = "THING")]
+    pub things: Vec<String>,
+    #[command(flatten)]
+    pub concurrent: Concurrent,
+    #[command(flatten)]
+    pub expand: Expandable,
+    #[command(flatten)]
+    pub filters: Filters,
+    #[command(flatten)]
+    pub output: PlayOutput,
+    /// Replace at most N instances of one service at a time.
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub batch: u64,
+    /// Seconds to wait between two batches of a service.
+    #[arg(long = "step-delay", value_name = "SECONDS", default_value_t = 0)]
+    pub step_delay: u64,
+    /// Seconds a replacement without running checks must stay up to pass.
+    #[arg(long = "min-up", value_name = "SECONDS", default_value_t = 5)]
+    pub min_up: u64,
+}
+
 /// `logs` arguments.
 #[derive(Debug, Clone, Args)]
 #[command(after_help = LOGS_EXIT_HELP)]
@@ -548,6 +606,10 @@ pub enum PlanAction {
     Restart,
     /// Kill (dependents first).
     Kill,
+    /// Upgrade (dependencies first, in batches).
+    Upgrade,
+    /// Roll back (dependencies first, in batches).
+    Rollback,
 }
 
 /// `plan` arguments.
@@ -574,6 +636,9 @@ pub struct PlanArgs {
     /// With `restart --observe`: as `restart --only-if-changed` would decide.
     #[arg(long = "only-if-changed")]
     pub only_if_changed: bool,
+    /// With `upgrade`/`rollback`: at most N instances of one service at a time.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub batch: Option<u64>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,

@@ -39,6 +39,7 @@ use crate::{credentials, resolve};
 
 mod images;
 pub mod resources;
+mod swap;
 
 use images::{Images, Settled};
 
@@ -65,6 +66,9 @@ pub struct Options {
     pub stop_start_delay: Duration,
     /// `restart --only-if-changed`: leave running containers whose image is current.
     pub only_if_changed: bool,
+    /// `upgrade`/`rollback --min-up`: how long a replacement without `running` checks
+    /// must stay up to pass.
+    pub min_up: Duration,
     /// The Docker client configuration (`~/.docker/config.json`) for registry
     /// credentials not given in the environment description.
     pub docker_config: Option<Arc<crate::credentials::DockerConfig>>,
@@ -110,6 +114,9 @@ impl Finished {
 enum End {
     Done(String),
     Failed(String, Vec<String>),
+    /// `upgrade`/`rollback`: the replacement failed (why, its last log lines) and the
+    /// old container is back.
+    RolledBack(String, Vec<String>),
 }
 
 /// What every step task shares.
@@ -179,13 +186,23 @@ pub async fn execute(
         settling.spawn(images::settle(ctx.clone(), job));
     }
     let mut board = Board::new(&plan.steps);
+    if plan.action.swaps() {
+        // Every image is there (pulled, or the earlier one kept) before anything is
+        // touched; else nothing is.
+        let refused = swap::prepare(&ctx, &plan.steps).await;
+        if !refused.is_empty() {
+            return board.refuse(&ctx, refused);
+        }
+    }
+    // The step whose failure stopped the play (`upgrade` stops at its first rollback).
+    let mut halted: Option<String> = None;
     let limit = plan.concurrency.filter(|c| *c > 0).unwrap_or(usize::MAX);
     let mut running = 0usize;
     let mut tasks: JoinSet<(usize, End)> = JoinSet::new();
     let mut interrupted = false;
     loop {
         interrupted |= *interrupt.borrow();
-        if !interrupted {
+        if !interrupted && halted.is_none() {
             board.skip_after_failures(&ctx);
             while running < limit {
                 let Some(i) = board.next_ready() else { break };
@@ -223,9 +240,15 @@ pub async fn execute(
         // Step tasks catch their panics and are never aborted, so a join error cannot
         // name its step; such a step is reported below as unfinished.
         let Ok((i, end)) = joined else { continue };
+        if !matches!(end, End::Done(_))
+            && crate::plan::swap::stops_on_failure(plan.action)
+            && halted.is_none()
+        {
+            halted = Some(plan.steps[i].container.clone());
+        }
         board.end(&ctx, i, end);
     }
-    board.finish(&ctx, interrupted)
+    board.finish(&ctx, interrupted, halted.as_deref())
 }
 
 /// Where every step of a play stands, and which may start: a completion touches
@@ -360,11 +383,46 @@ impl<'p> Board<'p> {
                 ctx.reporter
                     .event(self.event(ctx, i, Phase::Failed { reason, logs }));
             }
+            End::RolledBack(reason, logs) => {
+                self.state[i] = State::NotDone(self.steps[i].container.clone());
+                self.finished.failed += 1;
+                self.failures = true;
+                ctx.reporter
+                    .event(self.event(ctx, i, Phase::RolledBack { reason, logs }));
+            }
         }
     }
 
+    /// Ends a play refused before any step began: the steps with a reason fail with
+    /// it, the others are not touched.
+    fn refuse(mut self, ctx: &Ctx, refused: Vec<(usize, String)>) -> Finished {
+        let mut reasons: HashMap<usize, String> = refused.into_iter().collect();
+        for i in 0..self.steps.len() {
+            ctx.images.leave(i);
+            let phase = match reasons.remove(&i) {
+                Some(reason) => {
+                    self.finished.failed += 1;
+                    Phase::Failed {
+                        reason: format!("{reason}; nothing was stopped"),
+                        logs: Vec::new(),
+                    }
+                }
+                None => {
+                    self.finished.skipped += 1;
+                    Phase::Skipped {
+                        reason: "not touched: an image is missing (see above); nothing was \
+                                 stopped"
+                            .into(),
+                    }
+                }
+            };
+            ctx.reporter.event(self.event(ctx, i, phase));
+        }
+        self.finished
+    }
+
     /// Reports what never ended (an internal error) or never began (interrupted).
-    fn finish(mut self, ctx: &Ctx, interrupted: bool) -> Finished {
+    fn finish(mut self, ctx: &Ctx, interrupted: bool, halted: Option<&str>) -> Finished {
         self.finished.interrupted = interrupted;
         for i in 0..self.steps.len() {
             if self.state[i] == State::Running {
@@ -377,10 +435,17 @@ impl<'p> Board<'p> {
             } else if self.state[i] == State::Pending {
                 ctx.images.leave(i);
                 self.finished.skipped += 1;
-                self.finished.interrupted = true;
-                let phase = Phase::Skipped {
-                    reason: "interrupted".into(),
+                let reason = match halted {
+                    Some(root) if !interrupted => format!(
+                        "not touched: the {} stopped after {root} failed",
+                        ctx.action.as_str()
+                    ),
+                    _ => {
+                        self.finished.interrupted = true;
+                        "interrupted".into()
+                    }
                 };
+                let phase = Phase::Skipped { reason };
                 ctx.reporter.event(self.event(ctx, i, phase));
             }
         }
@@ -406,7 +471,7 @@ async fn audited_step(ctx: &Ctx, step: &Step, index: usize) -> End {
     let end = run_step(ctx, step, index).await;
     match &end {
         End::Done(_) => audit.success(crate::audit::DEBUG, what, action).await,
-        End::Failed(reason, _) => {
+        End::Failed(reason, _) | End::RolledBack(reason, _) => {
             audit
                 .error(crate::audit::DEBUG, what, action, Some(reason))
                 .await
@@ -432,23 +497,28 @@ async fn run_step(ctx: &Ctx, step: &Step, index: usize) -> End {
         Action::Clean => clean(ctx, inst, &ship).await,
         Action::Pull => pull(ctx, inst, &ship).await.map(|()| "pulled".to_owned()),
         Action::Status => Ok(String::new()),
+        Action::Upgrade | Action::Rollback => {
+            return swap::swap_step(ctx, inst, &ship, step.batch.unwrap_or(0)).await;
+        }
     };
     match result {
         Ok(detail) => End::Done(detail),
-        Err(Failure { reason, logs: true }) => {
-            let logs = match ship
-                .logs(&inst.name, LogTail::Last(FAILED_LOG_LINES as u64))
-                .await
-            {
-                Ok(lines) => lines.into_iter().map(|l| l.text).collect(),
-                Err(_) => Vec::new(),
-            };
-            End::Failed(reason, logs)
-        }
+        Err(Failure { reason, logs: true }) => End::Failed(reason, last_logs(&ship, inst).await),
         Err(Failure {
             reason,
             logs: false,
         }) => End::Failed(reason, Vec::new()),
+    }
+}
+
+/// The container's last [`FAILED_LOG_LINES`] log lines (none when they cannot be had).
+async fn last_logs(ship: &Ship, inst: &Instance) -> Vec<String> {
+    match ship
+        .logs(&inst.name, LogTail::Last(FAILED_LOG_LINES as u64))
+        .await
+    {
+        Ok(lines) => lines.into_iter().map(|l| l.text).collect(),
+        Err(_) => Vec::new(),
     }
 }
 
@@ -606,7 +676,11 @@ async fn start(ctx: &Ctx, inst: &Instance, ship: &Ship, refresh: bool) -> Result
         if contended {
             tokio::time::sleep(Duration::from_millis(50 << round)).await;
         }
-        let observed = ship.inspect(name).await.map_err(fail)?;
+        let observed = if round == 0 {
+            swap::resolve_on_start(ctx, inst, ship).await?
+        } else {
+            ship.inspect(name).await.map_err(fail)?
+        };
         let decision = decide::start(&seen(observed.as_ref()), choices);
         if let decide::Start::LeaveRunning { started_at } = &decision {
             if !contended {
@@ -741,6 +815,57 @@ async fn confirm_started(ctx: &Ctx, inst: &Instance, ship: &Ship) -> Result<(), 
         }
     }
     Ok(())
+}
+
+/// Starts a created (or stopped) container and waits until it passes its `running`
+/// checks, or, without checks, until it is seen running and then, with `min_up`,
+/// stays up that long (the gate of an `upgrade`'s replacement).
+async fn start_gated(
+    ctx: &Ctx,
+    inst: &Instance,
+    ship: &Ship,
+    min_up: Option<Duration>,
+) -> Result<(), Failure> {
+    ctx.emit(inst, Phase::Starting);
+    ship.start(&inst.name).await.map_err(fail_with_logs)?;
+    confirm_started(ctx, inst, ship).await?;
+    if let Some(min_up) = min_up.filter(|d| !d.is_zero() && inst.lifecycle.running.is_empty()) {
+        ctx.emit(
+            inst,
+            Phase::StayingUp {
+                secs: min_up.as_secs(),
+            },
+        );
+        stays_up(ship, &inst.name, min_up)
+            .await
+            .map_err(fail_with_logs)?;
+    }
+    Ok(())
+}
+
+/// Watches a running container for `within`: fails as soon as it is seen not running.
+async fn stays_up(ship: &Ship, name: &str, within: Duration) -> Result<(), String> {
+    let deadline = Instant::now() + within;
+    loop {
+        match ship.inspect(name).await {
+            Ok(Some(info)) if info.state.running => {}
+            Ok(Some(info)) => {
+                return Err(format!(
+                    "the container exited within {}s of its start (exit status {})",
+                    within.as_secs(),
+                    info.state.exit_code.unwrap_or(-1)
+                ));
+            }
+            Ok(None) => return Err("the container disappeared".to_owned()),
+            // A daemon hiccup is not the container's state.
+            Err(_) => {}
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(());
+        }
+        tokio::time::sleep(left.min(Duration::from_millis(250))).await;
+    }
 }
 
 async fn stop(ctx: &Ctx, inst: &Instance, ship: &Ship, kill: bool) -> Result<String, Failure> {

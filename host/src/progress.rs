@@ -38,6 +38,17 @@ pub enum Phase {
     Stopping,
     /// Killing it.
     Killing,
+    /// `upgrade`/`rollback`: renaming the old container aside (`NAME.previous`), or
+    /// back when resolving what an interrupted run left.
+    Renaming { to: String },
+    /// `upgrade`/`rollback` of a service without `running` checks: the replacement
+    /// must stay up this long.
+    StayingUp { secs: u64 },
+    /// `upgrade`/`rollback`: the replacement failed; putting the old container back.
+    RollingBack,
+    /// `upgrade`/`rollback`: the replacement failed (why, with its last log lines) and
+    /// the old container runs again under its name.
+    RolledBack { reason: String, logs: Vec<String> },
     /// Done: the container is up (for start) or down (for stop/kill), or was
     /// already so; `detail` says which (`started`, `up for 3m`, `stopped`).
     Done { detail: String },

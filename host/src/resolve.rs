@@ -71,7 +71,7 @@ pub fn container_spec(env: &Environment, inst: &Instance) -> Result<ContainerSpe
     all_labels.insert(labels::SHIP.into(), inst.ship.clone());
 
     let run = run_spec(&inst.name, &inst.run)?;
-    Ok(ContainerSpec {
+    let mut spec = ContainerSpec {
         name: inst.name.clone(),
         hostname: match &inst.run.hostname {
             Some(h) => Some(h.clone()),
@@ -140,7 +140,23 @@ pub fn container_spec(env: &Environment, inst: &Instance) -> Result<ContainerSpe
         stop_timeout: u32::try_from(inst.stop_timeout).unwrap_or(u32::MAX),
         healthcheck: inst.healthcheck.as_ref().map(health_spec),
         run,
-    })
+    };
+    let digest = spec_digest(&spec);
+    spec.labels.insert(labels::SPEC.into(), digest);
+    Ok(spec)
+}
+
+/// The digest `upgrade` compares to tell whether a container was created from the
+/// configuration the file asks for now: SHA-256 of the spec's fields but its image
+/// (compared by id instead) and the labels maestro adds at upgrade time.
+pub fn spec_digest(spec: &ContainerSpec) -> String {
+    let mut plain = spec.clone();
+    plain.image.clear();
+    plain.labels.remove(labels::SPEC);
+    plain.labels.remove(labels::PREVIOUS_IMAGE);
+    let text = format!("{plain:?}");
+    let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
+    digest.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// `healthcheck` as Docker's `Config.Healthcheck`.

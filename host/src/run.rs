@@ -40,6 +40,8 @@ const COMMANDS: &[&str] = &[
     "man",
     "schema",
     "import-compose",
+    "upgrade",
+    "rollback",
 ];
 
 /// Runs the command.
@@ -81,6 +83,7 @@ fn request(
         concurrency: c.concurrency,
         container_filter: f.container_filter.clone(),
         ship_filter: f.ship_filter.clone(),
+        batch: None,
     }
 }
 
@@ -143,6 +146,24 @@ fn execute(cli: &Cli) -> Result<u8, Error> {
             },
             a.play.output.format,
         ),
+        Command::Upgrade(a) | Command::Rollback(a) => play(
+            cli,
+            if matches!(cli.command, Command::Rollback(_)) {
+                Action::Rollback
+            } else {
+                Action::Upgrade
+            },
+            Request {
+                batch: usize::try_from(a.batch).ok(),
+                ..request(&a.things, &a.concurrent, Some(&a.expand), &a.filters)
+            },
+            execute::Options {
+                step_delay: Duration::from_secs(a.step_delay),
+                min_up: Duration::from_secs(a.min_up),
+                ..Default::default()
+            },
+            a.output.format,
+        ),
         Command::Logs(args) => logs(cli, args),
         Command::Dump(_) => emit(&output::dump(&load(cli)?)),
         Command::Env(args) => env(cli, args),
@@ -193,15 +214,29 @@ fn plan_command(cli: &Cli, args: &cli::PlanArgs) -> Result<u8, Error> {
         PlanAction::Stop => Action::Stop,
         PlanAction::Restart => Action::Restart,
         PlanAction::Kill => Action::Kill,
+        PlanAction::Upgrade => Action::Upgrade,
+        PlanAction::Rollback => Action::Rollback,
     };
     let expand = (action != Action::Start).then_some(&args.expand);
-    let req = request(&args.things, &args.concurrent, expand, &args.filters);
+    let req = Request {
+        batch: args.batch.and_then(|b| usize::try_from(b).ok()),
+        ..request(&args.things, &args.concurrent, expand, &args.filters)
+    };
     let plan = plan::plan(&env, action, &req)?;
     if !args.observe {
         return emit(&match args.format {
             PlanFormat::Text => output::plan_text(&plan),
             PlanFormat::Json => output::plan_json(&plan),
         });
+    }
+    if action.swaps() {
+        let observed = runtime()?.block_on(crate::observe::snapshot::swaps(&env, &plan));
+        let unreachable = observed.iter().any(Result::is_err);
+        emit(&match args.format {
+            PlanFormat::Text => output::plan_swaps_text(&plan, &observed),
+            PlanFormat::Json => output::plan_swaps_json(&plan, &observed),
+        })?;
+        return Ok(if unreachable { EXIT_FAILURE } else { EXIT_OK });
     }
     let choices = plan::decide::Choices {
         refresh_images: args.refresh.refresh_images,
@@ -291,7 +326,10 @@ fn play(
     } else {
         Vec::new()
     };
-    if matches!(action, Action::Pull | Action::Start | Action::Restart) {
+    if matches!(
+        action,
+        Action::Pull | Action::Start | Action::Restart | Action::Upgrade
+    ) {
         let (config, warnings) = crate::credentials::DockerConfig::load_default();
         for warning in &warnings {
             output::report(Level::Warning, &warning.to_string());

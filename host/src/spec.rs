@@ -26,6 +26,13 @@ pub mod labels {
     pub const INSTANCE: &str = "maestro.instance";
     /// The ship name.
     pub const SHIP: &str = "maestro.ship";
+    /// The SHA-256 of the container's creation configuration (every field of its
+    /// spec but the image and this label): `upgrade` replaces a container whose
+    /// configuration changed even when its image did not.
+    pub const SPEC: &str = "maestro.spec";
+    /// Put by `upgrade`/`rollback` on the container it creates: the id of the image
+    /// the replaced container ran, which `rollback` puts back.
+    pub const PREVIOUS_IMAGE: &str = "maestro.previous-image";
 }
 
 /// MaestroNG's default `stop_timeout` in seconds (`stop(id, timeout=10)`).

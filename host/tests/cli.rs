@@ -459,6 +459,13 @@ fn plan_json_has_the_documented_shape() {
         ".steps[].decision.halt",
         ".steps[].decision.restart",
         ".steps[].error",
+        // `upgrade`/`rollback`: plan_upgrade_shows_batches_without_a_daemon checks
+        // `batch`, tests/tests/upgrade.rs the rest.
+        ".steps[].batch",
+        ".steps[].observed.leftover",
+        ".steps[].decision.swap",
+        ".steps[].decision.image",
+        ".steps[].decision.stop_old",
     ]);
 }
 
@@ -891,4 +898,71 @@ fn import_compose_errors_are_usage_errors() {
     assert_status(&out, 2);
     assert!(stderr(&out).contains("cannot read"), "{}", stderr(&out));
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn plan_upgrade_shows_batches_without_a_daemon() {
+    let out = on_example(&["plan", "upgrade", "-a", "--batch", "2"]);
+    assert_status(&out, 0);
+    assert_eq!(
+        stdout(&out),
+        "\
+upgrade: 6 containers on 1 ship, 4 waves, concurrency unlimited
+ #  WAVE  CONTAINER  SERVICE    SHIP  AFTER
+1.     1  zk-node-1  zookeeper  vm1   -
+2.     1  zk-node-2  zookeeper  vm1   -
+3.     2  zk-node-3  zookeeper  vm1   zk-node-1,zk-node-2
+4.     3  kafka-1    kafka      vm1   zk-node-1,zk-node-2,zk-node-3
+5.     3  kafka-2    kafka      vm1   zk-node-1,zk-node-2,zk-node-3
+6.     4  kafka-3    kafka      vm1   zk-node-1,zk-node-2,zk-node-3,kafka-1,kafka-2
+
+batches (each waits for the one before it to pass its checks):
+  zookeeper: [zk-node-1 zk-node-2] then [zk-node-3]
+  kafka: [kafka-1 kafka-2] then [kafka-3]
+"
+    );
+    let out = on_example(&["plan", "upgrade", "-s", "kafka", "--format", "json"]);
+    assert_status(&out, 0);
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(value["action"], "upgrade");
+    assert_eq!(value["steps"][2]["batch"], 2);
+    assert_eq!(value["steps"][2]["waits_for"][0], "kafka-2");
+    // Like restart: a service needs -s, nothing needs -a.
+    let out = on_example(&["plan", "upgrade", "kafka"]);
+    assert_status(&out, 2);
+    let out = on_example(&["plan", "rollback"]);
+    assert_status(&out, 2);
+    assert_eq!(
+        stderr(&out),
+        "error: No services or containers specified for rollback, and --all not set.\n"
+    );
+    let out = on_example(&["plan", "upgrade", "-a", "--batch", "0"]);
+    assert_status(&out, 2);
+}
+
+#[test]
+fn upgrade_and_rollback_have_help_with_examples_and_completions() {
+    for command in ["upgrade", "rollback"] {
+        let out = run(&[command, "--help"]);
+        assert_status(&out, 0);
+        let text = stdout(&out);
+        for want in [
+            "--batch <N>",
+            "--min-up <SECONDS>",
+            "--step-delay <SECONDS>",
+            "Examples:",
+            "maestro upgrade -s web --batch 2",
+            "Exit status:",
+        ] {
+            assert!(
+                text.contains(want),
+                "{command} --help lacks {want:?}:\n{text}"
+            );
+        }
+    }
+    let out = run(&["completions", "bash"]);
+    let text = stdout(&out);
+    assert!(text.contains("upgrade") && text.contains("rollback") && text.contains("--min-up"));
+    let out = on_example(&["complete", "maestro up"]);
+    assert_eq!(stdout(&out), "upgrade\n");
 }

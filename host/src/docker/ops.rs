@@ -377,6 +377,30 @@ impl Ship {
             .map_err(|e| self.error(format!("remove container {name}"), e))
     }
 
+    /// Removes a container whatever its state (`upgrade` discarding a replacement that
+    /// failed), with its anonymous volumes.
+    pub async fn discard(&self, name: &str) -> Result<(), DockerError> {
+        let options = RemoveContainerOptionsBuilder::default()
+            .v(true)
+            .force(true)
+            .build();
+        self.docker()
+            .remove_container(name, Some(options))
+            .await
+            .map_err(|e| self.error(format!("remove container {name}"), e))
+    }
+
+    /// Renames a container (`upgrade` keeping the old one aside as `NAME.previous`).
+    pub async fn rename(&self, name: &str, new_name: &str) -> Result<(), DockerError> {
+        let options = bollard::query_parameters::RenameContainerOptionsBuilder::default()
+            .name(new_name)
+            .build();
+        self.docker()
+            .rename_container(name, options)
+            .await
+            .map_err(|e| self.error(format!("rename container {name} to {new_name}"), e))
+    }
+
     /// Starts a created or stopped container (no host config at start, as MaestroNG).
     pub async fn start(&self, name: &str) -> Result<(), DockerError> {
         self.docker()

@@ -382,6 +382,7 @@ mod tests {
             ship: ship.into(),
             wave: 0,
             waits_for: Vec::new(),
+            batch: None,
         };
         let mut steps = [step("a", "one"), step("b", "one"), step("c", "two")];
         steps[0].wave = 2;

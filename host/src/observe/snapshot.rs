@@ -9,8 +9,10 @@ use futures_util::future::join_all;
 use crate::config::model::Environment;
 use crate::connect::connect_all;
 use crate::docker::{ContainerInfo, ImageInfo};
-use crate::plan::Plan;
 use crate::plan::decide::{ImageSeen, Seen};
+use crate::plan::swap::{self, Current, Leftover, Replace};
+use crate::plan::{Action, Plan};
+use crate::spec::labels;
 
 /// What an inspection says of a container.
 pub fn seen(info: Option<&ContainerInfo>) -> Seen {
@@ -85,6 +87,68 @@ pub async fn snapshot(env: &Environment, plan: &Plan) -> Vec<Observed> {
                 .cloned()
                 .unwrap_or(ImageSeen::Unknown);
             Ok((seen(info.as_ref()), image))
+        }
+    }))
+    .await
+}
+
+/// What an inspection says of a container, as `upgrade` and `rollback` compare it.
+pub fn current(info: &ContainerInfo) -> Current {
+    Current {
+        running: info.state.running,
+        image_id: Some(info.image_id.clone()),
+        spec: info.labels.get(labels::SPEC).cloned(),
+        previous_image: info.labels.get(labels::PREVIOUS_IMAGE).cloned(),
+    }
+}
+
+/// One step of `plan upgrade|rollback --observe`: the container, whether a
+/// `NAME.previous` was left next to it, and the swap decided from what the ship has
+/// now (`None`: the image its tag names is not on the ship yet; the upgrade pulls
+/// it first, so the container will be replaced unless the pull brings the very image
+/// it runs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SwapSeen {
+    /// The container as seen.
+    pub seen: Seen,
+    /// What would be done first about a leftover `NAME.previous`.
+    pub leftover: Leftover,
+    /// The decision, when the ship has the image to decide with.
+    pub replace: Option<Replace>,
+}
+
+/// Every step of a swap plan observed (without pulling anything), in step order.
+pub async fn swaps(env: &Environment, plan: &Plan) -> Vec<Result<SwapSeen, String>> {
+    let ships = connect_all(env, plan.steps.iter().map(|s| s.ship.as_str())).await;
+    join_all(plan.steps.iter().map(|step| {
+        let ships = &ships;
+        async move {
+            let ship = ships.get(&step.ship).map_err(|e| e.to_string())?;
+            let inst = env
+                .instance(&step.container)
+                .ok_or_else(|| format!("unknown container {}", step.container))?;
+            let previous = swap::previous_name(&inst.name);
+            let (info, aside) =
+                futures_util::join!(ship.inspect(&inst.name), ship.inspect(&previous));
+            let info = info.map_err(|e| e.to_string())?;
+            let aside = aside.map_err(|e| e.to_string())?.is_some();
+            let now = info.as_ref().map(current);
+            let replace = if plan.action == Action::Rollback {
+                Some(swap::rollback(now.as_ref()))
+            } else {
+                let spec = crate::resolve::container_spec(env, inst).map_err(|e| e.to_string())?;
+                let wanted = spec.labels.get(labels::SPEC).cloned().unwrap_or_default();
+                let tag = ship
+                    .image_info(&inst.image)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                tag.map(|t| swap::upgrade(now.as_ref(), &inst.image, &t.id, &wanted))
+            };
+            Ok(SwapSeen {
+                seen: seen(info.as_ref()),
+                leftover: swap::leftover(&seen(info.as_ref()), aside),
+                replace,
+            })
         }
     }))
     .await

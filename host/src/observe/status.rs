@@ -16,6 +16,7 @@ use super::time::{now_secs, since};
 use crate::config::model::{Environment, Instance, Protocol};
 use crate::connect::connect_all;
 use crate::docker::{ContainerInfo, ContainerSelector, Ship};
+use crate::plan::swap::previous_name;
 use serde::Serialize;
 
 use super::time::uptime;
@@ -110,6 +111,10 @@ pub struct StatusRow {
     /// Published ports (`-F` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ports: Option<Vec<PortState>>,
+    /// The `NAME.previous` an interrupted `upgrade` left next to it (the next
+    /// `upgrade` or `start` resolves it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub left_aside: Option<String>,
 }
 
 impl StatusRow {
@@ -130,7 +135,7 @@ pub async fn status(env: &Environment, containers: &[String], full: bool) -> Vec
         by_ship
             .entry(i.ship.clone())
             .or_default()
-            .insert(i.name.clone());
+            .extend([i.name.clone(), previous_name(&i.name)]);
     }
     let answers = join_all(by_ship.iter().map(|(name, wanted)| async move {
         let limit = deadline(env, name);
@@ -161,6 +166,10 @@ pub async fn status(env: &Environment, containers: &[String], full: bool) -> Vec
             .iter()
             .find(|s| s.name == inst.ship)
             .map_or(String::new(), |s| s.ip.clone());
+        let left_aside = match answer {
+            Ok(found) => Some(previous_name(&inst.name)).filter(|p| found.contains_key(p)),
+            Err(_) => None,
+        };
         async move {
             let (container_id, state, image) = match answer {
                 Err(e) => (None, State::HostDown { error: e.clone() }, None),
@@ -188,6 +197,7 @@ pub async fn status(env: &Environment, containers: &[String], full: bool) -> Vec
                 state,
                 image,
                 ports,
+                left_aside,
             }
         }
     });

@@ -115,7 +115,10 @@ impl Row {
 pub fn is_final(phase: &Phase) -> bool {
     matches!(
         phase,
-        Phase::Done { .. } | Phase::Failed { .. } | Phase::Skipped { .. }
+        Phase::Done { .. }
+            | Phase::Failed { .. }
+            | Phase::Skipped { .. }
+            | Phase::RolledBack { .. }
     )
 }
 
@@ -139,6 +142,10 @@ pub fn phase_text(phase: &Phase) -> String {
         Phase::Checking { check } => format!("checking {check}"),
         Phase::Stopping => "stopping".into(),
         Phase::Killing => "killing".into(),
+        Phase::Renaming { to } => format!("renaming to {to}"),
+        Phase::StayingUp { secs } => format!("staying up {secs}s"),
+        Phase::RollingBack => "rolling back".into(),
+        Phase::RolledBack { reason, .. } => format!("rolled back: {reason}"),
         Phase::Done { detail } => detail.clone(),
         Phase::Failed { reason, .. } => format!("failed: {reason}"),
         Phase::Skipped { reason } => format!("skipped: {reason}"),
@@ -148,7 +155,7 @@ pub fn phase_text(phase: &Phase) -> String {
 fn phase_paint(phase: &Phase) -> Paint {
     match phase {
         Phase::Done { .. } => Paint::Green,
-        Phase::Failed { .. } => Paint::Red,
+        Phase::Failed { .. } | Phase::RolledBack { .. } => Paint::Red,
         Phase::Skipped { .. } => Paint::Yellow,
         Phase::Waiting => Paint::Dim,
         _ => Paint::Cyan,
@@ -256,7 +263,7 @@ pub fn progress_line(event: &Event) -> String {
         event.ship,
         phase_text(&event.phase)
     );
-    if let Phase::Failed { logs, .. } = &event.phase {
+    if let Phase::Failed { logs, .. } | Phase::RolledBack { logs, .. } = &event.phase {
         for l in logs {
             out.push_str(&format!("    | {l}\n"));
         }

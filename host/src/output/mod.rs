@@ -306,7 +306,149 @@ pub fn plan_text(plan: &Plan) -> String {
         out.push_str(line.trim_end());
         out.push('\n');
     }
+    out.push_str(&batches_text(plan));
     out
+}
+
+/// `upgrade`/`rollback` plans: each service's batches, in order.
+fn batches_text(plan: &Plan) -> String {
+    let mut services: Vec<(&str, Vec<Vec<&str>>)> = Vec::new();
+    for s in &plan.steps {
+        let Some(b) = s.batch else { continue };
+        let at = match services.iter().position(|(name, _)| *name == s.service) {
+            Some(at) => at,
+            None => {
+                services.push((&s.service, Vec::new()));
+                services.len() - 1
+            }
+        };
+        let batches = &mut services[at].1;
+        if batches.len() <= b {
+            batches.resize(b + 1, Vec::new());
+        }
+        batches[b].push(&s.container);
+    }
+    let mut out = String::new();
+    if !services.is_empty() {
+        out.push_str("\nbatches (each waits for the one before it to pass its checks):\n");
+    }
+    for (service, batches) in services {
+        let list: Vec<String> = batches
+            .iter()
+            .map(|b| format!("[{}]", b.join(" ")))
+            .collect();
+        out.push_str(&format!("  {service}: {}\n", list.join(" then ")));
+    }
+    out
+}
+
+/// `plan upgrade|rollback --observe` as text: the plan, then what each container
+/// is and what would be done to it.
+pub fn plan_swaps_text(
+    plan: &Plan,
+    observed: &[Result<crate::observe::snapshot::SwapSeen, String>],
+) -> String {
+    use crate::plan::decide::Seen;
+    use crate::plan::swap::Leftover;
+    let mut out = plan_text(plan);
+    if plan.steps.is_empty() {
+        return out;
+    }
+    out.push('\n');
+    let rows: Vec<[String; 3]> = plan
+        .steps
+        .iter()
+        .zip(observed)
+        .map(|(step, o)| match o {
+            Ok(o) => {
+                let now = match o.seen {
+                    Seen::Absent => "absent",
+                    Seen::Stopped { .. } => "stopped",
+                    Seen::Running { .. } => "running",
+                };
+                let first = match o.leftover {
+                    Leftover::None | Leftover::DropPrevious => "",
+                    Leftover::Restore => "rename .previous back, then ",
+                    Leftover::DiscardNew => {
+                        "remove the unstarted replacement, rename .previous back, then "
+                    }
+                    Leftover::Verify => "gate the replacement an interrupted run left, then ",
+                };
+                let then = match &o.replace {
+                    Some(r) => r.text(),
+                    None => "pull, then replace (the image is not on the ship yet)".into(),
+                };
+                let aside = if o.leftover == Leftover::None {
+                    ""
+                } else {
+                    " + .previous"
+                };
+                [
+                    step.container.clone(),
+                    format!("{now}{aside}"),
+                    format!("{first}{then}"),
+                ]
+            }
+            Err(e) => [step.container.clone(), "unknown".into(), format!("? ({e})")],
+        })
+        .collect();
+    let header = [
+        "CONTAINER",
+        "NOW",
+        "DECISION (images as on the ships now, before pulling)",
+    ]
+    .map(String::from);
+    let width = |i: usize| {
+        std::iter::once(&header)
+            .chain(rows.iter())
+            .map(|r| display_width(&r[i]))
+            .max()
+            .unwrap_or(0)
+    };
+    let (w0, w1) = (width(0), width(1));
+    for row in std::iter::once(&header).chain(rows.iter()) {
+        out.push_str(&format!("{:w0$}  {:w1$}  {}\n", row[0], row[1], row[2]));
+    }
+    out
+}
+
+/// `plan upgrade|rollback --observe` as JSON: each step with `observed` and
+/// `decision` (`null`: the image is not on the ship yet), or `error`.
+pub fn plan_swaps_json(
+    plan: &Plan,
+    observed: &[Result<crate::observe::snapshot::SwapSeen, String>],
+) -> String {
+    let mut value = serde_json::to_value(plan).unwrap_or(serde_json::Value::Null);
+    if let Some(steps) = value.get_mut("steps").and_then(|s| s.as_array_mut()) {
+        for (step, o) in steps.iter_mut().zip(observed) {
+            let Some(step) = step.as_object_mut() else {
+                continue;
+            };
+            match o {
+                Ok(o) => {
+                    step.insert(
+                        "observed".into(),
+                        serde_json::json!({"container": o.seen, "leftover": o.leftover}),
+                    );
+                    let d = match &o.replace {
+                        Some(r) => {
+                            let mut d = serde_json::to_value(r).unwrap_or_default();
+                            if let Some(d) = d.as_object_mut() {
+                                d.insert("text".into(), r.text().into());
+                            }
+                            d
+                        }
+                        None => serde_json::Value::Null,
+                    };
+                    step.insert("decision".into(), d);
+                }
+                Err(e) => {
+                    step.insert("error".into(), e.clone().into());
+                }
+            }
+        }
+    }
+    json(&value)
 }
 
 /// One step's observation and decision for `plan --observe`, or why its ship

@@ -82,6 +82,12 @@ pub fn status_text(rows: &[StatusRow], show_hosts: bool, colour: bool) -> String
         }
         out.push_str(line.trim_end());
         out.push('\n');
+        if let Some(aside) = n.checked_sub(1).and_then(|i| rows[i].left_aside.as_ref()) {
+            out.push_str(&format!(
+                "  {aside}: kept aside by an interrupted upgrade (the next upgrade or start \
+                 resolves it)\n"
+            ));
+        }
         if n > 0 {
             for p in rows[n - 1].ports.iter().flatten() {
                 let word = if p.up { "up" } else { "down" };
@@ -134,6 +140,7 @@ mod tests {
                 },
                 image: None,
                 ports: None,
+                left_aside: None,
             },
             StatusRow {
                 instance: "web-1".into(),
@@ -146,6 +153,7 @@ mod tests {
                 },
                 image: None,
                 ports: None,
+                left_aside: None,
             },
             StatusRow {
                 instance: "web-2".into(),
@@ -159,6 +167,7 @@ mod tests {
                 },
                 image: None,
                 ports: None,
+                left_aside: None,
             },
             StatusRow {
                 instance: "app-1".into(),
@@ -169,6 +178,7 @@ mod tests {
                 state: State::Absent,
                 image: None,
                 ports: None,
+                left_aside: None,
             },
         ]
     }
@@ -193,6 +203,20 @@ app-1     app        main   -             absent
             "{hosts}"
         );
         assert!(hosts.contains("\x1b[31mhost down\x1b[0m"), "{hosts}");
+    }
+
+    #[test]
+    fn a_container_left_aside_is_shown_under_its_instance() {
+        let mut r = rows();
+        r[2].left_aside = Some("web-2.previous".into());
+        let text = status_text(&r, false, false);
+        assert!(
+            text.contains(
+                "web-2     web        main   fedcba987654  down for 5s\n  web-2.previous: kept \
+                 aside by an interrupted upgrade"
+            ),
+            "{text}"
+        );
     }
 
     #[test]

@@ -30,6 +30,14 @@ pub enum Outcome {
         /// Its last log lines (at most [`FAILED_LOG_LINES`]).
         logs: Vec<String>,
     },
+    /// `upgrade`/`rollback`: the replacement failed and the old container runs again.
+    #[serde(rename = "rolled_back")]
+    RolledBack {
+        /// Why the replacement failed.
+        reason: String,
+        /// The failed replacement's last log lines (at most [`FAILED_LOG_LINES`]).
+        logs: Vec<String>,
+    },
     /// Not attempted.
     Skipped {
         /// Why.
@@ -87,6 +95,10 @@ impl Summary {
                     Phase::Skipped { reason } => Outcome::Skipped {
                         reason: reason.clone(),
                     },
+                    Phase::RolledBack { reason, logs } => Outcome::RolledBack {
+                        reason: reason.clone(),
+                        logs: last_lines(logs),
+                    },
                     other => Outcome::Unfinished {
                         last: super::live::phase_text(other),
                     },
@@ -129,10 +141,14 @@ pub fn summary_text(summary: &Summary, colour: bool) -> String {
     let done = summary.count(|o| matches!(o, Outcome::Done { .. }));
     let failed = summary.count(|o| matches!(o, Outcome::Failed { .. }));
     let skipped = summary.count(|o| matches!(o, Outcome::Skipped { .. }));
+    let rolled_back = summary.count(|o| matches!(o, Outcome::RolledBack { .. }));
     let unfinished = summary.count(|o| matches!(o, Outcome::Unfinished { .. }));
     let mut counts = vec![format!("{done} done")];
     if failed > 0 {
         counts.push(format!("{failed} failed"));
+    }
+    if rolled_back > 0 {
+        counts.push(format!("{rolled_back} rolled back"));
     }
     if skipped > 0 {
         counts.push(format!("{skipped} skipped"));
@@ -156,6 +172,7 @@ pub fn summary_text(summary: &Summary, colour: bool) -> String {
         let (label, paint_as, text, logs): (&str, Paint, String, &[String]) = match &e.outcome {
             Outcome::Done { detail } => ("done", Paint::Green, detail.clone(), &[]),
             Outcome::Failed { reason, logs } => ("FAILED", Paint::Red, reason.clone(), logs),
+            Outcome::RolledBack { reason, logs } => ("REVERTED", Paint::Red, reason.clone(), logs),
             Outcome::Skipped { reason } => ("skipped", Paint::Yellow, reason.clone(), &[]),
             Outcome::Unfinished { last } => {
                 ("unfinished", Paint::Yellow, format!("was {last}"), &[])
@@ -339,6 +356,37 @@ mod tests {
         assert_eq!(v["ok"], false);
         assert_eq!(v["swept"][0]["users"], serde_json::json!(["db-2"]));
         assert_eq!(v["swept"][1]["reason"], "down");
+    }
+
+    #[test]
+    fn a_rolled_back_container_is_reverted_with_its_logs() {
+        let rows = [
+            row(
+                "web-1",
+                Phase::RolledBack {
+                    reason: "running checks failed".into(),
+                    logs: vec!["serving error".into()],
+                },
+            ),
+            row(
+                "web-2",
+                Phase::Skipped {
+                    reason: "not touched: the upgrade stopped after web-1 failed".into(),
+                },
+            ),
+        ];
+        let s = Summary::from_rows("upgrade", &rows, Duration::from_secs(2));
+        assert!(!s.ok());
+        assert_eq!(
+            summary_text(&s, false),
+            "upgrade: 0 done, 1 rolled back, 1 skipped in 2.0s\n\
+             \x20 REVERTED   web-1  running checks failed\n\
+             \x20                   | serving error\n\
+             \x20 skipped    web-2  not touched: the upgrade stopped after web-1 failed\n"
+        );
+        let v: serde_json::Value = serde_json::from_str(&summary_json(&s, &[])).unwrap();
+        assert_eq!(v["containers"][0]["result"], "rolled_back");
+        assert_eq!(v["containers"][0]["logs"][0], "serving error");
     }
 
     #[test]

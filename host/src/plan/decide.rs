@@ -363,7 +363,8 @@ pub fn decide(action: Action, seen: &Seen, image: &ImageSeen, choices: Choices) 
         }
         Action::Clean => Decision::Clean { clean: clean(seen) },
         Action::Pull => Decision::Pull,
-        Action::Status => Decision::Observe,
+        // `plan upgrade --observe` decides with `plan::swap` (labels and digests).
+        Action::Status | Action::Upgrade | Action::Rollback => Decision::Observe,
     }
 }
 

@@ -11,6 +11,7 @@ pub mod decide;
 pub mod deptree;
 pub mod fnmatch;
 pub mod resources;
+pub mod swap;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -37,6 +38,11 @@ pub enum Action {
     Restart,
     /// `clean`.
     Clean,
+    /// `upgrade`: replace each container whose image or configuration changed, in
+    /// health-gated batches, rolling back a replacement that fails.
+    Upgrade,
+    /// `rollback`: put back the image each container ran before its last upgrade.
+    Rollback,
 }
 
 impl Action {
@@ -50,6 +56,8 @@ impl Action {
             Action::Kill => "kill",
             Action::Restart => "restart",
             Action::Clean => "clean",
+            Action::Upgrade => "upgrade",
+            Action::Rollback => "rollback",
         }
     }
 
@@ -61,7 +69,13 @@ impl Action {
 
     /// Whether a service name expands to its instances without `-s`.
     fn expands_by_default(self) -> bool {
-        self.forward()
+        self.forward() && !self.swaps()
+    }
+
+    /// `upgrade` and `rollback`: plays that replace containers one batch at a time,
+    /// keeping the old one aside until its replacement passes (see [`swap`]).
+    pub fn swaps(self) -> bool {
+        matches!(self, Action::Upgrade | Action::Rollback)
     }
 }
 
@@ -84,6 +98,9 @@ pub struct Request {
     pub container_filter: Option<String>,
     /// `-S`: fnmatch pattern on ship names.
     pub ship_filter: Option<String>,
+    /// `upgrade --batch`: at most this many instances of one service replaced at a
+    /// time (`None` or `0`: one).
+    pub batch: Option<usize>,
 }
 
 /// Why a request cannot be planned (usage errors, exit status 2).
@@ -114,8 +131,12 @@ pub struct Step {
     /// Dependency layer: a step may start once every step of lower waves it
     /// waits for is done. Always 0 with `-i`.
     pub wave: usize,
-    /// Containers of this plan that must be done first (empty with `-i`).
+    /// Containers of this plan that must be done first (empty with `-i`, but for
+    /// the previous batch of its service in `upgrade` and `rollback`).
     pub waits_for: Vec<String>,
+    /// `upgrade`/`rollback`: the batch of its service it belongs to (0 first).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batch: Option<usize>,
 }
 
 /// An ordered, layered list of steps for one command.
@@ -302,7 +323,35 @@ pub fn plan(env: &Environment, action: Action, request: &Request) -> Result<Plan
             (names.into_iter().map(str::to_owned).collect(), at)
         });
     }
-    let waits_of = |i: usize| services[i].and_then(|s| per_service.get(s));
+    // `upgrade`/`rollback`: each batch of a service waits for the one before it.
+    let batches = if action.swaps() {
+        swap::batches(
+            &containers
+                .iter()
+                .zip(&services)
+                .map(|(c, s)| (c.as_str(), s.unwrap_or("")))
+                .collect::<Vec<_>>(),
+            request.batch.unwrap_or(1),
+        )
+    } else {
+        Vec::new()
+    };
+    let waits: Vec<(Vec<String>, Vec<usize>)> = (0..containers.len())
+        .map(|i| {
+            let mut w = services[i]
+                .and_then(|s| per_service.get(s))
+                .cloned()
+                .unwrap_or_default();
+            if let Some(b) = batches.get(i) {
+                for &j in &b.after {
+                    w.0.push(containers[j].clone());
+                    w.1.push(j);
+                }
+            }
+            w
+        })
+        .collect();
+    let waits_of = |i: usize| Some(&waits[i]);
     let mut wave = vec![0usize; containers.len()];
     // Dependencies form a DAG (cycles are rejected at load), so repeated
     // relaxation terminates within `len` rounds.
@@ -337,6 +386,7 @@ pub fn plan(env: &Environment, action: Action, request: &Request) -> Result<Plan
                 waits_for: waits_of(i)
                     .map(|(names, _)| names.clone())
                     .unwrap_or_default(),
+                batch: batches.get(i).map(|b| b.index),
             })
         })
         .collect();
@@ -360,7 +410,7 @@ fn containers(
     let mut things = request.things.clone();
     let mut with_dependencies = request.with_dependencies;
     if things.is_empty() {
-        if !action.forward() && !request.all {
+        if (!action.forward() || action.swaps()) && !request.all {
             return Err(PlanError::NothingSpecified(action.as_str()));
         }
         things = env

@@ -42,12 +42,18 @@ impl Project {
 
     /// Starts `maestro ARGS` with its stdout and stderr collected line by line.
     pub fn spawn(&self, args: &[&str]) -> Running {
-        let mut child = self
-            .command(args)
+        Running::spawn(self.command(args))
+    }
+}
+
+impl Running {
+    /// Starts `command` with its stdout and stderr collected line by line.
+    pub fn spawn(mut command: Command) -> Running {
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .unwrap_or_else(|e| panic!("starting maestro {args:?}: {e}"));
+            .unwrap_or_else(|e| panic!("starting {command:?}: {e}"));
         let stdout = collect(child.stdout.take().expect("piped stdout"));
         let stderr = collect(child.stderr.take().expect("piped stderr"));
         Running {
