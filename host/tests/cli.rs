@@ -923,7 +923,7 @@ batches (each waits for the one before it to pass its checks):
     );
     let out = on_example(&["plan", "upgrade", "-s", "kafka", "--format", "json"]);
     assert_status(&out, 0);
-    let value: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let value = readme_shape("`maestro plan ACTION --format json`").check_text(&stdout(&out));
     assert_eq!(value["action"], "upgrade");
     assert_eq!(value["steps"][2]["batch"], 2);
     assert_eq!(value["steps"][2]["waits_for"][0], "kafka-2");

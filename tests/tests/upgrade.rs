@@ -19,7 +19,8 @@ use std::time::{Duration, Instant};
 
 mod support;
 
-use maestro_e2e::{Docker, Scope, Testbed, free_port};
+use maestro_e2e::json_shape::Shape;
+use maestro_e2e::{Docker, Scope, Testbed, free_port, repo_root};
 use support::{assert_status, text};
 
 /// The three versions' pages.
@@ -202,10 +203,16 @@ fn get(port: u16, timeout: Duration) -> Option<String> {
     head.contains(" 200 ").then(|| body.trim().to_owned())
 }
 
-/// The summary's JSON (`--format json`).
+/// The README's documented JSON shape under the heading containing `title`.
+fn shape(title: &str) -> Shape {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).expect("README.md");
+    Shape::from_readme(&readme, title)
+}
+
+/// The summary's JSON (`--format json`), checked against the README's shape.
 fn summary(out: &Output) -> serde_json::Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("the summary is not JSON ({e}):\n{}", text(out)))
+    let text = String::from_utf8_lossy(&out.stdout);
+    shape("The summary of a play").check_text(&text)
 }
 
 /// Each container's (result, detail or reason) from a JSON summary.
@@ -662,6 +669,10 @@ fn interrupted_upgrades_leave_one_container_per_name_and_converge() {
         "status shows the container left aside:\n{}",
         text(&status)
     );
+    let status = maestro(&scope, &file, &["status", "web", "--format", "json"]);
+    let v = shape("`maestro status --format json`").check_text(&support::stdout(&status));
+    assert_eq!(v[0]["left_aside"], previous.as_str(), "{v:#}");
+    assert!(v[1].get("left_aside").is_none(), "{v:#}");
     let resolve = maestro(
         &scope,
         &file,
@@ -804,4 +815,41 @@ fn rollback_restores_the_image_id_of_before_the_upgrade() {
         "{:?}",
         decisions(&file)
     );
+    let mut plan = shape("`maestro plan ACTION --format json`");
+    let out = maestro(
+        &scope,
+        &file,
+        &[
+            "plan",
+            "upgrade",
+            "-s",
+            "web",
+            "--observe",
+            "--format",
+            "json",
+        ],
+    );
+    assert_status(&out, 0);
+    let v = plan.check_text(&support::stdout(&out));
+    assert_eq!(v["action"], "upgrade");
+    assert_eq!(v["steps"][1]["batch"], 1);
+    assert_eq!(v["steps"][0]["observed"]["leftover"], "none");
+    assert_eq!(v["steps"][0]["decision"]["swap"], "swap");
+    assert_eq!(v["steps"][0]["decision"]["stop_old"], true);
+    assert_eq!(v["steps"][0]["decision"]["image"], images.live.as_str());
+    let out = maestro(
+        &scope,
+        &file,
+        &[
+            "plan",
+            "rollback",
+            "-s",
+            "web",
+            "--observe",
+            "--format",
+            "json",
+        ],
+    );
+    let v = plan.check_text(&support::stdout(&out));
+    assert_eq!(v["steps"][0]["decision"]["image"], images.id("v1").as_str());
 }
