@@ -163,6 +163,11 @@ async fn swap(ctx: &Ctx, inst: &Instance, ship: &Ship, batch: usize) -> Result<S
     if batch > 0 && !ctx.options.step_delay.is_zero() {
         tokio::time::sleep(ctx.options.step_delay).await;
     }
+    // Its networks and named volumes exist before anything is stopped (the file may
+    // name a new one).
+    super::resources::ready(ctx, inst, ship)
+        .await
+        .map_err(fail)?;
     let old_image = now.as_ref().and_then(|c| c.image_id.clone());
     if let Some(true) = stop_old {
         stop(ctx, inst, ship, false).await?;
