@@ -263,8 +263,10 @@ impl Prober {
                     let mut sent = Vec::new();
                     let mut next = Instant::now();
                     while !flag.load(Ordering::Relaxed) {
-                        let at = next - began;
                         sent.push(std::thread::spawn(move || {
+                            // When it is really sent (a loaded machine may start
+                            // the thread late).
+                            let at = began.elapsed();
                             let ok = get(port, Duration::from_secs(1))
                                 .is_some_and(|b| b.starts_with("ok"));
                             (at, ok)
