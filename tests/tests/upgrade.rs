@@ -62,15 +62,21 @@ impl Images {
             std::fs::copy(guest, context.join("maestro-guest")).expect("copy the guest");
             std::fs::create_dir_all(context.join("www")).unwrap();
             std::fs::write(context.join("www/index.html"), format!("{page}\n")).unwrap();
+            // The scope's label makes its images its own (same content would give
+            // every test the same image ids, which one test's cleanup would remove).
             std::fs::write(
                 context.join("Dockerfile"),
-                "FROM scratch\n\
+                format!(
+                    "FROM scratch\n\
+                 LABEL maestro.e2e.scope={}\n\
                  COPY busybox /bin/busybox\n\
                  RUN [\"/bin/busybox\", \"--install\", \"-s\", \"/bin\"]\n\
                  COPY maestro-guest /bin/maestro-guest\n\
                  COPY www /www\n\
                  ENTRYPOINT [\"/bin/maestro-guest\", \"run\", \"--\"]\n\
                  CMD [\"sh\", \"-c\", \"echo serving $(cat /www/index.html); exec httpd -f -p 8080 -h /www\"]\n",
+                    scope.prefix()
+                ),
             )
             .unwrap();
             let tag = format!("{}-app:{version}", scope.prefix());
@@ -108,11 +114,27 @@ impl Images {
 
 impl Drop for Images {
     fn drop(&mut self) {
-        let main = Docker::new(Testbed::load().main_host());
-        let _ = main.try_run(["rmi", "-f", &self.live]);
-        let _ = Testbed::load()
-            .ship2()
-            .try_run(["rmi", "-f", &self.live_ship2]);
+        let tb = Testbed::load();
+        // Every image of the registry repository (a pull that moved the tag leaves
+        // the earlier one untagged), on both daemons, then the local builds.
+        for (docker, live) in [(tb.main(), &self.live), (tb.ship2(), &self.live_ship2)] {
+            let repo = live.trim_end_matches(":live");
+            let refs = docker
+                .try_run([
+                    "images",
+                    "--digests",
+                    "--filter",
+                    &format!("reference={repo}"),
+                    "--format",
+                    "{{.Repository}}@{{.Digest}}",
+                ])
+                .unwrap_or_default();
+            // By reference, not by id: only this repository's names go.
+            let mut args = vec!["rmi", "-f", live.as_str()];
+            args.extend(refs.split_whitespace().filter(|r| !r.ends_with("@<none>")));
+            let _ = docker.try_run(args);
+        }
+        let main = tb.main();
         for tag in &self.local {
             let _ = main.try_run(["rmi", "-f", tag]);
         }
