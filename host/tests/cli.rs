@@ -481,8 +481,20 @@ fn every_state_printing_command_offers_json() {
         .find(|s| s.starts_with("JSON output"))
         .expect("README: no section JSON output");
     for name in [
-        "status", "ships", "plan", "deptree", "env", "start", "stop", "kill", "restart", "pull",
+        "status",
+        "ships",
+        "plan",
+        "deptree",
+        "env",
+        "start",
+        "stop",
+        "kill",
+        "restart",
+        "pull",
         "clean",
+        "upgrade",
+        "rollback",
+        "import-compose",
     ] {
         let sub = cli
             .find_subcommand(name)
