@@ -7,25 +7,16 @@
 
 mod support;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::process::Command;
 use std::time::Duration;
 
 use maestro_e2e::{Docker, Scope, Testbed, free_port, poll};
+use support::http::{fetch_inside, http_response};
 use support::{assert_status, stderr, stdout, text};
 
+/// The response to `GET /` at `addr:port` if it is a 200.
 fn http_get(addr: &str, port: u16) -> Option<String> {
-    let mut s = TcpStream::connect_timeout(
-        &format!("{addr}:{port}").parse().ok()?,
-        Duration::from_secs(2),
-    )
-    .ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    s.write_all(b"GET / HTTP/1.0\r\n\r\n").ok()?;
-    let mut body = String::new();
-    s.read_to_string(&mut body).ok()?;
-    body.contains("200 OK").then_some(body)
+    http_response(addr, port, "/").filter(|r| r.contains("200 OK"))
 }
 
 /// Waits up to 20 s for a page at `addr:port` that contains `want`.
@@ -58,23 +49,6 @@ impl Vars {
             .env("WEB_PORT", self.web.to_string())
             .env_remove("SHOUT");
     }
-}
-
-/// `wget http://HOST:PORT/` inside `container` (under `timeout`: this
-/// busybox's `wget -T` crashes), retried for a few seconds.
-fn fetch_inside(docker: &Docker, container: &str, host: &str, port: u16) -> Result<String, String> {
-    let url = format!("http://{host}:{port}/");
-    let mut last = String::new();
-    poll(Duration::from_secs(15), || {
-        match docker.try_run(["exec", container, "timeout", "5", "wget", "-q", "-O-", &url]) {
-            Ok(page) => Some(page),
-            Err(e) => {
-                last = e;
-                None
-            }
-        }
-    })
-    .ok_or(last)
 }
 
 #[test]

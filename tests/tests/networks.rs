@@ -11,11 +11,11 @@
 //! removes them when the test ends.
 
 use std::process::Output;
-use std::time::Duration;
 
 mod support;
 
-use maestro_e2e::{Docker, Scope, Testbed, poll};
+use maestro_e2e::{Docker, Scope, Testbed};
+use support::http::fetch_inside;
 use support::{Project, assert_status, ships_yaml, stdout, text};
 
 /// The description: the environment's name is the scope's prefix.
@@ -37,22 +37,9 @@ fn exists(docker: &Docker, kind: &str, name: &str) -> bool {
     docker.try_run([kind, "inspect", name]).is_ok()
 }
 
-/// `wget` from `from` to `http://host:8080/` (under `timeout`: this
-/// busybox's `wget -T` crashes), retried for a few seconds while
-/// the server comes up: the page, or the last error.
+/// `wget` from `from` to `http://host:8080/`: the page, or the last error.
 fn fetch(docker: &Docker, from: &str, host: &str) -> Result<String, String> {
-    let url = format!("http://{host}:8080/");
-    let mut last = String::new();
-    poll(Duration::from_secs(15), || {
-        match docker.try_run(["exec", from, "timeout", "5", "wget", "-q", "-O-", &url]) {
-            Ok(page) => Some(page),
-            Err(e) => {
-                last = e;
-                None
-            }
-        }
-    })
-    .ok_or(last)
+    fetch_inside(docker, from, host, 8080)
 }
 
 fn run(project: &Project, args: &[&str]) -> Output {

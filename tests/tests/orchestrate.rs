@@ -14,11 +14,10 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::Duration;
 
 use maestro_e2e::{Docker, Scope, Testbed, free_port, poll};
+use support::http::http_response;
 use support::{Project, assert_status, ships_yaml, stderr, stdout};
 
 /// The three-service environment of one test.
@@ -146,19 +145,6 @@ fn env_map(text: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn http_get(addr: &str, port: u16) -> Option<String> {
-    let mut s = TcpStream::connect_timeout(
-        &format!("{addr}:{port}").parse().ok()?,
-        Duration::from_secs(2),
-    )
-    .ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-    s.write_all(b"GET / HTTP/1.0\r\n\r\n").ok()?;
-    let mut body = String::new();
-    s.read_to_string(&mut body).ok()?;
-    Some(body)
-}
-
 #[test]
 fn start_env_ports_status_stop_clean() {
     let tb = Testbed::load();
@@ -216,10 +202,10 @@ fn start_env_ports_status_stop_clean() {
     );
 
     // Published ports answer.
-    let page = http_get("127.0.0.1", env.api_port).expect("api answers");
+    let page = http_response("127.0.0.1", env.api_port, "/").expect("api answers");
     assert!(page.contains("api ready"), "{page}");
     assert!(
-        http_get(tb.ship2_addr(), env.db_port).is_some(),
+        http_response(tb.ship2_addr(), env.db_port, "/").is_some(),
         "db answers on ship2"
     );
 

@@ -6,15 +6,15 @@
 //!
 //! Every container is named inside a [`Scope`], which removes it when the test ends.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod support;
 
 use maestro_e2e::{Docker, Scope, Testbed, free_port, poll};
+use support::http::http_body;
+use support::project_file::{maestro_own_home as maestro, project_file};
 use support::{assert_status, text};
 
 /// The `ships:` section: `main` over the unix socket, `ship2` over plain TCP.
@@ -32,20 +32,7 @@ fn ships(tb: &Testbed) -> String {
 
 /// Writes `maestro.yaml` (name, ships, then `rest`) into a scratch dir; returns its path.
 fn project(scope: &Scope, tb: &Testbed, rest: &str) -> PathBuf {
-    let dir = scope.scratch_dir("project");
-    let file = dir.join("maestro.yaml");
-    let text = format!("name: {}\n{}{rest}", scope.prefix(), ships(tb));
-    std::fs::write(&file, text).expect("writing maestro.yaml");
-    file
-}
-
-/// Runs `maestro -f FILE ARGS` with a home of its own (no Docker credentials).
-fn maestro(scope: &Scope, file: &Path, args: &[&str]) -> Output {
-    let home = scope.scratch_dir("home");
-    maestro_e2e::maestro_cli(file, args)
-        .env("HOME", &home)
-        .output()
-        .expect("running maestro")
+    project_file(scope, &ships(tb), rest)
 }
 
 /// `State.<field>` as (seconds part, nanoseconds) so that timestamps with fractions of
@@ -66,16 +53,6 @@ fn running(docker: &Docker, name: &str) -> bool {
 
 fn exists(docker: &Docker, name: &str) -> bool {
     docker.try_run(["inspect", name]).is_ok()
-}
-
-/// `GET /` over HTTP/1.0: the body, or `None` if nothing answered.
-fn http_body(addr: &str, port: u16) -> Option<String> {
-    let mut stream = TcpStream::connect((addr, port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(3))).ok()?;
-    stream.write_all(b"GET / HTTP/1.0\r\n\r\n").ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned())
 }
 
 /// A port that is probably free on ship2 too (its namespace has few listeners).
@@ -164,7 +141,7 @@ fn start_chain_across_ships_then_stop_in_reverse_and_clean() {
 
     // The published port answers on ship2's address.
     let body = poll(Duration::from_secs(10), || {
-        http_body(tb.ship2_addr(), web_port)
+        http_body(tb.ship2_addr(), web_port, "/")
     });
     assert_eq!(
         body.as_deref().map(str::trim),

@@ -9,15 +9,14 @@
 //! The testbed's Podman ship is `tests/testbed/up`'s (README beside it); without it every
 //! test here fails with a message saying how to get it.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::path::PathBuf;
 use std::time::Duration;
 
 mod support;
 
 use maestro_e2e::{Docker, Scope, Testbed, poll};
+use support::http::http_body;
+use support::project_file::{maestro_own_home as maestro, project_file};
 use support::{assert_status, stdout, text};
 
 /// Removes the scope's containers, networks and volumes on the Podman ship when dropped
@@ -25,6 +24,15 @@ use support::{assert_status, stdout, text};
 struct PodmanCleanup<'a> {
     scope: &'a Scope,
     podman: Docker,
+}
+
+impl<'a> PodmanCleanup<'a> {
+    fn new(scope: &'a Scope, podman: &Docker) -> PodmanCleanup<'a> {
+        PodmanCleanup {
+            scope,
+            podman: podman.clone(),
+        }
+    }
 }
 
 impl Drop for PodmanCleanup<'_> {
@@ -45,37 +53,12 @@ fn ships(tb: &Testbed) -> String {
 
 /// Writes `maestro.yaml` (name, ships, then `rest`) into a scratch dir; returns its path.
 fn project(scope: &Scope, tb: &Testbed, rest: &str) -> PathBuf {
-    let dir = scope.scratch_dir("project");
-    let file = dir.join("maestro.yaml");
-    let text = format!("name: {}\n{}{rest}", scope.prefix(), ships(tb));
-    std::fs::write(&file, text).expect("writing maestro.yaml");
-    file
-}
-
-/// Runs `maestro -f FILE ARGS` with a home of its own (no Docker credentials).
-fn maestro(scope: &Scope, file: &Path, args: &[&str]) -> Output {
-    let home = scope.scratch_dir("home");
-    maestro_e2e::maestro_cli(file, args)
-        .env("HOME", &home)
-        .output()
-        .expect("running maestro")
+    project_file(scope, &ships(tb), rest)
 }
 
 /// A port that is probably free in the Podman ship's namespace too (few listeners there).
 fn port() -> u16 {
     maestro_e2e::free_port()
-}
-
-/// `GET path` over HTTP/1.0 to ADDR:PORT: the body, or `None` if nothing answered.
-fn http_body(addr: &str, port: u16, path: &str) -> Option<String> {
-    let mut stream = TcpStream::connect((addr, port)).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(3))).ok()?;
-    stream
-        .write_all(format!("GET {path} HTTP/1.0\r\n\r\n").as_bytes())
-        .ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    response.split_once("\r\n\r\n").map(|(_, b)| b.to_owned())
 }
 
 /// `State.<field>` of a container on the Podman ship.
@@ -93,10 +76,7 @@ fn two_services_start_status_logs_stop_clean_on_podman() {
     let tb = Testbed::load();
     let scope = Scope::new("podman");
     let podman = tb.podman();
-    let _cleanup = PodmanCleanup {
-        scope: &scope,
-        podman: podman.clone(),
-    };
+    let _cleanup = PodmanCleanup::new(&scope, &podman);
     let (db, web) = (scope.name("db"), scope.name("web"));
     let (db_port, web_port) = (port(), port());
     let image = tb.test_image();
@@ -282,10 +262,7 @@ fn a_check_on_a_port_nobody_listens_on_fails_on_podman() {
     let tb = Testbed::load();
     let scope = Scope::new("podman-mute");
     let podman = tb.podman();
-    let _cleanup = PodmanCleanup {
-        scope: &scope,
-        podman: podman.clone(),
-    };
+    let _cleanup = PodmanCleanup::new(&scope, &podman);
     let mute = scope.name("mute");
     let mute_port = port();
     let image = tb.test_image();
@@ -323,10 +300,7 @@ fn links_fail_on_podman_with_a_clear_message() {
     let tb = Testbed::load();
     let scope = Scope::new("podman-links");
     let podman = tb.podman();
-    let _cleanup = PodmanCleanup {
-        scope: &scope,
-        podman: podman.clone(),
-    };
+    let _cleanup = PodmanCleanup::new(&scope, &podman);
     let (a, b) = (scope.name("a"), scope.name("b"));
     let image = tb.test_image();
     let file = project(
@@ -365,10 +339,7 @@ fn podman_pulls_from_the_registry_with_credentials() {
     let tb = Testbed::load();
     let scope = Scope::new("podman-pull");
     let podman = tb.podman();
-    let _cleanup = PodmanCleanup {
-        scope: &scope,
-        podman: podman.clone(),
-    };
+    let _cleanup = PodmanCleanup::new(&scope, &podman);
     // A tag of our own in the registry, as the Podman ship reaches it.
     let pushed = support::push_to_registry(tb, &scope, scope.prefix());
     let reg = tb.get("REGISTRY_FROM_PODMAN");
@@ -414,10 +385,7 @@ fn networks_and_named_volumes_on_podman() {
     let tb = Testbed::load();
     let scope = Scope::new("podman-net");
     let podman = tb.podman();
-    let _cleanup = PodmanCleanup {
-        scope: &scope,
-        podman: podman.clone(),
-    };
+    let _cleanup = PodmanCleanup::new(&scope, &podman);
     let (srv, cli) = (scope.name("srv"), scope.name("cli"));
     let (front, back, vol) = (scope.name("front"), scope.name("back"), scope.name("vol"));
     let image = tb.test_image();

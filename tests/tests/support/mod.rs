@@ -8,6 +8,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+pub mod http;
+pub mod project_file;
 pub mod proxy;
 
 use maestro_e2e::{Scope, Testbed, poll};
