@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+mod support;
+
 use maestro_e2e::repo_root;
+use support::pki::{self, make_ca};
 
 fn docker(args: &[&str]) -> Output {
     Command::new("docker")
@@ -499,110 +502,14 @@ fn wait_resolves_names_through_dns_on_a_user_defined_network_and_checks_http() {
     drop(waiter);
 }
 
-#[track_caller]
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("running openssl (a testbed prerequisite: apt-get install openssl): {e}")
-        });
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// A throwaway CA in `dir`: `NAME.pem` and `NAME-key.pem`.
-fn make_ca(dir: &Path, name: &str) {
-    let key = format!("{name}-key.pem");
-    openssl(
-        dir,
-        &[
-            "genpkey",
-            "-algorithm",
-            "EC",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-out",
-            &key,
-        ],
-    );
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-new",
-            "-key",
-            &key,
-            "-out",
-            &format!("{name}.pem"),
-            "-days",
-            "2",
-            "-subj",
-            &format!("/CN={name}"),
-            "-addext",
-            "basicConstraints=critical,CA:TRUE",
-            "-addext",
-            "keyUsage=critical,keyCertSign,cRLSign",
-        ],
-    );
-}
-
 /// A server certificate `NAME-cert.pem` (key `NAME-key.pem`, made with
 /// `genpkey` options `algorithm`) for the DNS name `dns`, signed by `ca`.
 fn make_leaf(dir: &Path, name: &str, algorithm: &[&str], dns: &str, ca: &str) {
-    let key = format!("{name}-key.pem");
-    let mut args = vec!["genpkey", "-out", &key];
-    args.extend_from_slice(algorithm);
-    openssl(dir, &args);
-    let csr = format!("{name}.csr");
-    openssl(
-        dir,
-        &[
-            "req",
-            "-new",
-            "-key",
-            &key,
-            "-out",
-            &csr,
-            "-subj",
-            "/CN=server",
-        ],
+    let ext = format!(
+        "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n\
+         extendedKeyUsage=serverAuth\nsubjectAltName=DNS:{dns}\n"
     );
-    let ext = format!("{name}.ext");
-    std::fs::write(
-        dir.join(&ext),
-        format!(
-            "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n\
-             extendedKeyUsage=serverAuth\nsubjectAltName=DNS:{dns}\n"
-        ),
-    )
-    .unwrap();
-    openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            &csr,
-            "-CA",
-            &format!("{ca}.pem"),
-            "-CAkey",
-            &format!("{ca}-key.pem"),
-            "-set_serial",
-            "0x4242",
-            "-days",
-            "2",
-            "-extfile",
-            &ext,
-            "-out",
-            &format!("{name}-cert.pem"),
-        ],
-    );
+    pki::make_leaf(dir, name, algorithm, "server", &ext, ca);
 }
 
 /// A Python HTTPS server on 127.0.0.1 (`/health` answers 200 `status: ok`,
