@@ -396,19 +396,8 @@ pub fn plan_swaps_text(
         "CONTAINER",
         "NOW",
         "DECISION (images as on the ships now, before pulling)",
-    ]
-    .map(String::from);
-    let width = |i: usize| {
-        std::iter::once(&header)
-            .chain(rows.iter())
-            .map(|r| display_width(&r[i]))
-            .max()
-            .unwrap_or(0)
-    };
-    let (w0, w1) = (width(0), width(1));
-    for row in std::iter::once(&header).chain(rows.iter()) {
-        out.push_str(&format!("{:w0$}  {:w1$}  {}\n", row[0], row[1], row[2]));
-    }
+    ];
+    push_observed_table(&mut out, &header, &rows);
     out
 }
 
@@ -418,6 +407,26 @@ pub fn plan_swaps_json(
     plan: &Plan,
     observed: &[Result<crate::observe::snapshot::SwapSeen, String>],
 ) -> String {
+    plan_steps_json(plan, observed, |step, o| {
+        step.insert(
+            "observed".into(),
+            serde_json::json!({"container": o.seen, "leftover": o.leftover}),
+        );
+        let d = match &o.replace {
+            Some(r) => with_text(r, r.text()),
+            None => serde_json::Value::Null,
+        };
+        step.insert("decision".into(), d);
+    })
+}
+
+/// The plan as JSON with each step given `add`'s keys from its observation, or
+/// `error` where its ship could not say.
+fn plan_steps_json<T>(
+    plan: &Plan,
+    observed: &[Result<T, String>],
+    add: impl Fn(&mut serde_json::Map<String, serde_json::Value>, &T),
+) -> String {
     let mut value = serde_json::to_value(plan).unwrap_or(serde_json::Value::Null);
     if let Some(steps) = value.get_mut("steps").and_then(|s| s.as_array_mut()) {
         for (step, o) in steps.iter_mut().zip(observed) {
@@ -425,23 +434,7 @@ pub fn plan_swaps_json(
                 continue;
             };
             match o {
-                Ok(o) => {
-                    step.insert(
-                        "observed".into(),
-                        serde_json::json!({"container": o.seen, "leftover": o.leftover}),
-                    );
-                    let d = match &o.replace {
-                        Some(r) => {
-                            let mut d = serde_json::to_value(r).unwrap_or_default();
-                            if let Some(d) = d.as_object_mut() {
-                                d.insert("text".into(), r.text().into());
-                            }
-                            d
-                        }
-                        None => serde_json::Value::Null,
-                    };
-                    step.insert("decision".into(), d);
-                }
+                Ok(o) => add(step, o),
                 Err(e) => {
                     step.insert("error".into(), e.clone().into());
                 }
@@ -449,6 +442,32 @@ pub fn plan_swaps_json(
         }
     }
     json(&value)
+}
+
+/// A decision as JSON with its one-line `text` added.
+fn with_text(decision: &impl serde::Serialize, text: String) -> serde_json::Value {
+    let mut d = serde_json::to_value(decision).unwrap_or_default();
+    if let Some(d) = d.as_object_mut() {
+        d.insert("text".into(), text.into());
+    }
+    d
+}
+
+/// Appends the `plan --observe` table (`header` then `rows`, the first two columns
+/// padded to their widest cell) to `out`.
+fn push_observed_table(out: &mut String, header: &[&str; 3], rows: &[[String; 3]]) {
+    let header = header.map(String::from);
+    let width = |i: usize| {
+        std::iter::once(&header)
+            .chain(rows)
+            .map(|r| display_width(&r[i]))
+            .max()
+            .unwrap_or(0)
+    };
+    let (w0, w1) = (width(0), width(1));
+    for row in std::iter::once(&header).chain(rows) {
+        out.push_str(&format!("{:w0$}  {:w1$}  {}\n", row[0], row[1], row[2]));
+    }
 }
 
 /// One step's observation and decision for `plan --observe`, or why its ship
@@ -488,49 +507,21 @@ pub fn plan_observed_text(plan: &Plan, decisions: &[Decided]) -> String {
             Err(e) => [step.container.clone(), "unknown".into(), format!("? ({e})")],
         })
         .collect();
-    let header = ["CONTAINER", "NOW", "DECISION"].map(String::from);
-    let width = |i: usize| {
-        std::iter::once(&header)
-            .chain(rows.iter())
-            .map(|r| display_width(&r[i]))
-            .max()
-            .unwrap_or(0)
-    };
-    let (w0, w1) = (width(0), width(1));
-    for row in std::iter::once(&header).chain(rows.iter()) {
-        out.push_str(&format!("{:w0$}  {:w1$}  {}\n", row[0], row[1], row[2]));
-    }
+    let header = ["CONTAINER", "NOW", "DECISION"];
+    push_observed_table(&mut out, &header, &rows);
     out
 }
 
 /// `plan --observe` as JSON: the plan, each step with `observed` (the container's
 /// state and image) and `decision`, or `error` when its ship could not say.
 pub fn plan_observed_json(plan: &Plan, decisions: &[Decided]) -> String {
-    let mut value = serde_json::to_value(plan).unwrap_or(serde_json::Value::Null);
-    if let Some(steps) = value.get_mut("steps").and_then(|s| s.as_array_mut()) {
-        for (step, decided) in steps.iter_mut().zip(decisions) {
-            let Some(step) = step.as_object_mut() else {
-                continue;
-            };
-            match decided {
-                Ok((seen, image, decision)) => {
-                    step.insert(
-                        "observed".into(),
-                        serde_json::json!({"container": seen, "image": image}),
-                    );
-                    let mut d = serde_json::to_value(decision).unwrap_or_default();
-                    if let Some(d) = d.as_object_mut() {
-                        d.insert("text".into(), decision.text().into());
-                    }
-                    step.insert("decision".into(), d);
-                }
-                Err(e) => {
-                    step.insert("error".into(), e.clone().into());
-                }
-            }
-        }
-    }
-    json(&value)
+    plan_steps_json(plan, decisions, |step, (seen, image, decision)| {
+        step.insert(
+            "observed".into(),
+            serde_json::json!({"container": seen, "image": image}),
+        );
+        step.insert("decision".into(), with_text(decision, decision.text()));
+    })
 }
 
 fn plural(n: usize) -> &'static str {
