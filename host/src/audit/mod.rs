@@ -585,14 +585,9 @@ mod tests {
     }
 
     fn env(audit: &str) -> Environment {
-        let source = crate::config::Source::Text {
-            text: format!("name: t\nships: {{main: {{ip: 10.0.0.1}}}}\naudit:\n{audit}"),
-            name: "t.yaml".into(),
-            base_dir: ".".into(),
-        };
-        crate::config::load(&source, crate::config::Options::default())
-            .unwrap()
-            .environment
+        crate::config::load_for_tests(&format!(
+            "name: t\nships: {{main: {{ip: 10.0.0.1}}}}\naudit:\n{audit}"
+        ))
     }
 
     fn subjects(n: usize) -> Vec<Subject> {

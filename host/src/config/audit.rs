@@ -450,12 +450,7 @@ mod tests {
 
     fn load(audit: &str) -> Result<crate::config::Loaded, ConfigError> {
         let text = format!("name: t\nships: {{s: {{ip: 1.2.3.4}}}}\naudit:\n{audit}");
-        let source = crate::config::Source::Text {
-            text,
-            name: "t.yaml".into(),
-            base_dir: ".".into(),
-        };
-        crate::config::load(&source, crate::config::Options::default())
+        crate::config::load_text(text, crate::config::Options::default())
     }
 
     fn auditors(audit: &str) -> Vec<Auditor> {

@@ -269,19 +269,14 @@ fn parse_duration(text: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Loaded, Options, Source, load};
+    use crate::config::{Loaded, Options, load_text};
 
     /// Loads service `a` (its own keys `service`) with instance `a-1` (`instance`), strictly.
     fn with(service: &str, instance: &str) -> Result<Loaded, String> {
         let text = format!(
             "name: t\nships: {{s1: {{ip: 10.0.0.1}}}}\nservices:\n  a:\n    image: busybox\n    {service}\n    instances:\n      a-1: {{ship: s1, {instance}}}\n"
         );
-        let source = Source::Text {
-            text,
-            name: "t.yaml".into(),
-            base_dir: std::path::PathBuf::from("."),
-        };
-        load(&source, Options { strict: true }).map_err(|e| e.to_string())
+        load_text(text, Options { strict: true }).map_err(|e| e.to_string())
     }
 
     fn health(service: &str, instance: &str) -> Option<HealthCheck> {

@@ -109,12 +109,7 @@ mod tests {
     }
 
     fn load(text: String) -> Result<crate::config::Loaded, ConfigError> {
-        let source = crate::config::Source::Text {
-            text,
-            name: "t.yaml".into(),
-            base_dir: ".".into(),
-        };
-        crate::config::load(&source, crate::config::Options::default())
+        crate::config::load_text(text, crate::config::Options::default())
     }
 
     /// Found with a targeted input while building the `yaml_loader` fuzz

@@ -67,12 +67,19 @@ pub fn load(source: &Source, options: Options) -> Result<Loaded, ConfigError> {
 /// the unit tests' environments (a bad one fails the test with its message).
 #[cfg(test)]
 pub(crate) fn load_for_tests(yaml: &str) -> model::Environment {
+    load_text(yaml.to_owned(), Options { strict: false })
+        .unwrap_or_else(|e| panic!("{e}"))
+        .environment
+}
+
+/// `text` loaded as `t.yaml` of the current directory: the unit tests' one way in
+/// when they look at the error or the warnings too.
+#[cfg(test)]
+pub(crate) fn load_text(text: String, options: Options) -> Result<Loaded, ConfigError> {
     let source = Source::Text {
-        text: yaml.to_owned(),
+        text,
         name: "t.yaml".into(),
         base_dir: std::path::PathBuf::from("."),
     };
-    load(&source, Options { strict: false })
-        .unwrap_or_else(|e| panic!("{e}"))
-        .environment
+    load(&source, options)
 }

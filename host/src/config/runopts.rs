@@ -390,19 +390,14 @@ fn pids_limit(ctx: &Ctx, node: &Node, path: &str) -> Result<i64, ConfigError> {
 mod tests {
     use super::*;
     use crate::config::model::Command;
-    use crate::config::{Loaded, Options, Source, load};
+    use crate::config::{Loaded, Options, load_text};
 
     /// Loads one instance `a-1` with `keys` (YAML flow-mapping entries), strictly.
     fn with(keys: &str) -> Result<Loaded, String> {
         let text = format!(
             "name: t\nships: {{s1: {{ip: 10.0.0.1}}}}\nservices:\n  a:\n    image: busybox\n    instances:\n      a-1: {{ship: s1, {keys}}}\n"
         );
-        let source = Source::Text {
-            text,
-            name: "t.yaml".into(),
-            base_dir: std::path::PathBuf::from("."),
-        };
-        load(&source, Options { strict: true }).map_err(|e| e.to_string())
+        load_text(text, Options { strict: true }).map_err(|e| e.to_string())
     }
 
     fn run(keys: &str) -> RunOptions {
