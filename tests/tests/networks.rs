@@ -46,6 +46,12 @@ fn run(project: &Project, args: &[&str]) -> Output {
     project.run(args)
 }
 
+/// Asserts that `said` (a command's stdout) has `line` in it.
+#[track_caller]
+fn assert_says(said: &str, line: &str) {
+    assert!(said.contains(line), "{line:?} not in:\n{said}");
+}
+
 /// Serves `served-by-$HOSTNAME` on port 8080.
 const SERVER: &str = "sh -c 'mkdir -p /www && echo served-by-$HOSTNAME > /www/index.html && exec httpd -f -p 8080 -h /www'";
 
@@ -299,14 +305,8 @@ services:
     assert_status(&out, 0);
     let said = stdout(&out);
     assert!(!exists(&main, "network", &na), "{}", text(&out));
-    assert!(
-        said.contains(&format!("network {na} on main: removed")),
-        "{said}"
-    );
-    assert!(
-        said.contains(&format!("network {nb} on main: in use by {b}, left")),
-        "{said}"
-    );
+    assert_says(&said, &format!("network {na} on main: removed"));
+    assert_says(&said, &format!("network {nb} on main: in use by {b}, left"));
     assert!(exists(&main, "network", &nb));
     // Networks the environment did not create stay.
     assert!(exists(&main, "network", &foreign) && exists(&main, "network", &other_env));
@@ -422,18 +422,9 @@ services:
     let said = stdout(&out);
     assert!(!exists(&main, "volume", &data), "{}", text(&out));
     assert!(!exists(&ship2, "volume", &remote), "{}", text(&out));
-    assert!(
-        said.contains(&format!("volume {data} on main: removed")),
-        "{said}"
-    );
-    assert!(
-        said.contains(&format!("volume {remote} on ship2: removed")),
-        "{said}"
-    );
-    assert!(
-        said.contains(&format!("volume {kept} on main: in use by {keeper}, left")),
-        "{said}"
-    );
+    assert_says(&said, &format!("volume {data} on main: removed"));
+    assert_says(&said, &format!("volume {remote} on ship2: removed"));
+    assert_says(&said, &format!("volume {kept} on main: in use by {keeper}, left"));
     assert!(exists(&main, "volume", &kept));
     assert!(exists(&main, "volume", &foreign) && exists(&main, "volume", &other_env));
 }
