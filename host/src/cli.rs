@@ -460,7 +460,7 @@ pub struct StartArgs {
     pub output: PlayOutput,
 }
 
-/// `stop` and `kill` arguments.
+/// `stop` and `kill` arguments (and the first of `upgrade`'s).
 #[derive(Debug, Clone, Args)]
 pub struct StopArgs {
     /// Container or service names.
@@ -532,17 +532,8 @@ Exit status:
 #[derive(Debug, Clone, Args)]
 #[command(after_help = UPGRADE_HELP)]
 pub struct UpgradeArgs {
-    /// Container or service names.
-    #[arg(value_name = "THING")]
-    pub things: Vec<String>,
     #[command(flatten)]
-    pub concurrent: Concurrent,
-    #[command(flatten)]
-    pub expand: Expandable,
-    #[command(flatten)]
-    pub filters: Filters,
-    #[command(flatten)]
-    pub output: PlayOutput,
+    pub play: StopArgs,
     /// Replace at most N instances of one service at a time.
     #[arg(long, value_name = "N", default_value_t = 1,
           value_parser = clap::value_parser!(u64).range(1..))]

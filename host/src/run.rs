@@ -155,14 +155,19 @@ fn execute(cli: &Cli) -> Result<u8, Error> {
             },
             Request {
                 batch: usize::try_from(a.batch).ok(),
-                ..request(&a.things, &a.concurrent, Some(&a.expand), &a.filters)
+                ..request(
+                    &a.play.things,
+                    &a.play.concurrent,
+                    Some(&a.play.expand),
+                    &a.play.filters,
+                )
             },
             execute::Options {
                 step_delay: Duration::from_secs(a.step_delay),
                 min_up: Duration::from_secs(a.min_up),
                 ..Default::default()
             },
-            a.output.format,
+            a.play.output.format,
         ),
         Command::Logs(args) => logs(cli, args),
         Command::Dump(_) => emit(&output::dump(&load(cli)?)),
