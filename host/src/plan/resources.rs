@@ -11,7 +11,6 @@
 //! included) uses.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use serde::Serialize;
 
@@ -44,11 +43,11 @@ pub fn network(wanted: &NetworkSpec, seen: Option<&NetworkSeen>) -> Ensure {
     let Some(seen) = seen else {
         return Ensure::Create;
     };
-    let mut existing = String::new();
-    let mut declared = String::new();
+    let mut existing = Vec::new();
+    let mut declared = Vec::new();
     let mut differ = |what: &str, has: String, wants: String| {
-        let _ = write!(existing, ", {what} {has}");
-        let _ = write!(declared, ", {what} {wants}");
+        existing.push(format!("{what} {has}"));
+        declared.push(format!("{what} {wants}"));
     };
     if seen.driver != wanted.driver {
         differ("driver", seen.driver.clone(), wanted.driver.clone());
@@ -96,19 +95,7 @@ pub fn network(wanted: &NetworkSpec, seen: Option<&NetworkSeen>) -> Ensure {
             );
         }
     }
-    if existing.is_empty() {
-        return Ensure::Use;
-    }
-    Ensure::Conflict {
-        message: format!(
-            "network {} exists with other settings: it has{}; the environment declares{} \
-             (remove the network, or change or rename networks.{})",
-            wanted.name,
-            existing.trim_start_matches(','),
-            declared.trim_start_matches(','),
-            wanted.name
-        ),
-    }
+    settled("network", &wanted.name, &existing, &declared)
 }
 
 /// The decision for a named volume the container mounts, given what its ship has.
@@ -129,17 +116,21 @@ pub fn volume(wanted: &VolumeSpec, seen: Option<&VolumeSeen>) -> Ensure {
         existing.push(format!("driver_opts {}", show_map(&seen.options)));
         declared.push(format!("driver_opts {}", show_map(&wanted.driver_opts)));
     }
+    settled("volume", &wanted.name, &existing, &declared)
+}
+
+/// `Use` when nothing differs; otherwise the conflict naming both sides' settings
+/// (`kind` is `network` or `volume`, the description's section is its plural).
+fn settled(kind: &str, name: &str, existing: &[String], declared: &[String]) -> Ensure {
     if existing.is_empty() {
         return Ensure::Use;
     }
     Ensure::Conflict {
         message: format!(
-            "volume {} exists with other settings: it has {}; the environment declares {} \
-             (remove the volume, or change or rename volumes.{})",
-            wanted.name,
+            "{kind} {name} exists with other settings: it has {}; the environment declares {} \
+             (remove the {kind}, or change or rename {kind}s.{name})",
             existing.join(", "),
             declared.join(", "),
-            wanted.name
         ),
     }
 }
