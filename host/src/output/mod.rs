@@ -348,8 +348,45 @@ pub fn plan_swaps_text(
     plan: &Plan,
     observed: &[Result<crate::observe::snapshot::SwapSeen, String>],
 ) -> String {
-    use crate::plan::decide::Seen;
     use crate::plan::swap::Leftover;
+    let header = [
+        "CONTAINER",
+        "NOW",
+        "DECISION (images as on the ships now, before pulling)",
+    ];
+    plan_steps_text(plan, observed, &header, |o| {
+        let first = match o.leftover {
+            Leftover::None | Leftover::DropPrevious => "",
+            Leftover::Restore => "rename .previous back, then ",
+            Leftover::DiscardNew => {
+                "remove the unstarted replacement, rename .previous back, then "
+            }
+            Leftover::Verify => "gate the replacement an interrupted run left, then ",
+        };
+        let then = match &o.replace {
+            Some(r) => r.text(),
+            None => "pull, then replace (the image is not on the ship yet)".into(),
+        };
+        let aside = if o.leftover == Leftover::None {
+            ""
+        } else {
+            " + .previous"
+        };
+        [
+            format!("{}{aside}", seen_word(&o.seen)),
+            format!("{first}{then}"),
+        ]
+    })
+}
+
+/// The plan, then (when it has steps) a table of each step's container and the two
+/// columns `row` makes of its observation, or `unknown` and the error.
+fn plan_steps_text<T>(
+    plan: &Plan,
+    observed: &[Result<T, String>],
+    header: &[&str; 3],
+    row: impl Fn(&T) -> [String; 2],
+) -> String {
     let mut out = plan_text(plan);
     if plan.steps.is_empty() {
         return out;
@@ -361,44 +398,24 @@ pub fn plan_swaps_text(
         .zip(observed)
         .map(|(step, o)| match o {
             Ok(o) => {
-                let now = match o.seen {
-                    Seen::Absent => "absent",
-                    Seen::Stopped { .. } => "stopped",
-                    Seen::Running { .. } => "running",
-                };
-                let first = match o.leftover {
-                    Leftover::None | Leftover::DropPrevious => "",
-                    Leftover::Restore => "rename .previous back, then ",
-                    Leftover::DiscardNew => {
-                        "remove the unstarted replacement, rename .previous back, then "
-                    }
-                    Leftover::Verify => "gate the replacement an interrupted run left, then ",
-                };
-                let then = match &o.replace {
-                    Some(r) => r.text(),
-                    None => "pull, then replace (the image is not on the ship yet)".into(),
-                };
-                let aside = if o.leftover == Leftover::None {
-                    ""
-                } else {
-                    " + .previous"
-                };
-                [
-                    step.container.clone(),
-                    format!("{now}{aside}"),
-                    format!("{first}{then}"),
-                ]
+                let [now, decision] = row(o);
+                [step.container.clone(), now, decision]
             }
             Err(e) => [step.container.clone(), "unknown".into(), format!("? ({e})")],
         })
         .collect();
-    let header = [
-        "CONTAINER",
-        "NOW",
-        "DECISION (images as on the ships now, before pulling)",
-    ];
-    push_observed_table(&mut out, &header, &rows);
+    push_observed_table(&mut out, header, &rows);
     out
+}
+
+/// The NOW column's word for a container's state.
+fn seen_word(seen: &crate::plan::decide::Seen) -> &'static str {
+    use crate::plan::decide::Seen;
+    match seen {
+        Seen::Absent => "absent",
+        Seen::Stopped { .. } => "stopped",
+        Seen::Running { .. } => "running",
+    }
 }
 
 /// `plan upgrade|rollback --observe` as JSON: each step with `observed` and
@@ -484,32 +501,10 @@ pub type Decided = Result<
 /// The plan with, for each step, what its container is now and what the command
 /// would do to it.
 pub fn plan_observed_text(plan: &Plan, decisions: &[Decided]) -> String {
-    use crate::plan::decide::Seen;
-    let mut out = plan_text(plan);
-    if plan.steps.is_empty() {
-        return out;
-    }
-    out.push('\n');
-    let rows: Vec<[String; 3]> = plan
-        .steps
-        .iter()
-        .zip(decisions)
-        .map(|(step, decided)| match decided {
-            Ok((seen, _, decision)) => [
-                step.container.clone(),
-                match seen {
-                    Seen::Absent => "absent".into(),
-                    Seen::Stopped { .. } => "stopped".into(),
-                    Seen::Running { .. } => "running".into(),
-                },
-                decision.text(),
-            ],
-            Err(e) => [step.container.clone(), "unknown".into(), format!("? ({e})")],
-        })
-        .collect();
     let header = ["CONTAINER", "NOW", "DECISION"];
-    push_observed_table(&mut out, &header, &rows);
-    out
+    plan_steps_text(plan, decisions, &header, |(seen, _, decision)| {
+        [seen_word(seen).into(), decision.text()]
+    })
 }
 
 /// `plan --observe` as JSON: the plan, each step with `observed` (the container's
