@@ -72,6 +72,16 @@ pub(crate) fn load_for_tests(yaml: &str) -> model::Environment {
         .environment
 }
 
+/// Service `a` (its own keys `service`) with instance `a-1` (`instance`, flow-mapping
+/// entries) on one ship, loaded strictly: the key parsers' unit tests.
+#[cfg(test)]
+pub(crate) fn load_service_a(service: &str, instance: &str) -> Result<Loaded, String> {
+    let text = format!(
+        "name: t\nships: {{s1: {{ip: 10.0.0.1}}}}\nservices:\n  a:\n    image: busybox\n    {service}\n    instances:\n      a-1: {{ship: s1, {instance}}}\n"
+    );
+    load_text(text, Options { strict: true }).map_err(|e| e.to_string())
+}
+
 /// `text` loaded as `t.yaml` of the current directory: the unit tests' one way in
 /// when they look at the error or the warnings too.
 #[cfg(test)]

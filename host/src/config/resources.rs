@@ -180,16 +180,7 @@ pub(super) fn ulimits(
 
 #[cfg(test)]
 mod tests {
-    use crate::config::{Loaded, Options, load_text};
-
-    /// Loads service `a` (its own keys `service`) with instance `a-1`
-    /// (`instance`, flow-mapping entries), strictly.
-    fn with(service: &str, instance: &str) -> Result<Loaded, String> {
-        let text = format!(
-            "name: t\nships: {{s1: {{ip: 10.0.0.1}}}}\nservices:\n  a:\n    image: busybox\n    {service}\n    instances:\n      a-1: {{ship: s1, {instance}}}\n"
-        );
-        load_text(text, Options { strict: true }).map_err(|e| e.to_string())
-    }
+    use crate::config::load_service_a as with;
 
     /// The whole resolved environment (what Docker and the container get).
     fn model(service: &str, instance: &str) -> serde_json::Value {
