@@ -46,6 +46,19 @@ fn run(project: &Project, args: &[&str]) -> Output {
     project.run(args)
 }
 
+/// Makes a `kind` (network or volume) `foreign` of no environment and one `other_env`
+/// labelled with another environment: neither is this environment's to remove.
+fn make_foreign(docker: &Docker, kind: &str, foreign: &str, other_env: &str) {
+    docker.run([kind, "create", foreign]);
+    docker.run([
+        kind,
+        "create",
+        "--label",
+        "maestro.environment=someone-else",
+        other_env,
+    ]);
+}
+
 /// Asserts that `said` (a command's stdout) has `line` in it.
 #[track_caller]
 fn assert_says(said: &str, line: &str) {
@@ -259,14 +272,7 @@ fn clean_networks_removes_only_the_environments_unused_networks() {
     let (na, nb) = (scope.name("na"), scope.name("nb"));
     let (foreign, other_env) = (scope.name("foreign"), scope.name("otherenv"));
     let (a, b) = (scope.name("a-1"), scope.name("b-1"));
-    main.run(["network", "create", &foreign]);
-    main.run([
-        "network",
-        "create",
-        "--label",
-        "maestro.environment=someone-else",
-        &other_env,
-    ]);
+    make_foreign(&main, "network", &foreign, &other_env);
     let project = Project::new(
         &scope,
         &description(
@@ -331,14 +337,7 @@ fn named_volumes_survive_clean_and_only_the_environments_go_with_clean_volumes()
         scope.name("keeper-1"),
         scope.name("far-1"),
     );
-    main.run(["volume", "create", &foreign]);
-    main.run([
-        "volume",
-        "create",
-        "--label",
-        "maestro.environment=someone-else",
-        &other_env,
-    ]);
+    make_foreign(&main, "volume", &foreign, &other_env);
     let project = Project::new(
         &scope,
         &description(
@@ -424,7 +423,10 @@ services:
     assert!(!exists(&ship2, "volume", &remote), "{}", text(&out));
     assert_says(&said, &format!("volume {data} on main: removed"));
     assert_says(&said, &format!("volume {remote} on ship2: removed"));
-    assert_says(&said, &format!("volume {kept} on main: in use by {keeper}, left"));
+    assert_says(
+        &said,
+        &format!("volume {kept} on main: in use by {keeper}, left"),
+    );
     assert!(exists(&main, "volume", &kept));
     assert!(exists(&main, "volume", &foreign) && exists(&main, "volume", &other_env));
 }
