@@ -9,7 +9,7 @@
 //! The testbed's Podman ship is `tests/testbed/up`'s (README beside it); without it every
 //! test here fails with a message saying how to get it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 mod support;
@@ -59,6 +59,13 @@ fn project(scope: &Scope, tb: &Testbed, rest: &str) -> PathBuf {
 /// A port that is probably free in the Podman ship's namespace too (few listeners there).
 fn port() -> u16 {
     maestro_e2e::free_port()
+}
+
+/// `maestro stop -a` then `maestro clean`, each asserted to succeed.
+#[track_caller]
+fn stop_all_and_clean(scope: &Scope, file: &Path) {
+    assert_status(&maestro(scope, file, &["stop", "-a"]), 0);
+    assert_status(&maestro(scope, file, &["clean"]), 0);
 }
 
 /// `State.<field>` of a container on the Podman ship.
@@ -288,10 +295,7 @@ fn a_check_on_a_port_nobody_listens_on_fails_on_podman() {
         "{}",
         text(&out)
     );
-    let out = maestro(&scope, &file, &["stop", "-a"]);
-    assert_status(&out, 0);
-    let out = maestro(&scope, &file, &["clean"]);
-    assert_status(&out, 0);
+    stop_all_and_clean(&scope, &file);
     assert_eq!(scope.containers(&podman), Vec::<String>::new());
 }
 
@@ -330,8 +334,7 @@ fn links_fail_on_podman_with_a_clear_message() {
     );
     assert_eq!(state(&podman, &a, "Running"), true);
     assert_eq!(scope.containers(&podman), vec![a.clone()]);
-    assert_status(&maestro(&scope, &file, &["stop", "-a"]), 0);
-    assert_status(&maestro(&scope, &file, &["clean"]), 0);
+    stop_all_and_clean(&scope, &file);
 }
 
 #[test]
@@ -373,10 +376,7 @@ fn podman_pulls_from_the_registry_with_credentials() {
             .ok())
         .is_some()
     );
-    let out = maestro(&scope, &file, &["stop", "-a"]);
-    assert_status(&out, 0);
-    let out = maestro(&scope, &file, &["clean"]);
-    assert_status(&out, 0);
+    stop_all_and_clean(&scope, &file);
     let _ = podman.try_run(["rmi", &image]);
 }
 
