@@ -17,7 +17,11 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use maestro_e2e::{Scope, Testbed, poll};
-use support::{Project, TestbedLock, assert_status, outcome, ships_yaml, stderr, stdout};
+use support::images::{Images, containers, image_of, project};
+use support::project_file::{maestro_own_home as maestro, maestro_own_home_cli};
+use support::{
+    Project, Running, TestbedLock, assert_status, outcome, ships_yaml, stderr, stdout, text,
+};
 
 fn testbed_up() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("testbed/up")
@@ -129,6 +133,63 @@ fn ship2_pid(tb: &Testbed) -> String {
         .to_owned()
 }
 
+/// Whether `name`'s progress says it runs a `sleep` check.
+fn checking(lines: &[String], name: &str) -> bool {
+    lines
+        .iter()
+        .any(|l| l.contains(&format!("] {name} ")) && l.contains("checking sleep"))
+}
+
+/// Kills ship2's dockerd (SIGKILL) once every one of `names` is `checking` in the
+/// progress of the play `spawn` starts (`action`: its summary's first word), then
+/// waits at most 60 s for maestro to end. Returns its exit status, its output
+/// (stdout, then stderr) and how long it ran after the kill. The testbed's lock is
+/// held meanwhile, and ship2 is back (`tests/testbed/up`) when this returns, even
+/// after a panic.
+fn kill_ship2_while(
+    tb: &Testbed,
+    spawn: impl FnOnce() -> Running,
+    action: &str,
+    names: &[&str],
+) -> (Option<i32>, String, Duration) {
+    // Dropped in reverse order: the lock is released, then `up` (which takes it)
+    // brings ship2 back, even after a panic.
+    let _back = BringBack;
+    let _lock = TestbedLock::take();
+    let pid = ship2_pid(tb);
+    let mut play = spawn();
+    let all_checking = |lines: &[String]| names.iter().all(|n| checking(lines, n));
+    let summary = format!("{action}: ");
+    play.wait_for(
+        &format!("{names:?} checking"),
+        Duration::from_secs(120),
+        |lines| all_checking(lines) || lines.iter().any(|l| l.starts_with(&summary)),
+    );
+    assert!(all_checking(&play.lines()), "{:#?}", play.lines());
+    let ok = Command::new("kill").args(["-KILL", &pid]).status();
+    assert!(ok.is_ok_and(|s| s.success()), "kill -KILL {pid}");
+    let killed = Instant::now();
+    let status = poll(Duration::from_secs(60), || {
+        play.child.try_wait().ok().flatten()
+    })
+    .unwrap_or_else(|| {
+        panic!(
+            "maestro did not end within 60 s of the kill: {:#?}",
+            play.lines()
+        )
+    });
+    let took = killed.elapsed();
+    // The last lines reach the collecting threads.
+    std::thread::sleep(Duration::from_millis(200));
+    let out = format!(
+        "status {:?}\n{}\n--- stderr\n{}",
+        status.code(),
+        play.lines().join("\n"),
+        play.stderr.lock().unwrap().join("\n")
+    );
+    (status.code(), out, took)
+}
+
 #[test]
 fn start_while_ship2_daemon_is_killed_then_again_once_it_is_back() {
     let tb = Testbed::load();
@@ -173,51 +234,9 @@ fn start_while_ship2_daemon_is_killed_then_again_once_it_is_back() {
         ships = ships_yaml(tb),
     );
     let project = Project::new(&scope, &yaml);
-    let (out, took) = {
-        // Dropped in reverse order: the lock is released, then `up` (which takes
-        // it) brings ship2 back, even after a panic.
-        let _back = BringBack;
-        let _lock = TestbedLock::take();
-        let pid = ship2_pid(tb);
-        let play = project.spawn(&["start"]);
-        let checking = |lines: &[String], name: &str| {
-            lines
-                .iter()
-                .any(|l| l.contains(&format!("] {name} ")) && l.contains("checking sleep"))
-        };
-        play.wait_for("m1 and s1 checking", Duration::from_secs(60), |lines| {
-            (checking(lines, &m1) && checking(lines, &s1))
-                || lines.iter().any(|l| l.starts_with("start: "))
-        });
-        assert!(
-            checking(&play.lines(), &m1) && checking(&play.lines(), &s1),
-            "{:#?}",
-            play.lines()
-        );
-        let ok = Command::new("kill").args(["-KILL", &pid]).status();
-        assert!(ok.is_ok_and(|s| s.success()), "kill -KILL {pid}");
-        let killed = Instant::now();
-        let mut play = play;
-        let status = poll(Duration::from_secs(60), || {
-            play.child.try_wait().ok().flatten()
-        })
-        .unwrap_or_else(|| {
-            panic!(
-                "maestro did not end within 60 s of the kill: {:#?}",
-                play.lines()
-            )
-        });
-        let took = killed.elapsed();
-        std::thread::sleep(Duration::from_millis(200));
-        let out = format!(
-            "status {:?}\n{}\n--- stderr\n{}",
-            status.code(),
-            play.lines().join("\n"),
-            play.stderr.lock().unwrap().join("\n")
-        );
-        assert_eq!(status.code(), Some(1), "{out}");
-        (out, took)
-    };
+    let (code, out, took) =
+        kill_ship2_while(tb, || project.spawn(&["start"]), "start", &[&m1, &s1]);
+    assert_eq!(code, Some(1), "{out}");
     // Bounded: s1's checks had at most 6 s to go.
     assert!(took < Duration::from_secs(30), "{took:?}: {out}");
     // main's work completed; ship2's is reported failed, with the reason.
@@ -254,5 +273,128 @@ fn start_while_ship2_daemon_is_killed_then_again_once_it_is_back() {
             "{n}: {}",
             stdout(&again)
         );
+    }
+}
+
+/// `maestro upgrade` (v1 → v2) while ship2's dockerd is killed (SIGKILL) during the
+/// gate of ship2's first replacement: maestro ends in bounded time with exit 1,
+/// main's instance upgraded and ship2's reported with the reason; once ship2 is
+/// back each of its instance names has one container, plus at most a
+/// `NAME.previous` that `status` shows; the next `upgrade` resolves it and
+/// converges (issue #15: a lost ship mid-upgrade).
+#[test]
+fn upgrade_while_ship2_daemon_is_killed_mid_swap_then_converges() {
+    let tb = Testbed::load();
+    let scope = Scope::new("upship2");
+    let images = Images::build(tb, &scope);
+    let [m1, s1, s2] = ["m1", "s1", "s2"].map(|n| scope.name(n));
+    // main: m1 (3 s of checks). ship2: s1 then s2 (6 s each, one batch at a time).
+    let file = project(
+        &scope,
+        tb,
+        &format!(
+            r#"  m:
+    image: {live}
+    lifecycle:
+      running: [{{type: sleep, wait: 3}}]
+    instances:
+      {m1}: {{ship: main, stop_timeout: 1}}
+  s:
+    image: {live_ship2}
+    lifecycle:
+      running: [{{type: sleep, wait: 6}}]
+    instances:
+      {s1}: {{ship: ship2, stop_timeout: 1}}
+      {s2}: {{ship: ship2, stop_timeout: 1}}
+"#,
+            live = images.live,
+            live_ship2 = images.live_ship2,
+        ),
+    );
+    images.release("v1");
+    assert_status(&maestro(&scope, &file, &["start"]), 0);
+    images.release("v2");
+    let (code, out, took) = kill_ship2_while(
+        tb,
+        || Running::spawn(maestro_own_home_cli(&scope, &file, &["upgrade"])),
+        "upgrade",
+        &[&m1, &s1],
+    );
+    eprintln!("the upgrade ship2 was lost in:\n{out}");
+    assert_eq!(code, Some(1), "{out}");
+    // Bounded: s1's checks had at most 6 s to go.
+    assert!(took < Duration::from_secs(30), "{took:?}: {out}");
+    let (word, detail) = outcome(&out, &m1);
+    assert_eq!(word, "done", "{out}");
+    assert!(detail.starts_with("upgraded to sha256:"), "{out}");
+    let (word, reason) = outcome(&out, &s1);
+    assert_eq!(word, "FAILED", "{out}");
+    assert!(
+        reason.contains("running checks passed, but the container's state could not be confirmed")
+            && reason.contains("ship ship2: ")
+            && reason.contains("Connection refused"),
+        "{out}"
+    );
+    assert_eq!(
+        outcome(&out, &s2),
+        (
+            "skipped".into(),
+            format!("not touched: the upgrade stopped after {s1} failed")
+        ),
+        "{out}"
+    );
+
+    // ship2 is back. Each name has its container, and at most a `NAME.previous`
+    // next to it, which `status` shows.
+    let (main, ship2) = (tb.main(), tb.ship2());
+    let left = containers(&scope, &ship2);
+    eprintln!("on ship2 after the outage: {left:?}");
+    let s1_previous = format!("{s1}.previous");
+    assert!(
+        left.iter().all(|n| [&s1, &s1_previous, &s2].contains(&n)),
+        "{left:?}"
+    );
+    assert!(
+        left.contains(&s2) && (left.contains(&s1) || left.contains(&s1_previous)),
+        "{left:?}"
+    );
+    let status = maestro(&scope, &file, &["status"]);
+    let json = maestro(&scope, &file, &["status", "--format", "json"]);
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&json)).expect("status JSON");
+    eprintln!("status after the outage:\n{}", stdout(&status));
+    for name in [&s1, &s2] {
+        let aside = format!("{name}.previous");
+        let row = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["instance"] == name.as_str())
+            .unwrap_or_else(|| panic!("no row for {name}: {rows:#}"));
+        if left.contains(&aside) {
+            assert!(
+                stdout(&status)
+                    .contains(&format!("  {aside}: kept aside by an interrupted upgrade")),
+                "{}",
+                text(&status)
+            );
+            assert_eq!(row["left_aside"], aside.as_str(), "{rows:#}");
+        } else {
+            assert!(row.get("left_aside").is_none(), "{rows:#}");
+        }
+    }
+
+    // The next upgrade resolves what was left and converges.
+    let again = maestro(&scope, &file, &["upgrade"]);
+    assert_status(&again, 0);
+    if left.contains(&s1_previous) {
+        let (_, detail) = outcome(&stdout(&again), &s1);
+        assert!(detail.contains("an interrupted run's"), "{}", text(&again));
+    }
+    assert_eq!(containers(&scope, &main), vec![m1.clone()]);
+    assert_eq!(containers(&scope, &ship2), vec![s1.clone(), s2.clone()]);
+    let v2 = images.id("v2");
+    for (docker, n) in [(&main, &m1), (&ship2, &s1), (&ship2, &s2)] {
+        assert_eq!(image_of(docker, n), v2, "{n}: {}", text(&again));
+        assert_eq!(docker.inspect(n)["State"]["Running"], true, "{n}");
     }
 }

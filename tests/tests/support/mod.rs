@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub mod http;
+pub mod images;
 pub mod pki;
 pub mod project_file;
 pub mod proxy;

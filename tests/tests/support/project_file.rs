@@ -2,7 +2,7 @@
 //! its own: for scenarios whose ships are not [`super::ships_yaml`]'s two.
 
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Command, Output};
 
 use maestro_e2e::Scope;
 
@@ -16,11 +16,17 @@ pub fn project_file(scope: &Scope, ships: &str, rest: &str) -> PathBuf {
     file
 }
 
-/// Runs `maestro -f FILE ARGS` with a home of its own (no Docker credentials).
+/// Runs `maestro -f FILE ARGS` with a home of its own ([`maestro_own_home_cli`]).
 pub fn maestro_own_home(scope: &Scope, file: &Path, args: &[&str]) -> Output {
-    let home = scope.scratch_dir("home");
-    maestro_e2e::maestro_cli(file, args)
-        .env("HOME", &home)
+    maestro_own_home_cli(scope, file, args)
         .output()
         .expect("running maestro")
+}
+
+/// `maestro -f FILE ARGS` with a home of its own (no Docker credentials but the
+/// file's), not run yet: for a play watched while it runs.
+pub fn maestro_own_home_cli(scope: &Scope, file: &Path, args: &[&str]) -> Command {
+    let mut cmd = maestro_e2e::maestro_cli(file, args);
+    cmd.env("HOME", scope.scratch_dir("home"));
+    cmd
 }
