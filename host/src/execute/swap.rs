@@ -265,7 +265,7 @@ async fn resolve_leftover(
             ctx.emit(inst, Phase::Removing);
             ship.discard(name).await.map_err(fail)?;
             rename(ctx, inst, ship, &previous, name).await?;
-            " (discarded an interrupted run's unstarted replacement first)"
+            " (discarded the replacement an interrupted run left stopped first)"
         }
         Leftover::Verify => {
             // An interrupted run's replacement runs, not yet confirmed: gate it.
@@ -308,11 +308,27 @@ async fn roll_back(
     start_old: bool,
 ) -> Result<(), SwapError> {
     let name = &inst.name;
+    let previous = swap::previous_name(name);
     ctx.emit(inst, Phase::RollingBack);
-    if ship.inspect(name).await.map_err(fail)?.is_some() {
-        ship.discard(name).await.map_err(fail)?;
-    }
-    rename(ctx, inst, ship, &swap::previous_name(name), name).await?;
+    // Until the rename back, the old container waits aside (a lost ship, say): the
+    // summary says where it is and what resolves it.
+    let aside = |f: Failure| {
+        SwapError::Failed(Failure {
+            reason: format!(
+                "{}; the old container stays aside as {previous} (the next upgrade or start \
+                 resolves it)",
+                f.reason
+            ),
+            logs: f.logs,
+        })
+    };
+    let put_back = async {
+        if ship.inspect(name).await.map_err(fail)?.is_some() {
+            ship.discard(name).await.map_err(fail)?;
+        }
+        rename(ctx, inst, ship, &previous, name).await
+    };
+    put_back.await.map_err(aside)?;
     if start_old {
         start_gated(ctx, inst, ship, Some(ctx.options.min_up))
             .await

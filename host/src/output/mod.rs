@@ -358,9 +358,7 @@ pub fn plan_swaps_text(
         let first = match o.leftover {
             Leftover::None | Leftover::DropPrevious => "",
             Leftover::Restore => "rename .previous back, then ",
-            Leftover::DiscardNew => {
-                "remove the unstarted replacement, rename .previous back, then "
-            }
+            Leftover::DiscardNew => "remove the stopped replacement, rename .previous back, then ",
             Leftover::Verify => "gate the replacement an interrupted run left, then ",
         };
         let then = match &o.replace {

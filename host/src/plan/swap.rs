@@ -17,6 +17,12 @@
 //! | 4. start `NAME`, gate | `NAME` (new, running), `NAME.previous` | [`Leftover::Verify`]: the new one gated again, then kept or rolled back |
 //! | 5. remove `NAME.previous` | `NAME` (new) | nothing left over |
 //!
+//! A lost ship (its daemon killed, then restarted) leaves the state of the step it
+//! was at, except that nothing runs any more: during step 4 that is `NAME` (new,
+//! exited) and `NAME.previous`, which resolves as row 3 does ([`Leftover::DiscardNew`]:
+//! the replacement was never confirmed), after which the old one, stopped, is
+//! swapped again.
+//!
 //! A replacement that fails (create, start, gate) is rolled back: removed, the old
 //! one renamed back to `NAME`, started and gated again ([`on_failure`]). The states
 //! a rollback passes through are the rows above read backwards, and resolve the same
@@ -167,8 +173,9 @@ pub enum Leftover {
     None,
     /// `NAME` is absent: rename `NAME.previous` back.
     Restore,
-    /// `NAME` exists but does not run: a replacement never started; remove it, and
-    /// rename `NAME.previous` back.
+    /// `NAME` exists but does not run: a replacement never started, or stopped
+    /// before it was confirmed (its ship's daemon restarted); remove it, and rename
+    /// `NAME.previous` back.
     DiscardNew,
     /// `NAME` runs: a replacement not yet confirmed; gate it, then remove
     /// `NAME.previous` (passed) or roll back to it (failed).
@@ -350,6 +357,8 @@ mod tests {
             (Seen::Absent, false, Leftover::None, Leftover::None),
             (running.clone(), false, Leftover::None, Leftover::None),
             (Seen::Absent, true, Leftover::Restore, Leftover::Restore),
+            // Created and never started, or started and stopped by a lost ship
+            // before its gate passed: neither was confirmed.
             (
                 stopped.clone(),
                 true,
