@@ -1,6 +1,7 @@
 //! `maestro status` while ship2's Docker daemon is really stopped, and after
-//! `tests/testbed/up` has brought it back; `maestro start` while ship2's daemon
-//! is killed (SIGKILL) in the middle of it, and again once it is back.
+//! `tests/testbed/up` has brought it back; `maestro start`, and `maestro upgrade`
+//! mid-swap, while ship2's daemon is killed (SIGKILL) in the middle of them, and
+//! again once it is back.
 //!
 //! A test binary of its own: cargo runs test binaries one after another, so
 //! no other scenario of this workspace uses ship2 during the outage. The
