@@ -28,6 +28,9 @@ pub enum Phase {
     },
     /// Removing an old stopped container of the same name.
     Removing,
+    /// `upgrade`: removing the stopped replacement an interrupted run left under
+    /// the instance's name, before its old container gets the name back.
+    DiscardingReplacement,
     /// Creating the container.
     Creating,
     /// Starting it.

@@ -262,7 +262,7 @@ async fn resolve_leftover(
             " (restored an interrupted run's old container first)"
         }
         Leftover::DiscardNew => {
-            ctx.emit(inst, Phase::Removing);
+            ctx.emit(inst, Phase::DiscardingReplacement);
             ship.discard(name).await.map_err(fail)?;
             rename(ctx, inst, ship, &previous, name).await?;
             " (discarded the replacement an interrupted run left stopped first)"

@@ -136,6 +136,7 @@ pub fn phase_text(phase: &Phase) -> String {
             of,
         } => format!("pull refused (HTTP {status}), retrying: attempt {attempt} of {of}"),
         Phase::Removing => "removing old container".into(),
+        Phase::DiscardingReplacement => "removing the replacement an interrupted run left".into(),
         Phase::Creating => "creating".into(),
         Phase::Starting => "starting".into(),
         Phase::Checking { check } if check.is_empty() => "checking".into(),
