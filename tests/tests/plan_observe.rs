@@ -61,6 +61,7 @@ fn plan_observe_shows_what_each_play_then_does() {
     );
     // -r: the image is pulled whatever the ship has.
     let out = project.run(&["plan", "start", "--observe", "-r", db.as_str()]);
+    assert_status(&out, 0);
     assert_eq!(
         decisions(&stdout(&out))[0].2,
         "create, pull the image, start",
@@ -70,6 +71,7 @@ fn plan_observe_shows_what_each_play_then_does() {
 
     assert_status(&project.run(&["start"]), 0);
     let out = project.run(&["plan", "start", "--observe"]);
+    assert_status(&out, 0);
     assert_eq!(
         decisions(&stdout(&out)),
         [
@@ -80,25 +82,35 @@ fn plan_observe_shows_what_each_play_then_does() {
         text(&out)
     );
     let out = project.run(&["plan", "restart", "--observe", "--only-if-changed", "-a"]);
-    assert!(
+    assert_status(&out, 0);
+    assert_eq!(
         decisions(&stdout(&out))
-            .iter()
-            .all(|(_, _, d)| d == "leave (up to date)"),
+            .into_iter()
+            .map(|(name, _, decision)| (name, decision))
+            .collect::<Vec<_>>(),
+        // A restart stops first: dependents before what they require.
+        [
+            (web.clone(), "leave (up to date)".into()),
+            (db.clone(), "leave (up to date)".into()),
+        ],
         "{}",
         text(&out)
     );
     // ... and the play agrees.
     let out = project.run(&["restart", "--only-if-changed", "-a"]);
     assert_status(&out, 0);
-    assert_eq!(
-        outcome(&stdout(&out), &db).1,
-        "up to date",
-        "{}",
-        text(&out)
-    );
+    for name in [&db, &web] {
+        assert_eq!(
+            outcome(&stdout(&out), name).1,
+            "up to date",
+            "{name}: {}",
+            text(&out)
+        );
+    }
 
     assert_status(&project.run(&["stop", db.as_str()]), 0);
     let out = project.run(&["plan", "start", "--observe", "--format", "json"]);
+    assert_status(&out, 0);
     let plan: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
     let step = &plan["steps"][0];
     assert_eq!(step["container"], db.as_str());
@@ -107,6 +119,7 @@ fn plan_observe_shows_what_each_play_then_does() {
     assert_eq!(step["decision"]["start"], "create");
     assert_eq!(step["decision"]["remove_old"], true);
     let out = project.run(&["plan", "start", "--observe", "--reuse", db.as_str()]);
+    assert_status(&out, 0);
     assert_eq!(
         decisions(&stdout(&out))[0].2,
         "start the stopped container as it is (--reuse)",
@@ -114,6 +127,7 @@ fn plan_observe_shows_what_each_play_then_does() {
         text(&out)
     );
     let out = project.run(&["plan", "stop", "--observe", "-a"]);
+    assert_status(&out, 0);
     assert_eq!(
         decisions(&stdout(&out)),
         [
