@@ -582,9 +582,17 @@ fn rollback_restores_the_image_id_of_before_the_upgrade() {
         &["rollback", "-s", "web", "--format", "json"],
     );
     assert_status(&nothing, 0);
+    let names: Vec<String> = (1..=2).map(|i| scope.name(&format!("web-{i}"))).collect();
+    let mut left = results(&nothing);
+    left.sort();
+    assert_eq!(
+        left.iter().map(|(n, _, _)| n).collect::<Vec<_>>(),
+        names.iter().collect::<Vec<_>>(),
+        "{}",
+        text(&nothing)
+    );
     assert!(
-        results(&nothing)
-            .iter()
+        left.iter()
             .all(|(_, r, d)| r == "done" && d.contains("no earlier image")),
         "{}",
         text(&nothing)
@@ -595,7 +603,6 @@ fn rollback_restores_the_image_id_of_before_the_upgrade() {
         0,
     );
     let (v1, v2) = (images.id("v1"), images.id("v2"));
-    let names: Vec<String> = (1..=2).map(|i| scope.name(&format!("web-{i}"))).collect();
     for n in &names {
         assert_eq!(image_of(&main, n), v2);
     }
