@@ -228,6 +228,7 @@ fn status_ships_plan_and_play_summaries_have_the_documented_shapes() {
     assert_eq!(entry(&v["containers"], "container", &web)["result"], "done");
     let v = json(&project, &mut play, &["stop", "--format", "json", &web], 0);
     assert_eq!(v["action"], "stop");
+    assert_eq!(entry(&v["containers"], "container", &web)["result"], "done");
     let v = json(&project, &mut play, &["kill", "--format", "json", &db], 0);
     assert_eq!(v["action"], "kill");
     assert_eq!(entry(&v["containers"], "container", &db)["result"], "done");
@@ -265,6 +266,9 @@ fn status_ships_plan_and_play_summaries_have_the_documented_shapes() {
         0,
     );
     assert_eq!(v["action"], "clean");
+    for name in [&db, &web] {
+        assert_eq!(entry(&v["containers"], "container", name)["result"], "done");
+    }
 
     // pull from the registry (credentials from the description).
     let v = json(&project, &mut play, &["pull", "--format", "json", &slow], 0);
