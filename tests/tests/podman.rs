@@ -17,7 +17,7 @@ mod support;
 use maestro_e2e::{Docker, Scope, Testbed, poll};
 use support::http::http_body;
 use support::project_file::{maestro_own_home as maestro, project_file};
-use support::{assert_status, stdout, text};
+use support::{assert_status, outcome, stdout, text};
 
 /// Removes the scope's containers, networks and volumes on the Podman ship when dropped
 /// ([`Scope`] cleans the three Docker daemons only).
@@ -363,6 +363,15 @@ fn podman_pulls_from_the_registry_with_credentials() {
     let file = project(&scope, tb, &format!("{}{services}", registries(wrong)));
     let out = maestro(&scope, &file, &["pull"]);
     assert_status(&out, 1);
+    // Refused by the registry, not failed for some other reason.
+    let (word, reason) = outcome(&stdout(&out), &a);
+    assert_eq!(word, "FAILED", "{}", text(&out));
+    assert!(
+        reason.contains(&format!("pull image {image} failed"))
+            && reason.contains("authentication required"),
+        "{}",
+        text(&out)
+    );
     assert!(!text(&out).contains(wrong), "{}", text(&out));
     // The right ones: pulled, started.
     let file = project(&scope, tb, &format!("{}{services}", registries(&password)));
