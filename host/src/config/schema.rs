@@ -42,6 +42,7 @@ use super::keys::{
 use super::networks::PREDEFINED as PREDEFINED_NETWORKS;
 use super::options::LOG_DRIVERS;
 use super::runopts::{IPC_MODES, PID_MODES, SIGNALS};
+use super::ships::STRICT_HOST_KEY_CHECKING;
 
 /// The dialect the schema is written in.
 pub const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
@@ -1108,7 +1109,7 @@ fn file_defs(d: &mut Map<String, Value>) {
     put("ssh_tunnel", object_of("ssh_tunnel", &[]));
     put(
         "strict_host_key_checking",
-        json!({"anyOf": [{"type": "boolean"}, {"enum": ["yes", "no", "accept-new"]}]}),
+        json!({"anyOf": [{"type": "boolean"}, {"enum": STRICT_HOST_KEY_CHECKING}]}),
     );
 }
 
