@@ -102,38 +102,10 @@ pub fn is_path(source: &str) -> bool {
 }
 
 /// A compose duration (`1m30s`, `10s`, `500ms`, `1h`, `1.5s`) in
-/// milliseconds.
+/// milliseconds, read by the parser the loader reads healthcheck durations
+/// with, so what import-compose accepts the loader accepts too.
 pub fn duration_ms(text: &str) -> Option<u64> {
-    let mut total = 0f64;
-    let mut rest = text.trim();
-    if rest.is_empty() {
-        return None;
-    }
-    if rest.bytes().all(|b| b.is_ascii_digit()) {
-        // A bare number: seconds.
-        return rest.parse::<u64>().ok().map(|s| s * 1000);
-    }
-    while !rest.is_empty() {
-        let end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .filter(|&e| e > 0)?;
-        let number: f64 = rest[..end].parse().ok()?;
-        let unit_end = rest[end..]
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .map_or(rest.len(), |u| end + u);
-        let unit = match &rest[end..unit_end] {
-            "h" => 3_600_000.0,
-            "m" => 60_000.0,
-            "s" => 1000.0,
-            "ms" => 1.0,
-            "us" | "µs" => 0.001,
-            "ns" => 0.000_001,
-            _ => return None,
-        };
-        total += number * unit;
-        rest = &rest[unit_end..];
-    }
-    Some(total.round() as u64)
+    crate::config::parse_duration(text).map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 #[cfg(test)]

@@ -229,8 +229,9 @@ pub(super) fn duration(ctx: &Ctx, node: &Node, path: &str) -> Result<Duration, C
     Ok(d)
 }
 
-/// Go's `time.ParseDuration` for non-negative values (a bare number is seconds).
-fn parse_duration(text: &str) -> Option<Duration> {
+/// Go's `time.ParseDuration` for non-negative values (a bare number is
+/// seconds); public so import-compose reads durations as the loader does.
+pub fn parse_duration(text: &str) -> Option<Duration> {
     let text = text.trim();
     if let Ok(secs) = text.parse::<f64>() {
         return (0.0..1e12)

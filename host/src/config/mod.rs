@@ -54,6 +54,7 @@ pub use yaml::pyvalue;
 
 pub use build::{Loaded, Options};
 pub use error::{ConfigError, Diagnostic};
+pub use healthcheck::parse_duration;
 pub use load::Source;
 pub use ports::port_spec;
 

@@ -49,17 +49,10 @@ pub(super) fn run_options(
             .unwrap_or_default(),
         init: flag(ctx, key::INIT),
         pid: at(key::PID)
-            .map(|n| namespace(ctx, n, &p(key::PID), &["host"]))
+            .map(|n| namespace(ctx, n, &p(key::PID), PID_MODES))
             .transpose()?,
         ipc: at(key::IPC)
-            .map(|n| {
-                namespace(
-                    ctx,
-                    n,
-                    &p(key::IPC),
-                    &["none", "private", "shareable", "host"],
-                )
-            })
+            .map(|n| namespace(ctx, n, &p(key::IPC), IPC_MODES))
             .transpose()?,
         group_add: ctx.string_list(at(key::GROUP_ADD), &p(key::GROUP_ADD))?,
         entrypoint: at(key::ENTRYPOINT)
@@ -122,6 +115,12 @@ fn hostname(ctx: &Ctx, entries: &Entries, path: &str) -> Result<Option<String>, 
     }
     Ok(Some(name))
 }
+
+/// `pid`'s modes besides `container:NAME`; the schema's pattern is made of them.
+pub(super) const PID_MODES: &[&str] = &["host"];
+
+/// `ipc`'s modes besides `container:NAME`; the schema's pattern is made of them.
+pub(super) const IPC_MODES: &[&str] = &["none", "private", "shareable", "host"];
 
 /// The signals Linux knows by name (Docker takes them with or without `SIG`).
 pub(super) const SIGNALS: &[&str] = &[

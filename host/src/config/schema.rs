@@ -41,7 +41,8 @@ use super::keys::{
 };
 use super::networks::PREDEFINED as PREDEFINED_NETWORKS;
 use super::options::LOG_DRIVERS;
-use super::runopts::SIGNALS;
+use super::runopts::{IPC_MODES, PID_MODES, SIGNALS};
+use super::ships::STRICT_HOST_KEY_CHECKING;
 
 /// The dialect the schema is written in.
 pub const DIALECT: &str = "https://json-schema.org/draft/2020-12/schema";
@@ -1108,7 +1109,7 @@ fn file_defs(d: &mut Map<String, Value>) {
     put("ssh_tunnel", object_of("ssh_tunnel", &[]));
     put(
         "strict_host_key_checking",
-        json!({"anyOf": [{"type": "boolean"}, {"enum": ["yes", "no", "accept-new"]}]}),
+        json!({"anyOf": [{"type": "boolean"}, {"enum": STRICT_HOST_KEY_CHECKING}]}),
     );
 }
 
@@ -1337,14 +1338,13 @@ fn limit_and_health_defs(d: &mut Map<String, Value>) {
     let mut put = |name: &str, value: Value| {
         d.insert(name.into(), value);
     };
-    put(
-        "pid_mode",
-        json!({"type": "string", "pattern": "^(host|container:\\S+)$"}),
-    );
-    put(
-        "ipc_mode",
-        json!({"type": "string", "pattern": "^(none|private|shareable|host|container:\\S+)$"}),
-    );
+    // A mode the parser lists, or `container:NAME` as `namespace` reads it.
+    let namespace = |modes: &[&str]| {
+        let pattern = format!("^({}|container:\\S+)$", modes.join("|"));
+        json!({"type": "string", "pattern": pattern})
+    };
+    put("pid_mode", namespace(PID_MODES));
+    put("ipc_mode", namespace(IPC_MODES));
     put(
         "cpuset",
         json!({"anyOf": [

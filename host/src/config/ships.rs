@@ -9,6 +9,10 @@ use super::model::{ApiVersion, Registry, RetryPolicy, Ship, SshTunnel, Tls};
 use super::read::{Ctx, Entries, get, get_set, join};
 use super::yaml::{Node, PyScalar, Value, node_str};
 
+/// `ssh_tunnel.strict_host_key_checking`'s words, as OpenSSH takes them; the
+/// schema lists the same table.
+pub(super) const STRICT_HOST_KEY_CHECKING: &[&str] = &["yes", "no", "accept-new"];
+
 pub(super) fn build_registries(
     ctx: &mut Ctx,
     node: Option<&Node>,
@@ -289,7 +293,7 @@ fn ssh_tunnel(ctx: &mut Ctx, name: &str, n: &Node, p: &str) -> Result<SshTunnel,
             let kp = join(p, tunnel_key::STRICT_HOST_KEY_CHECKING);
             // YAML 1.1 reads a bare yes/no as a boolean.
             let v = match k.scalar().map(|s| s.raw.as_str()) {
-                Some(raw @ ("yes" | "no" | "accept-new")) => raw.to_owned(),
+                Some(raw) if STRICT_HOST_KEY_CHECKING.contains(&raw) => raw.to_owned(),
                 Some("true") => "yes".to_owned(),
                 Some("false") => "no".to_owned(),
                 _ => {
