@@ -118,12 +118,6 @@ impl Connection for TcpStream {
     }
 }
 
-impl Connection for crate::tls::TlsStream {
-    fn tcp(&self) -> &TcpStream {
-        crate::tls::TlsStream::tcp(self)
-    }
-}
-
 /// Sends `GET url` on `stream` and reads the answer, giving up at `deadline`.
 pub fn get(stream: &mut dyn Connection, url: &Url, deadline: Instant) -> io::Result<Response> {
     let request = format!(
@@ -214,7 +208,8 @@ fn parse_status(head: &str) -> Option<u16> {
     code.parse().ok()
 }
 
-fn find(data: &[u8], needle: &[u8]) -> Option<usize> {
+/// Where `needle` first starts in `data`.
+pub fn find(data: &[u8], needle: &[u8]) -> Option<usize> {
     data.windows(needle.len()).position(|w| w == needle)
 }
 

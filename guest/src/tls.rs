@@ -12,6 +12,8 @@ use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::ptr::NonNull;
 
+use crate::http::{Connection, find};
+
 /// Where CA bundles are (Debian/Ubuntu/Alpine, Fedora/RHEL, openSUSE), as
 /// Go's crypto/x509 looks for them.
 pub const CA_FILES: &[&str] = &[
@@ -125,10 +127,6 @@ pub fn pem_certificates(text: &[u8]) -> Vec<Vec<u8>> {
         rest = &rest[end + END.len()..];
     }
     out
-}
-
-fn find(data: &[u8], needle: &[u8]) -> Option<usize> {
-    data.windows(needle.len()).position(|w| w == needle)
 }
 
 /// Standard base64 (whitespace ignored); `None` for anything else.
@@ -299,11 +297,6 @@ impl TlsStream {
         Ok(stream)
     }
 
-    /// The TCP stream, to set its timeouts.
-    pub fn tcp(&self) -> &TcpStream {
-        &self.transport.tcp
-    }
-
     /// Why the last call failed: the TCP error, or BearSSL's reason.
     fn failure(&mut self) -> io::Error {
         if let Some(error) = self.transport.error.take() {
@@ -319,6 +312,12 @@ impl TlsStream {
             );
         }
         io::Error::other(format!("TLS: {}", reason(code)))
+    }
+}
+
+impl Connection for TlsStream {
+    fn tcp(&self) -> &TcpStream {
+        &self.transport.tcp
     }
 }
 
