@@ -54,9 +54,8 @@ impl Url {
         if host.is_empty() {
             return Err("no host in the URL".to_owned());
         }
-        let default_port = if tls { 443 } else { 80 };
         let port = match port {
-            None | Some("") => default_port,
+            None | Some("") => default_port(tls),
             Some(port) => port
                 .parse::<u16>()
                 .ok()
@@ -85,7 +84,7 @@ impl Url {
         } else {
             self.host.clone()
         };
-        if self.port == if self.tls { 443 } else { 80 } {
+        if self.port == default_port(self.tls) {
             host
         } else {
             format!("{host}:{}", self.port)
@@ -104,6 +103,11 @@ pub struct Response {
 
 fn bad(message: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, message.to_owned())
+}
+
+/// The port a URL that names none means: 80, or 443 for https.
+fn default_port(tls: bool) -> u16 {
+    if tls { 443 } else { 80 }
 }
 
 /// A connection to GET over: plain TCP or TLS over it.
@@ -263,6 +267,16 @@ mod tests {
             (url.tls, url.port, url.host_header()),
             (true, 8443, "web:8443".into())
         );
+        // The Host header drops only the scheme's own default port.
+        assert_eq!(
+            Url::parse("http://web:443").unwrap().host_header(),
+            "web:443"
+        );
+        assert_eq!(
+            Url::parse("https://web:80").unwrap().host_header(),
+            "web:80"
+        );
+        assert_eq!(Url::parse("https://web:443").unwrap().host_header(), "web");
         assert!(Url::parse("ftp://web").unwrap_err().contains("not an http"));
         assert!(
             Url::parse("http://u:p@web")
