@@ -6,15 +6,15 @@
 
 use futures_util::future::join_all;
 
-use super::{Ctx, End, Failure, fail, last_logs, start_gated, stop};
+use super::{Ctx, End, Failure, fail, last_logs, pull_image, start_gated, stop};
 use crate::config::model::Instance;
-use crate::docker::{ContainerInfo, PullEvent, Ship};
+use crate::docker::{ContainerInfo, Ship};
 use crate::observe::snapshot::{current, seen};
 use crate::plan::Step;
 use crate::plan::swap::{self, Leftover, OnFailure, Replace};
 use crate::progress::Phase;
+use crate::resolve;
 use crate::spec::labels;
-use crate::{credentials, resolve};
 
 /// The short form of an image id (`sha256:` and 12 hex digits).
 fn short(id: &str) -> &str {
@@ -67,23 +67,7 @@ pub(super) async fn prepare(ctx: &Ctx, steps: &[Step]) -> Vec<(usize, String)> {
 /// Pulls `image` on `ship` for `insts` (each shown pulling).
 async fn pull_for(ctx: &Ctx, ship: &str, image: &str, insts: &[&Instance]) -> Result<(), String> {
     let ship = ctx.ships.get(ship).map_err(|e| e.to_string())?;
-    for inst in insts {
-        ctx.emit(inst, Phase::Pulling { percent: None });
-    }
-    let auth = credentials::registry_auth(&ctx.env, image, ctx.options.docker_config.as_deref())
-        .await
-        .map_err(|e| format!("pull image {image}: {e}"))?;
-    let mut progress = super::images::PullProgress::default();
-    let mut on_event = |e: &PullEvent| {
-        if let Some(phase) = progress.update(e) {
-            for inst in insts {
-                ctx.emit(inst, phase.clone());
-            }
-        }
-    };
-    ship.pull(image, auth.as_ref(), &mut on_event)
-        .await
-        .map_err(|e| e.to_string())
+    pull_image(ctx, ship, image, insts).await
 }
 
 /// `rollback`: why the step's earlier image cannot be put back, if it cannot.
