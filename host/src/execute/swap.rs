@@ -124,8 +124,10 @@ async fn swap(ctx: &Ctx, inst: &Instance, ship: &Ship, batch: usize) -> Result<S
     let (found, resolved) = resolve_leftover(ctx, inst, ship).await?;
     let now = found.as_ref().map(current);
     let spec = resolve::container_spec(&ctx.env, inst).map_err(fail)?;
-    let replace = match ctx.action {
-        crate::plan::Action::Rollback => swap::rollback(now.as_ref()),
+    // The id of the image the replacement is created from, for the summary: a
+    // rollback's is the recorded one, an upgrade's the one its tag names now.
+    let (replace, tag_id) = match ctx.action {
+        crate::plan::Action::Rollback => (swap::rollback(now.as_ref()), None),
         _ => {
             let tag = ship
                 .image_info(&inst.image)
@@ -133,7 +135,8 @@ async fn swap(ctx: &Ctx, inst: &Instance, ship: &Ship, batch: usize) -> Result<S
                 .map_err(fail)?
                 .ok_or_else(|| fail(format!("image {} is not on the ship", inst.image)))?;
             let wanted = spec.labels.get(labels::SPEC).cloned().unwrap_or_default();
-            swap::upgrade(now.as_ref(), &inst.image, &tag.id, &wanted)
+            let replace = swap::upgrade(now.as_ref(), &inst.image, &tag.id, &wanted);
+            (replace, Some(tag.id))
         }
     };
     let (image, stop_old) = match replace {
@@ -165,6 +168,7 @@ async fn swap(ctx: &Ctx, inst: &Instance, ship: &Ship, batch: usize) -> Result<S
             return Err(f.into());
         }
     }
+    let created_id = tag_id.unwrap_or_else(|| image.clone());
     let mut spec = spec;
     spec.image = image;
     if let Some(old) = &old_image {
@@ -183,13 +187,7 @@ async fn swap(ctx: &Ctx, inst: &Instance, ship: &Ship, batch: usize) -> Result<S
                 ctx.emit(inst, Phase::Removing);
                 ship.discard(&previous).await.map_err(fail)?;
             }
-            let id = ship
-                .inspect(name)
-                .await
-                .ok()
-                .flatten()
-                .map(|i| short(&i.image_id).to_owned())
-                .unwrap_or_default();
+            let id = short(&created_id);
             let verb = match (ctx.action, stop_old) {
                 (_, None) => "created from",
                 (crate::plan::Action::Rollback, _) => "rolled back to",
