@@ -993,23 +993,38 @@ async fn image_ready(
     Ok(())
 }
 
-/// Pulls the instance's image with the registry credentials that apply, reporting the
-/// mean progress of its layers (a layer counts 100% once downloaded).
+/// Pulls the instance's image (see [`pull_image`]).
 async fn pull(ctx: &Ctx, inst: &Instance, ship: &Ship) -> Result<(), Failure> {
-    ctx.emit(inst, Phase::Pulling { percent: None });
-    let auth =
-        credentials::registry_auth(&ctx.env, &inst.image, ctx.options.docker_config.as_deref())
-            .await
-            .map_err(|e| fail(format!("pull image {}: {e}", inst.image)))?;
+    pull_image(ctx, ship, &inst.image, &[inst])
+        .await
+        .map_err(fail)
+}
+
+/// Pulls `image` on `ship` with the registry credentials that apply, showing each of
+/// `insts` the mean progress of its layers (a layer counts 100% once downloaded).
+async fn pull_image(
+    ctx: &Ctx,
+    ship: &Ship,
+    image: &str,
+    insts: &[&Instance],
+) -> Result<(), String> {
+    for inst in insts {
+        ctx.emit(inst, Phase::Pulling { percent: None });
+    }
+    let auth = credentials::registry_auth(&ctx.env, image, ctx.options.docker_config.as_deref())
+        .await
+        .map_err(|e| format!("pull image {image}: {e}"))?;
     let mut progress = images::PullProgress::default();
     let mut on_event = |e: &PullEvent| {
         if let Some(phase) = progress.update(e) {
-            ctx.emit(inst, phase);
+            for inst in insts {
+                ctx.emit(inst, phase.clone());
+            }
         }
     };
-    ship.pull(&inst.image, auth.as_ref(), &mut on_event)
+    ship.pull(image, auth.as_ref(), &mut on_event)
         .await
-        .map_err(fail)
+        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

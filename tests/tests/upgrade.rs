@@ -277,7 +277,9 @@ fn a_rolling_upgrade_keeps_all_but_one_batch_serving() {
     }
     // Dependencies first: db passed before any web instance was stopped.
     let line_of = |pred: &dyn Fn(&str) -> bool| stdout.lines().position(pred);
-    let db_done = line_of(&|l: &str| l.contains(&format!("] {db} (")) && l.contains("upgraded to"))
+    // The summary names the image it went to (short id).
+    let upgraded = format!("upgraded to {}", &v2[..v2.len().min("sha256:".len() + 12)]);
+    let db_done = line_of(&|l: &str| l.contains(&format!("] {db} (")) && l.contains(&upgraded))
         .unwrap_or_else(|| panic!("no upgraded line for {db}:\n{stdout}"));
     let web_stop = line_of(&|l: &str| l.contains("-web-") && l.ends_with(": stopping"))
         .unwrap_or_else(|| panic!("no stopping line for web:\n{stdout}"));
@@ -613,7 +615,12 @@ fn rollback_restores_the_image_id_of_before_the_upgrade() {
         assert_eq!(get(p, Duration::from_secs(2)).as_deref(), Some("ok v1"));
         let (word, rest) = support::outcome(&support::stdout(&out), n);
         assert_eq!(word, "done");
-        assert!(rest.starts_with("rolled back to sha256:"), "{rest}");
+        // The summary names the image it went back to (short id).
+        let short = &v1[..v1.len().min("sha256:".len() + 12)];
+        assert!(
+            rest.starts_with(&format!("rolled back to {short}")),
+            "{rest}"
+        );
     }
     // The tag still names v2: an upgrade would replace both.
     let plan = maestro(

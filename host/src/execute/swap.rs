@@ -6,15 +6,15 @@
 
 use futures_util::future::join_all;
 
-use super::{Ctx, End, Failure, fail, last_logs, start_gated, stop};
+use super::{Ctx, End, Failure, fail, last_logs, pull_image, start_gated, stop};
 use crate::config::model::Instance;
-use crate::docker::{ContainerInfo, PullEvent, Ship};
+use crate::docker::{ContainerInfo, Ship};
 use crate::observe::snapshot::{current, seen};
 use crate::plan::Step;
 use crate::plan::swap::{self, Leftover, OnFailure, Replace};
 use crate::progress::Phase;
+use crate::resolve;
 use crate::spec::labels;
-use crate::{credentials, resolve};
 
 /// The short form of an image id (`sha256:` and 12 hex digits).
 fn short(id: &str) -> &str {
@@ -67,23 +67,7 @@ pub(super) async fn prepare(ctx: &Ctx, steps: &[Step]) -> Vec<(usize, String)> {
 /// Pulls `image` on `ship` for `insts` (each shown pulling).
 async fn pull_for(ctx: &Ctx, ship: &str, image: &str, insts: &[&Instance]) -> Result<(), String> {
     let ship = ctx.ships.get(ship).map_err(|e| e.to_string())?;
-    for inst in insts {
-        ctx.emit(inst, Phase::Pulling { percent: None });
-    }
-    let auth = credentials::registry_auth(&ctx.env, image, ctx.options.docker_config.as_deref())
-        .await
-        .map_err(|e| format!("pull image {image}: {e}"))?;
-    let mut progress = super::images::PullProgress::default();
-    let mut on_event = |e: &PullEvent| {
-        if let Some(phase) = progress.update(e) {
-            for inst in insts {
-                ctx.emit(inst, phase.clone());
-            }
-        }
-    };
-    ship.pull(image, auth.as_ref(), &mut on_event)
-        .await
-        .map_err(|e| e.to_string())
+    pull_image(ctx, ship, image, insts).await
 }
 
 /// `rollback`: why the step's earlier image cannot be put back, if it cannot.
@@ -140,8 +124,10 @@ async fn swap(ctx: &Ctx, inst: &Instance, ship: &Ship, batch: usize) -> Result<S
     let (found, resolved) = resolve_leftover(ctx, inst, ship).await?;
     let now = found.as_ref().map(current);
     let spec = resolve::container_spec(&ctx.env, inst).map_err(fail)?;
-    let replace = match ctx.action {
-        crate::plan::Action::Rollback => swap::rollback(now.as_ref()),
+    // The id of the image the replacement is created from, for the summary: a
+    // rollback's is the recorded one, an upgrade's the one its tag names now.
+    let (replace, tag_id) = match ctx.action {
+        crate::plan::Action::Rollback => (swap::rollback(now.as_ref()), None),
         _ => {
             let tag = ship
                 .image_info(&inst.image)
@@ -149,7 +135,8 @@ async fn swap(ctx: &Ctx, inst: &Instance, ship: &Ship, batch: usize) -> Result<S
                 .map_err(fail)?
                 .ok_or_else(|| fail(format!("image {} is not on the ship", inst.image)))?;
             let wanted = spec.labels.get(labels::SPEC).cloned().unwrap_or_default();
-            swap::upgrade(now.as_ref(), &inst.image, &tag.id, &wanted)
+            let replace = swap::upgrade(now.as_ref(), &inst.image, &tag.id, &wanted);
+            (replace, Some(tag.id))
         }
     };
     let (image, stop_old) = match replace {
@@ -181,6 +168,7 @@ async fn swap(ctx: &Ctx, inst: &Instance, ship: &Ship, batch: usize) -> Result<S
             return Err(f.into());
         }
     }
+    let created_id = tag_id.unwrap_or_else(|| image.clone());
     let mut spec = spec;
     spec.image = image;
     if let Some(old) = &old_image {
@@ -199,13 +187,7 @@ async fn swap(ctx: &Ctx, inst: &Instance, ship: &Ship, batch: usize) -> Result<S
                 ctx.emit(inst, Phase::Removing);
                 ship.discard(&previous).await.map_err(fail)?;
             }
-            let id = ship
-                .inspect(name)
-                .await
-                .ok()
-                .flatten()
-                .map(|i| short(&i.image_id).to_owned())
-                .unwrap_or_default();
+            let id = short(&created_id);
             let verb = match (ctx.action, stop_old) {
                 (_, None) => "created from",
                 (crate::plan::Action::Rollback, _) => "rolled back to",
